@@ -1,0 +1,2 @@
+from config.settings import *  # noqa: F401,F403
+from config.settings import __all__  # noqa: F401

@@ -1,0 +1,146 @@
+"""Typed settings, built once at the edge (CLI / app factory) and passed down.
+
+Environment variables use the prefix ``FRONTDESK_`` and ``__`` for nesting, e.g.
+``FRONTDESK_TWILIO__AUTH_TOKEN`` or ``FRONTDESK_STT__MODEL=/srv/models/whisper-small``.
+Library code never reads ``os.environ``: it receives a ``Settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DialogSettings",
+    "KnowledgeSettings",
+    "Settings",
+    "StreamSettings",
+    "SttSettings",
+    "TtsSettings",
+    "TurnSettings",
+    "TwilioSettings",
+]
+
+
+class TwilioSettings(BaseModel):
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    # REST root used for every Twilio API call (tests point it at a loopback fake).
+    api_base_url: str = "https://api.twilio.com"
+
+
+class SttSettings(BaseModel):
+    # "tiny.en" and "base" name the bundled models; anything else is a path to a
+    # CTranslate2 faster-whisper model directory.
+    model: str = "tiny.en"
+    # Used when a call's language is not English (or `language` is "auto").
+    multilingual_model: str = "base"
+    # "en" transcribes with `model`; "auto" uses `multilingual_model` and detects.
+    language: str = "en"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(default=1, ge=1, le=64)
+    beam_size: int = Field(default=1, ge=1, le=10)
+    # Calls transcribing at once; further turns queue (bounded CPU on small boxes).
+    max_concurrent: int = Field(default=2, ge=1, le=64)
+
+
+class TtsSettings(BaseModel):
+    # language code -> path of a piper .onnx voice (its .onnx.json beside it).
+    # English defaults to the bundled en_US-joe-medium voice.
+    voices: dict[str, Path] = Field(default_factory=dict)
+    cpu_threads: int = Field(default=1, ge=1, le=64)
+    max_concurrent: int = Field(default=2, ge=1, le=64)
+
+
+class TurnSettings(BaseModel):
+    vad_confidence: float = Field(default=0.7, gt=0, lt=1)
+    vad_start_seconds: float = Field(default=0.2, ge=0.05, le=2)
+    vad_stop_seconds: float = Field(default=0.2, ge=0.05, le=3)
+    # Smart Turn v3 judges the end of turn after the VAD stop; when it says
+    # "incomplete" we wait at most this long in silence before taking the turn.
+    smart_turn: bool = True
+    smart_turn_max_silence_seconds: float = Field(default=1.0, ge=0.2, le=5)
+    # The caller said nothing for this long: prompt them, then end the call.
+    no_speech_prompt_seconds: float = Field(default=12.0, ge=2, le=120)
+    no_speech_hangup_seconds: float = Field(default=30.0, ge=5, le=600)
+
+
+class StreamSettings(BaseModel):
+    token_ttl_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # A Twilio media message is ~250 bytes; anything this large is refused.
+    max_message_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    max_concurrent_calls: int = Field(default=16, ge=1, le=1000)
+    # Seconds to wait for `start` after the socket opens.
+    start_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Malformed messages tolerated in one call before it is ended.
+    max_bad_messages: int = Field(default=20, ge=1, le=10_000)
+
+
+class KnowledgeSettings(BaseModel):
+    # Markdown/text files answered from. Empty: the bundled sample hotel file.
+    files: list[Path] = Field(default_factory=list)
+    min_score: float = Field(default=0.35, ge=0, le=1)
+
+
+class DialogSettings(BaseModel):
+    business_name: str = "Harbor View Hotel"
+    greeting: str = (
+        "Thank you for calling the Harbor View Hotel. I'm the virtual front desk. "
+        "How can I help you today?"
+    )
+    # Queue a transfer decision names when the caller asks for a person.
+    default_queue: str = "front_desk"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTDESK_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Public base URL Twilio uses to reach us, e.g. https://frontdesk.example.com.
+    # Used for the <Stream> URL and for signature checks. Empty: derived from the
+    # request (Host / X-Forwarded-* headers when trust_proxy_headers is on).
+    public_url: str = ""
+    trust_proxy_headers: bool = False
+    # Development only: accept unsigned webhooks and stream upgrades.
+    dev_insecure_skip_signature: bool = False
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    models_dir: Path | None = None
+
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    stt: SttSettings = Field(default_factory=SttSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
+    turn: TurnSettings = Field(default_factory=TurnSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    dialog: DialogSettings = Field(default_factory=DialogSettings)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'frontdesk.db').as_posix()}"
+        if self.models_dir is None:
+            self.models_dir = self.data_dir / "models"
+        return self
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        assert self.models_dir is not None
+        return self.models_dir

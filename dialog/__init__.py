@@ -1,0 +1,1 @@
+"""frontdesk dialog layer."""

@@ -1,0 +1,1 @@
+"""frontdesk knowledge layer."""

@@ -1,0 +1,1 @@
+"""frontdesk voice layer."""
