@@ -20,6 +20,7 @@ __all__ = [
     "StreamSettings",
     "SttSettings",
     "TtsSettings",
+    "TransferSettings",
     "TurnSettings",
     "TwilioSettings",
 ]
@@ -45,6 +46,11 @@ class SttSettings(BaseModel):
     beam_size: int = Field(default=1, ge=1, le=10)
     # Calls transcribing at once; further turns queue (bounded CPU on small boxes).
     max_concurrent: int = Field(default=2, ge=1, le=64)
+    # A segment is dropped as silence (Whisper's "you" / "." on noise) when its
+    # no_speech_prob is above no_speech_threshold AND its avg_logprob is below
+    # log_prob_threshold (Whisper's own rule).
+    no_speech_threshold: float = Field(default=0.6, ge=0, le=1)
+    log_prob_threshold: float = Field(default=-1.0, le=0)
 
 
 class TtsSettings(BaseModel):
@@ -95,6 +101,18 @@ class DialogSettings(BaseModel):
     default_queue: str = "front_desk"
 
 
+class TransferSettings(BaseModel):
+    # queue name -> phone number or sip: address that a cold transfer dials.
+    queues: dict[str, str] = Field(default_factory=dict)
+    # Dialled by the TwiML after </Connect> if our stream ends unexpectedly
+    # (crash-to-human fallback). Empty: the call simply ends.
+    fallback_number: str = ""
+    no_agent_line: str = (
+        "I'm sorry, nobody is available to take your call right now. "
+        "I can keep helping you, or you can call back during office hours."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTDESK_", env_nested_delimiter="__", extra="forbid"
@@ -121,6 +139,7 @@ class Settings(BaseSettings):
     stream: StreamSettings = Field(default_factory=StreamSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     dialog: DialogSettings = Field(default_factory=DialogSettings)
+    transfer: TransferSettings = Field(default_factory=TransferSettings)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -1,0 +1,105 @@
+"""A pipecat LLM service backed by a `DialogEngine`.
+
+It sits where an LLM service sits (after the user context aggregator), so the
+pipeline is the same whether the embedded engine or a remote LLM answers: the
+context carries the history (assistant messages hold only what the caller heard),
+the reply goes out as LLM text frames for TTS, then one ReplyFrame for telephony.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from loguru import logger
+from pipecat.frames.frames import (
+    Frame,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+)
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.llm_service import LLMService
+
+from dialog.engine import DialogEngine
+from dialog.frames import ReplyFrame
+from dialog.types import CallerTurn, Exchange, Reply
+
+__all__ = ["DTMF_PREFIX", "DialogService", "history_and_turn"]
+
+DTMF_PREFIX = "DTMF: "
+FAILURE_LINE = (
+    "I'm sorry, something went wrong on my side. Let me try that again: what can I help you with?"
+)
+
+
+def _text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict)).strip()
+    return ""
+
+
+def history_and_turn(messages: list[dict], language: str) -> tuple[list[Exchange], CallerTurn]:
+    """Split context messages into past exchanges and the caller's newest turn."""
+    pairs: list[Exchange] = []
+    pending_caller: str | None = None
+    last_user = ""
+    for message in messages:
+        role, text = message.get("role"), _text(message.get("content"))
+        if role == "user":
+            if pending_caller is not None:
+                pairs.append(Exchange(caller=pending_caller, agent=""))
+            pending_caller = text
+            last_user = text
+        elif role == "assistant":
+            pairs.append(Exchange(caller=pending_caller or "", agent=text))
+            pending_caller = None
+    if pending_caller is None:
+        last_user = ""
+    if last_user.startswith(DTMF_PREFIX):
+        turn = CallerTurn(text="", language=language, dtmf=last_user.removeprefix(DTMF_PREFIX))
+    else:
+        turn = CallerTurn(text=last_user, language=language)
+    return pairs, turn
+
+
+class DialogService(LLMService):
+    def __init__(
+        self, engine: DialogEngine, *, language: Callable[[], str] = lambda: "en", **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self._engine = engine
+        self._language = language
+
+    def can_generate_metrics(self) -> bool:
+        return True
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, LLMContextFrame):
+            await self._answer(frame.context)
+        else:
+            await self.push_frame(frame, direction)
+
+    async def _answer(self, context: LLMContext) -> None:
+        history, turn = history_and_turn(list(context.get_messages()), self._language())
+        await self.push_frame(LLMFullResponseStartFrame())
+        await self.start_processing_metrics()
+        await self.start_ttfb_metrics()
+        started = time.perf_counter()
+        try:
+            reply = await asyncio.to_thread(self._engine.respond, history, turn)
+        except Exception as exc:  # the caller hears a graceful line, the log gets the cause
+            logger.exception(f"dialog engine failed: {exc}")
+            reply = Reply(text=FAILURE_LINE, intent="error", confidence=0.0)
+        dialog_ms = (time.perf_counter() - started) * 1000
+        await self.stop_ttfb_metrics()
+        await self.push_frame(LLMTextFrame(reply.text))
+        await self.stop_processing_metrics()
+        await self.push_frame(LLMFullResponseEndFrame())
+        await self.push_frame(ReplyFrame(turn=turn, reply=reply, dialog_ms=dialog_ms))

@@ -1,0 +1,60 @@
+"""Messages between the dialog layer and the call pipeline.
+
+Commands are verbs (``Transfer``, ``Hangup``): the dialog decides, telephony acts on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CallerTurn", "Exchange", "Hangup", "Reply", "Transfer"]
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Hand the caller to a person in ``queue``; ``reason`` is a code for logs and the handoff."""
+
+    queue: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call after the reply has been spoken."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class CallerTurn:
+    """What the caller said (``text``, in ``language``), or keypad digits in ``dtmf``.
+
+    A keypad turn has ``dtmf`` set and ``text`` "".
+    """
+
+    text: str
+    language: str = "en"
+    dtmf: str | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One past turn: what the caller said and what the caller actually heard of the agent."""
+
+    caller: str
+    agent: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to say next, why, and what to do after saying it.
+
+    ``confidence`` is in [0, 1]; ``citations`` are the ids of the knowledge passages the text
+    came from.
+    """
+
+    text: str
+    intent: str
+    confidence: float
+    decision: Transfer | Hangup | None = None
+    citations: tuple[str, ...] = ()

@@ -1,0 +1,129 @@
+"""The FastAPI application: Twilio webhook, media stream, health.
+
+Heavy things (models, database) are loaded once in the lifespan and shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi.responses import JSONResponse
+from loguru import logger
+
+from config import Settings
+from telephony import twiml
+from telephony.call import Call
+from telephony.handshake import StreamRefused, accept_stream
+from telephony.runtime import Runtime
+from telephony.security import external_url, swap_scheme, valid_twilio_signature
+
+__all__ = ["create_app"]
+
+
+def _path_and_query(url) -> str:
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.dev_insecure_skip_signature:
+            logger.warning("!" * 78)
+            logger.warning("DEVELOPMENT MODE: Twilio signatures are NOT checked. Never expose "
+                           "this server to the internet with FRONTDESK_DEV_INSECURE_SKIP_SIGNATURE.")
+            logger.warning("!" * 78)
+        app.state.runtime = runtime or await asyncio.to_thread(Runtime.load, settings)
+        try:
+            yield
+        finally:
+            if runtime is None:
+                await app.state.runtime.aclose()
+
+    app = FastAPI(title="frontdesk", lifespan=lifespan)
+
+    def _signed(request_url: str, path: str, headers, params: dict[str, str]) -> bool:
+        if settings.dev_insecure_skip_signature:
+            return True
+        url = external_url(request_url=request_url, path_and_query=path, headers=headers,
+                           public_url=settings.public_url,
+                           trust_proxy_headers=settings.trust_proxy_headers)
+        token = settings.twilio.auth_token.get_secret_value()
+        signature = headers.get("x-twilio-signature")
+        # A stream upgrade may be signed over its wss:// or its https:// spelling.
+        return any(valid_twilio_signature(candidate, params, signature, token)
+                   for candidate in {url, swap_scheme(url)})
+
+    @app.post("/twilio/voice")
+    async def incoming_call(request: Request) -> Response:
+        form = await request.form()
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not _signed(str(request.url), _path_and_query(request.url), request.headers, params):
+            logger.warning(f"refused /twilio/voice from {request.client}: bad or missing signature")
+            return JSONResponse({"error": "invalid X-Twilio-Signature"}, status_code=403)
+        call_sid = params.get("CallSid", "")
+        if not call_sid:
+            return JSONResponse({"error": "CallSid is required"}, status_code=400)
+        rt: Runtime = request.app.state.runtime
+        await asyncio.to_thread(
+            rt.records.start_call, call_sid=call_sid, stream_sid="",
+            account_sid=params.get("AccountSid", ""), from_number=params.get("From", ""),
+            to_number=params.get("To", ""), language="",
+        )
+        base = external_url(request_url=str(request.base_url).rstrip("/"), path_and_query="",
+                            headers=request.headers, public_url=settings.public_url,
+                            trust_proxy_headers=settings.trust_proxy_headers)
+        stream_url = swap_scheme(base)
+        document = twiml.connect_stream(
+            f"{stream_url}/twilio/stream", rt.tokens.mint(call_sid),
+            fallback_number=settings.transfer.fallback_number,
+            fallback_message="Please hold while I connect you to the front desk.",
+        )
+        return Response(document, media_type="application/xml")
+
+    @app.websocket("/twilio/stream")
+    async def media_stream(websocket: WebSocket) -> None:
+        rt: Runtime = websocket.app.state.runtime
+        if websocket.headers.get("x-twilio-signature") is not None and not _signed(
+            str(websocket.url), _path_and_query(websocket.url), websocket.headers, {}
+        ):
+            logger.warning(f"refused stream upgrade from {websocket.client}: bad signature")
+            await websocket.close(code=1008)
+            return
+        if rt.active_calls >= settings.stream.max_concurrent_calls:
+            logger.warning("refused stream: at max_concurrent_calls")
+            await websocket.close(code=1013)
+            return
+        await websocket.accept()
+        try:
+            start = await accept_stream(websocket, settings, rt)
+        except StreamRefused as refusal:
+            logger.warning(f"refused stream from {websocket.client}: {refusal}")
+            await websocket.close(code=1008, reason=refusal.code)
+            return
+        rt.active_calls += 1
+        try:
+            await Call(rt, websocket, start).run()
+        finally:
+            rt.active_calls -= 1
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks = {"models": rt is not None}
+        try:
+            checks["database"] = rt is not None and await asyncio.to_thread(rt.records.ping)
+        except Exception as exc:  # a down database is a "not ready", not a 500
+            logger.warning(f"readyz: database unreachable: {exc}")
+            checks["database"] = False
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks, "active_calls":
+                             rt.active_calls if rt else 0}, status_code=200 if ready else 503)
+
+    return app

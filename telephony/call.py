@@ -1,0 +1,239 @@
+"""One call: the owner of its pipeline, its records and its decisions.
+
+transport.input -> STT -> keypad -> user turn (Silero VAD + Smart Turn) -> dialog
+-> reply tap -> TTS -> transport.output (paced, marks) -> heard-text gate
+-> assistant history
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from loguru import logger
+from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
+from pipecat.workers.runner import WorkerRunner
+from starlette.websockets import WebSocket
+
+from dialog.frames import ReplyFrame
+from dialog.service import DialogService
+from dialog.types import Hangup, Transfer
+from telephony import wire
+from telephony.heard import HeardTextGate, MarkLedger
+from telephony.keypad import KeypadTurns
+from telephony.timing import TurnTimer, TurnTiming
+from telephony.transport import CallSerializer, CallTransport
+
+if TYPE_CHECKING:
+    from telephony.runtime import Runtime
+
+__all__ = ["Call"]
+
+OUTPUT_LEAD_SECONDS = 0.3
+HEARD_WAIT_SECONDS = 20.0
+
+
+class _ReplyTap(FrameProcessor):
+    """Hands each ReplyFrame to the call (records, decisions) and passes it on."""
+
+    def __init__(self, call: Call) -> None:
+        super().__init__()
+        self._call = call
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, ReplyFrame):
+            await self._call.on_reply(frame)
+        await self.push_frame(frame, direction)
+
+
+class Call:
+    def __init__(self, runtime: Runtime, websocket: WebSocket, start: wire.Start,
+                 *, from_number: str = "", to_number: str = "") -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.websocket = websocket
+        self.start = start
+        self.call_sid = start.call_sid
+        self.ledger = MarkLedger()
+        self.end_reason = "caller_hung_up"
+        self._from = from_number
+        self._to = to_number
+        self._bad_messages = 0
+        self._turn_index = 0
+        self._turn_ids: list[int] = []
+        self._worker: PipelineWorker | None = None
+        self._decision_task: asyncio.Task | None = None
+
+    async def _db(self, fn, *args, **kwargs):
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # -- callbacks from the serializer -------------------------------------------------
+    async def _on_bad_message(self, code: str) -> None:
+        self._bad_messages += 1
+        await self._db(self.runtime.records.add_event, self.call_sid, "bad_message", {"code": code})
+        if self._bad_messages >= self.settings.stream.max_bad_messages:
+            logger.warning(f"call {self.call_sid}: too many malformed messages, ending the call")
+            await self.finish("protocol_errors")
+
+    async def _on_stop(self) -> None:
+        await self.finish("caller_hung_up")
+
+    async def finish(self, reason: str) -> None:
+        self.end_reason = reason
+        if self._worker is not None:
+            await self._worker.cancel(reason=reason)
+
+    # -- dialog decisions -----------------------------------------------------------------
+    async def on_reply(self, frame: ReplyFrame) -> None:
+        reply, turn = frame.reply, frame.turn
+        turn_id = await self._db(
+            self.runtime.records.add_turn, self.call_sid, self._turn_index,
+            caller_text=turn.text, caller_dtmf=turn.dtmf, caller_language=turn.language,
+            intent=reply.intent, confidence=reply.confidence, reply_text=reply.text,
+            citations=list(reply.citations), replied_at=time.time(),
+        )
+        self._turn_ids.append(turn_id)
+        self._turn_index += 1
+        decision = reply.decision
+        if decision is not None:
+            kind = "transfer" if isinstance(decision, Transfer) else "hangup"
+            await self._db(self.runtime.records.add_event, self.call_sid, kind,
+                           {"decision": type(decision).__name__, **vars(decision)})
+            self._decision_task = asyncio.create_task(self._act_on(decision))
+
+    async def _act_on(self, decision: Transfer | Hangup) -> None:
+        """Carry out a decision once the caller has heard the line announcing it."""
+        await self._wait_until_heard()
+        if isinstance(decision, Hangup):
+            await self.runtime.twilio.hang_up(self.call_sid)
+            self.end_reason = f"agent_hung_up:{decision.reason}"
+            await self.finish(self.end_reason)
+            return
+        transferred = await self.runtime.twilio.cold_transfer(self.call_sid, decision.queue)
+        await self._db(self.runtime.records.add_event, self.call_sid,
+                       "transfer_placed" if transferred else "transfer_failed",
+                       {"queue": decision.queue})
+        if transferred:
+            self.end_reason = f"transferred:{decision.queue}"
+            await self.finish(self.end_reason)
+        elif self._worker is not None:
+            await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
+
+    async def _wait_until_heard(self) -> None:
+        deadline = time.monotonic() + HEARD_WAIT_SECONDS
+        await asyncio.sleep(0.2)
+        while self.ledger.audio_outstanding() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    def _on_first_audio(self, timing: TurnTiming) -> None:
+        if not self._turn_ids:
+            return
+        latency = timing.breakdown(self.settings.turn.vad_stop_seconds)
+        asyncio.get_running_loop().create_task(
+            self._db(self.runtime.records.update_turn, self._turn_ids[-1], latency=latency)
+        )
+
+    # -- the pipeline -----------------------------------------------------------------------
+    async def _build(self) -> tuple[PipelineWorker, LLMContextAggregatorPair]:
+        rt = self.runtime
+        serializer = CallSerializer(
+            self.start.stream_sid, ledger=self.ledger,
+            max_message_bytes=self.settings.stream.max_message_bytes,
+            on_bad_message=self._on_bad_message, on_stop=self._on_stop,
+        )
+        params = FastAPIWebsocketParams(
+            audio_in_enabled=True, audio_out_enabled=True, serializer=serializer,
+            audio_out_10ms_chunks=2, audio_out_end_silence_secs=0, allowed_origins=[],
+        )
+        transport = CallTransport(self.websocket, params, ledger=self.ledger,
+                                  stream_sid=self.start.stream_sid,
+                                  lead_seconds=OUTPUT_LEAD_SECONDS)
+        vad, turn_strategies = await asyncio.to_thread(rt.turn_detection)
+        context = LLMContext()
+        aggregators = LLMContextAggregatorPair(
+            context,
+            user_params=LLMUserAggregatorParams(
+                vad_analyzer=vad, user_turn_strategies=turn_strategies,
+                user_idle_timeout=self.settings.turn.no_speech_prompt_seconds,
+            ),
+        )
+        dialog = DialogService(rt.dialog_engine())
+        pipeline = Pipeline([
+            transport.input(), rt.stt_service(), KeypadTurns(), aggregators.user(), dialog,
+            _ReplyTap(self), rt.tts_service(), transport.output(), HeardTextGate(self.ledger),
+            aggregators.assistant(),
+        ])
+        worker = PipelineWorker(
+            pipeline,
+            params=PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=8000,
+                                  enable_metrics=True),
+            observers=[TurnTimer(self._on_first_audio)],
+            idle_timeout_secs=self.settings.turn.no_speech_hangup_seconds,
+            enable_rtvi=False,
+        )
+        self._wire_events(transport, aggregators, worker)
+        return worker, aggregators
+
+    def _wire_events(self, transport: CallTransport, aggregators: LLMContextAggregatorPair,
+                     worker: PipelineWorker) -> None:
+        greeting = self.runtime.greeting()
+
+        @transport.event_handler("on_client_connected")
+        async def _connected(_transport, _ws) -> None:
+            await worker.queue_frames([TTSSpeakFrame(greeting)])
+
+        @transport.event_handler("on_client_disconnected")
+        async def _disconnected(_transport, _ws) -> None:
+            await worker.cancel(reason=self.end_reason)
+
+        @aggregators.user().event_handler("on_user_turn_idle")
+        async def _idle(_aggregator) -> None:
+            await worker.queue_frames([TTSSpeakFrame(self.runtime.still_there_prompt())])
+
+        @aggregators.assistant().event_handler("on_assistant_turn_stopped")
+        async def _assistant_stopped(_aggregator, message) -> None:
+            if self._turn_ids:
+                await self._db(self.runtime.records.update_turn, self._turn_ids[-1],
+                               heard_text=message.content, interrupted=int(message.interrupted))
+
+        @worker.event_handler("on_idle_timeout")
+        async def _idle_timeout(_worker) -> None:
+            self.end_reason = "caller_silent"
+            await self.runtime.twilio.hang_up(self.call_sid)
+
+    async def run(self) -> None:
+        await self._db(
+            self.runtime.records.start_call, call_sid=self.call_sid,
+            stream_sid=self.start.stream_sid, account_sid=self.start.account_sid,
+            from_number=self._from, to_number=self._to, language="en",
+        )
+        try:
+            worker, _ = await self._build()
+            self._worker = worker
+            runner = WorkerRunner(handle_sigint=False)
+            await runner.add_workers(worker)
+            await runner.run()
+        except Exception as exc:
+            self.end_reason = "error"
+            logger.exception(f"call {self.call_sid} failed: {exc}")
+            raise
+        finally:
+            if self._decision_task is not None and not self._decision_task.done():
+                self._decision_task.cancel()
+            await self._db(self.runtime.records.end_call, self.call_sid, self.end_reason)
+            logger.info(f"call {self.call_sid} ended: {self.end_reason}")
+
+    async def end_gracefully(self) -> None:
+        if self._worker is not None:
+            await self._worker.queue_frame(EndFrame())

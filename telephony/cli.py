@@ -1,0 +1,123 @@
+"""`frontdesk` command line: serve, models, call, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+
+from loguru import logger
+from pydantic import ValidationError
+
+from config import Settings
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None) is not None:
+        overrides["port"] = args.port
+    if getattr(args, "dev", False):
+        overrides["dev_insecure_skip_signature"] = True
+    return Settings(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from telephony.app import create_app
+
+    settings = _settings(args)
+    logger.remove()
+    logger.add(sys.stderr, level=settings.log_level)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port,
+        ws_max_size=settings.stream.max_message_bytes, log_level=settings.log_level.lower(),
+        proxy_headers=settings.trust_proxy_headers, lifespan="on",
+    ))
+    print(f"frontdesk listening on http://{settings.host}:{settings.port} "
+          f"(webhook POST /twilio/voice, stream WS /twilio/stream)", file=sys.stderr)
+    server.run()
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from voice.models import describe_models, install_models
+
+    settings = _settings(args)
+    if args.action == "install":
+        written = install_models(settings.resolved_models_dir)
+        print(f"installed: {', '.join(written) or 'nothing to do, all present'} "
+              f"into {settings.resolved_models_dir}")
+        return 0
+    infos = describe_models(settings, check_load=not args.no_load)
+    if args.json:
+        print(json.dumps([{**asdict(i), "path": str(i.path)} for i in infos], indent=2))
+    else:
+        for info in infos:
+            status = "ok" if info.loads else ("present" if info.present else "MISSING")
+            if info.loads is False:
+                status = f"FAILS: {info.error}"
+            print(f"{info.name:24} {info.role:28} {info.size_bytes / 1e6:8.1f} MB  "
+                  f"{status:10} {info.path}")
+    return 0 if all(i.present and i.loads is not False for i in infos) else 1
+
+
+def _call(args: argparse.Namespace) -> int:
+    from telephony.simulator import run_call_command
+
+    return asyncio.run(run_call_command(args, _settings(args)))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from telephony.bench import run_bench_command
+
+    return asyncio.run(run_bench_command(args, _settings(args)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontdesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--dev", action="store_true",
+                       help="DEVELOPMENT ONLY: skip Twilio signature checks (simulated calls)")
+    serve.set_defaults(func=_serve)
+
+    models = sub.add_parser("models", help="list the models (or install the assembled ones)")
+    models.add_argument("action", nargs="?", choices=["list", "install"], default="list")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--no-load", action="store_true", help="do not try loading each model")
+    models.set_defaults(func=_models)
+
+    from telephony.bench import add_bench_arguments
+    from telephony.simulator import add_call_arguments
+
+    call = sub.add_parser("call", help="place a simulated Twilio call to a running server")
+    add_call_arguments(call)
+    call.set_defaults(func=_call)
+
+    bench = sub.add_parser("bench", help="measure latency and concurrency with simulated calls")
+    add_bench_arguments(bench)
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        print(f"frontdesk: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

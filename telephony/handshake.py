@@ -1,0 +1,73 @@
+"""The start of a media stream: `connected`, then `start` carrying our token.
+
+Nothing of the call is built before the token checks out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from config import Settings
+from telephony import wire
+from telephony.security import TokenError
+from telephony.twiml import TOKEN_PARAMETER
+
+if TYPE_CHECKING:
+    from telephony.runtime import Runtime
+
+__all__ = ["StreamRefused", "accept_stream"]
+
+
+class StreamRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+async def _next_event(websocket: WebSocket, settings: Settings) -> wire.Event:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise StreamRefused("closed", "the socket closed before the stream started")
+    data = message.get("text") if message.get("text") is not None else message.get("bytes")
+    if data is None:
+        raise StreamRefused("bad_message", "empty WebSocket message")
+    try:
+        return wire.parse_message(data, max_bytes=settings.stream.max_message_bytes)
+    except wire.WireError as exc:
+        raise StreamRefused(exc.code, str(exc)) from exc
+
+
+async def _read_start(websocket: WebSocket, settings: Settings) -> wire.Start:
+    event = await _next_event(websocket, settings)
+    if isinstance(event, wire.Connected):
+        event = await _next_event(websocket, settings)
+    if not isinstance(event, wire.Start):
+        raise StreamRefused("out_of_order", f"expected start, got {type(event).__name__.lower()}")
+    return event
+
+
+async def accept_stream(websocket: WebSocket, settings: Settings, runtime: Runtime) -> wire.Start:
+    """Read up to `start` and check its token; raise StreamRefused otherwise."""
+    try:
+        start = await asyncio.wait_for(
+            _read_start(websocket, settings), timeout=settings.stream.start_timeout_seconds
+        )
+    except TimeoutError as exc:
+        raise StreamRefused("start_timeout", "no start message in time") from exc
+    except WebSocketDisconnect as exc:
+        raise StreamRefused("closed", "the socket closed before the stream started") from exc
+    token = start.custom_parameters.get(TOKEN_PARAMETER, "")
+    if not token:
+        raise StreamRefused("no_token", "start carries no stream token")
+    try:
+        claims = runtime.tokens.verify(token)
+    except TokenError as exc:
+        raise StreamRefused(f"token_{exc.code}", str(exc)) from exc
+    if claims.call_sid != start.call_sid:
+        raise StreamRefused("token_wrong_call", "the token was issued for another call")
+    if not await asyncio.to_thread(runtime.records.claim_token, claims.token_id, start.call_sid):
+        raise StreamRefused("token_replayed", "the token was already used")
+    return start

@@ -1,0 +1,197 @@
+"""Call records: one database (SQLite file by default, any SQLAlchemy URL).
+
+Synchronous SQLAlchemy Core; the call path runs these functions in a thread.
+Rows are written as the call goes so a crash loses at most the turn in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+__all__ = [
+    "Records",
+    "calls",
+    "call_events",
+    "metadata",
+    "stream_tokens",
+    "turns",
+]
+
+metadata = MetaData()
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("stream_sid", String(64)),
+    Column("account_sid", String(64)),
+    Column("from_number", String(64)),
+    Column("to_number", String(64)),
+    Column("language", String(16)),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("end_reason", String(64)),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_sid", String(64), ForeignKey("calls.call_sid"), nullable=False, index=True),
+    Column("turn_index", Integer, nullable=False),
+    Column("caller_text", Text),
+    Column("caller_dtmf", String(64)),
+    Column("caller_language", String(16)),
+    Column("caller_started_at", Float),
+    Column("caller_ended_at", Float),
+    Column("intent", String(64)),
+    Column("confidence", Float),
+    Column("reply_text", Text),
+    Column("heard_text", Text),
+    Column("citations", JSON),
+    Column("replied_at", Float),
+    # Milliseconds: end_of_turn_wait, stt, dialog, tts_first_audio, voice_to_voice.
+    Column("latency", JSON),
+    Column("interrupted", Integer, default=0),
+)
+
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_sid", String(64), nullable=False, index=True),
+    Column("at", Float, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("detail", JSON),
+)
+
+stream_tokens = Table(
+    "stream_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("call_sid", String(64), nullable=False),
+    Column("claimed_at", Float, nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Records:
+    """The call-record store. Thread-safe; every method is one short transaction."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 5}
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        metadata.create_all(self.engine)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar() == 1
+
+    def claim_token(self, token_id: str, call_sid: str) -> bool:
+        """Mark a stream token used. False when it was used before (a replay)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(stream_tokens).values(
+                        token_id=token_id, call_sid=call_sid, claimed_at=time.time()
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def start_call(self, *, call_sid: str, stream_sid: str, account_sid: str,
+                   from_number: str, to_number: str, language: str) -> None:
+        values = dict(stream_sid=stream_sid, account_sid=account_sid, from_number=from_number,
+                      to_number=to_number, language=language)
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(calls.c.call_sid).where(calls.c.call_sid == call_sid))
+            if exists.first():
+                conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+            else:
+                conn.execute(insert(calls).values(call_sid=call_sid, started_at=time.time(),
+                                                  **values))
+
+    def end_call(self, call_sid: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(calls)
+                .where(calls.c.call_sid == call_sid, calls.c.ended_at.is_(None))
+                .values(ended_at=time.time(), end_reason=reason)
+            )
+
+    def add_turn(self, call_sid: str, turn_index: int, **values: Any) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(turns).values(call_sid=call_sid, turn_index=turn_index, **values)
+            )
+            return int(result.inserted_primary_key[0])
+
+    def update_turn(self, turn_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(turns).where(turns.c.id == turn_id).values(**values))
+
+    def add_event(self, call_sid: str, kind: str, detail: Mapping[str, Any] | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(call_events).values(
+                    call_sid=call_sid, at=time.time(), kind=kind,
+                    detail=json.loads(json.dumps(dict(detail or {}), default=str)),
+                )
+            )
+
+    def call(self, call_sid: str) -> dict[str, Any] | None:
+        """One call with its turns and events, for tests, the CLI and later APIs."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(calls).where(calls.c.call_sid == call_sid)).mappings().first()
+            if row is None:
+                return None
+            turn_rows = conn.execute(
+                select(turns).where(turns.c.call_sid == call_sid).order_by(turns.c.turn_index)
+            ).mappings().all()
+            event_rows = conn.execute(
+                select(call_events).where(call_events.c.call_sid == call_sid)
+                .order_by(call_events.c.id)
+            ).mappings().all()
+        return {**row, "turns": [dict(t) for t in turn_rows],
+                "events": [dict(e) for e in event_rows]}
+
+    def close(self) -> None:
+        self.engine.dispose()

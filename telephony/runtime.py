@@ -1,0 +1,136 @@
+"""What a server process loads once and every call shares.
+
+Whisper, the piper voices, the sentence encoder and the knowledge index are
+loaded here (in a thread, from the app lifespan) and handed to each call's
+services; per-call objects (VAD and turn analyzers, dialog state) are built
+fresh for each call from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loguru import logger
+from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
+from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.turns.user_stop import (
+    SpeechTimeoutUserTurnStopStrategy,
+    TurnAnalyzerUserTurnStopStrategy,
+)
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from config import Settings
+from dialog.engine import DialogEngine
+from dialog.local import LocalDialog
+from knowledge.encoder import SentenceEncoder, default_model_path
+from knowledge.index import KnowledgeIndex
+from knowledge.passages import load_passages
+from telephony.records import Records
+from telephony.security import StreamTokens
+from telephony.twilio_rest import TwilioRest
+from voice.models import resolve_piper_voice, resolve_stt_model, smart_turn_path
+from voice.stt import LocalWhisperSTTService, TranscriptionLimiter, load_whisper
+from voice.tts import LocalPiperTTSService, PromptCache, SynthesisLimiter, load_piper_voice
+
+__all__ = ["STILL_THERE", "Runtime", "bundled_knowledge_file"]
+
+STILL_THERE = "Are you still there? You can ask me a question, or press 0 to reach the front desk."
+
+
+def bundled_knowledge_file():
+    from importlib.resources import files
+
+    return files("knowledge") / "data" / "hotel.md"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    records: Records
+    tokens: StreamTokens
+    twilio: TwilioRest
+    whisper: object
+    voices: dict[str, object]
+    prompts: PromptCache
+    encoder: SentenceEncoder
+    index: KnowledgeIndex
+    stt_limiter: TranscriptionLimiter
+    tts_limiter: SynthesisLimiter
+    active_calls: int = 0
+    _greeting: str = field(default="", init=False)
+
+    @classmethod
+    def load(cls, settings: Settings) -> Runtime:
+        """Load everything (blocking: call it in a thread)."""
+        models_dir = settings.resolved_models_dir
+        stt = settings.stt
+        whisper = load_whisper(resolve_stt_model(stt.model, models_dir),
+                               cpu_threads=stt.cpu_threads, compute_type=stt.compute_type)
+        onnx, config = resolve_piper_voice("en", settings)
+        voices = {"en": load_piper_voice(onnx, config, cpu_threads=settings.tts.cpu_threads)}
+        encoder = SentenceEncoder(default_model_path(models_dir), threads=1)
+        files = settings.knowledge.files or [bundled_knowledge_file()]
+        passages = [p for path in files for p in load_passages(path)]
+        runtime = cls(
+            settings=settings,
+            records=Records(settings.database_url),
+            tokens=StreamTokens.for_auth_token(settings.twilio.auth_token.get_secret_value(),
+                                               settings.stream.token_ttl_seconds),
+            twilio=TwilioRest(settings),
+            whisper=whisper,
+            voices=voices,
+            prompts=PromptCache(voices),
+            encoder=encoder,
+            index=KnowledgeIndex(passages, encoder),
+            stt_limiter=TranscriptionLimiter(stt.max_concurrent),
+            tts_limiter=SynthesisLimiter(settings.tts.max_concurrent),
+        )
+        runtime._greeting = runtime.dialog_engine().greeting("en")
+        # Fixed prompts are synthesised once so the greeting starts at once.
+        for text in (runtime._greeting, STILL_THERE, settings.transfer.no_agent_line):
+            runtime.prompts.warm("en", text)
+        logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
+        return runtime
+
+    def greeting(self) -> str:
+        return self._greeting
+
+    def still_there_prompt(self) -> str:
+        return STILL_THERE
+
+    def dialog_engine(self) -> DialogEngine:
+        return LocalDialog(self.index, self.encoder, self.settings.dialog,
+                           min_score=self.settings.knowledge.min_score)
+
+    def stt_service(self) -> LocalWhisperSTTService:
+        return LocalWhisperSTTService(model=self.whisper, limiter=self.stt_limiter,
+                                      language=self.settings.stt.language,
+                                      beam_size=self.settings.stt.beam_size)
+
+    def tts_service(self) -> LocalPiperTTSService:
+        return LocalPiperTTSService(voices=self.voices, prompts=self.prompts,
+                                    limiter=self.tts_limiter)
+
+    def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
+        """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
+        turn = self.settings.turn
+        vad = SileroVADAnalyzer(params=VADParams(
+            confidence=turn.vad_confidence, start_secs=turn.vad_start_seconds,
+            stop_secs=turn.vad_stop_seconds,
+        ))
+        if turn.smart_turn:
+            analyzer = LocalSmartTurnAnalyzerV3(
+                smart_turn_model_path=str(smart_turn_path()), cpu_count=1,
+                params=SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds),
+            )
+            stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
+        else:
+            stop = [SpeechTimeoutUserTurnStopStrategy(
+                user_speech_timeout=turn.smart_turn_max_silence_seconds)]
+        return vad, UserTurnStrategies(stop=stop)
+
+    async def aclose(self) -> None:
+        await self.twilio.aclose()
+        self.records.close()

@@ -1,0 +1,215 @@
+"""Speech to text: faster-whisper models loaded once per process, shared by every call.
+
+pipecat's ``WhisperSTTService`` loads its model in ``__init__`` (on the event loop, per
+call) and drops the language Whisper detects. ``LocalWhisperSTTService`` takes models
+loaded at startup (``SpeechModels.load`` in the app lifespan), transcribes in a bounded
+thread pool, and reports the language on each ``TranscriptionFrame``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from faster_whisper import WhisperModel
+from loguru import logger
+from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame
+from pipecat.services.whisper.stt import WhisperSTTService
+from pipecat.transcriptions.language import Language
+from pipecat.utils.time import time_now_iso8601
+
+from config.settings import Settings, SttSettings
+from voice.audio import resample_pcm16
+from voice.models import resolve_stt_model
+
+__all__ = [
+    "LocalWhisperSTTService",
+    "SpeechModels",
+    "Transcript",
+    "load_whisper",
+    "transcribe_pcm16",
+]
+
+WHISPER_RATE_HZ = 16000
+_loaded: dict[tuple[str, int, str, int], WhisperModel] = {}
+_load_lock = threading.Lock()
+
+
+def load_whisper(
+    path: Path, *, cpu_threads: int, compute_type: str, num_workers: int = 1
+) -> WhisperModel:
+    """Load a CTranslate2 Whisper model from disk, once per process per configuration.
+
+    ``num_workers`` lets that many transcriptions run in parallel on the one model.
+    """
+    key = (str(Path(path).resolve()), cpu_threads, compute_type, num_workers)
+    with _load_lock:
+        if key not in _loaded:
+            _loaded[key] = WhisperModel(
+                key[0], device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                num_workers=num_workers, local_files_only=True,
+            )
+        return _loaded[key]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str  # Whisper's code: the one asked for, or the one it detected
+    language_probability: float
+    duration_seconds: float
+    dropped: tuple[str, ...] = ()  # segments judged silence (high no_speech_prob)
+
+
+def transcribe_pcm16(
+    model: WhisperModel, pcm: bytes, sample_rate_hz: int, *, language: str | None,
+    beam_size: int = 1, no_speech_threshold: float = 0.6, log_prob_threshold: float = -1.0,
+    hotwords: str | None = None, initial_prompt: str | None = None,
+) -> Transcript:
+    """Transcribe 16-bit mono PCM (blocking: call it in a worker thread).
+
+    A segment is dropped as silence by Whisper's own rule: no_speech_prob above
+    ``no_speech_threshold`` and avg_logprob below ``log_prob_threshold``. That catches
+    the "you" / "." Whisper emits for noise, hum and tones, and keeps short answers
+    ("Sure.") that a bare no_speech_prob cut-off would lose.
+    """
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    if sample_rate_hz != WHISPER_RATE_HZ:
+        samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
+    audio = samples.astype(np.float32) / 32768.0
+    segments, info = model.transcribe(
+        audio, language=language, beam_size=beam_size, vad_filter=False,
+        condition_on_previous_text=False, temperature=0.0, without_timestamps=True,
+        no_speech_threshold=None, log_prob_threshold=log_prob_threshold,
+        hotwords=hotwords, initial_prompt=initial_prompt,
+    )
+    kept: list[str] = []
+    dropped: list[str] = []
+    for segment in segments:  # a lazy generator: decoding happens here, in this thread
+        silent = (segment.no_speech_prob > no_speech_threshold
+                  and segment.avg_logprob < log_prob_threshold)
+        (dropped if silent else kept).append(segment.text.strip())
+    return Transcript(" ".join(t for t in kept if t), info.language,
+                      info.language_probability, len(samples) / WHISPER_RATE_HZ, tuple(dropped))
+
+
+@dataclass(frozen=True)
+class SpeechModels:
+    """Whisper models shared read-only by every call, and the pool that bounds their use."""
+
+    english: WhisperModel
+    multilingual: WhisperModel | None
+    executor: ThreadPoolExecutor
+
+    @classmethod
+    def load(cls, settings: Settings) -> SpeechModels:
+        stt = settings.stt
+        load = partial(load_whisper, cpu_threads=stt.cpu_threads, compute_type=stt.compute_type,
+                       num_workers=stt.max_concurrent)
+        models_dir = settings.resolved_models_dir
+        english = load(resolve_stt_model(stt.model, models_dir))
+        multilingual = None
+        if stt.multilingual_model:
+            multilingual = load(resolve_stt_model(stt.multilingual_model, models_dir))
+        pool = ThreadPoolExecutor(max_workers=stt.max_concurrent, thread_name_prefix="whisper")
+        return cls(english, multilingual, pool)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _to_language(code: str | None) -> Language | None:
+    try:
+        return Language(code) if code else None
+    except ValueError:
+        return None
+
+
+class LocalWhisperSTTService(WhisperSTTService):
+    """pipecat's Whisper service on shared, preloaded models; language reported.
+
+    ``language`` "en" uses the English model; None (or "auto") detects with the
+    multilingual model; any other code transcribes that language with the multilingual
+    model. Change it mid-call with ``STTUpdateSettingsFrame(language=...)``.
+    """
+
+    def __init__(
+        self, models: SpeechModels, *, language: str | None = "en", beam_size: int = 1,
+        no_speech_threshold: float = 0.6, log_prob_threshold: float = -1.0, **kwargs: Any,
+    ) -> None:
+        self._models = models
+        self._beam_size = beam_size
+        self._log_prob_threshold = log_prob_threshold
+        settings = self.Settings(model="local", no_speech_prob=no_speech_threshold,
+                                 language=None if language == "auto" else language)
+        super().__init__(settings=settings, device="cpu", **kwargs)
+
+    @classmethod
+    def from_settings(
+        cls, models: SpeechModels, stt: SttSettings, **kwargs: Any
+    ) -> LocalWhisperSTTService:
+        return cls(models, language=stt.language, beam_size=stt.beam_size,
+                   no_speech_threshold=stt.no_speech_threshold,
+                   log_prob_threshold=stt.log_prob_threshold, **kwargs)
+
+    def _load(self) -> None:
+        """Nothing to load: the models came in preloaded. Check the language fits."""
+        self._model = self._models.english
+        unsupported = self._unsupported_language()
+        if unsupported:
+            raise ValueError(unsupported)
+
+    def _language_code(self) -> str | None:
+        language = self._settings.language
+        return str(language) if isinstance(language, str) else None
+
+    def _pick_model(self) -> tuple[WhisperModel, str | None]:
+        language = self._language_code()
+        english, multilingual = self._models.english, self._models.multilingual
+        if language != "en" and multilingual is not None:
+            return multilingual, language
+        if language != "en" and english.model.is_multilingual:
+            return english, language
+        return english, "en"
+
+    def _unsupported_language(self) -> str | None:
+        language = self._language_code()
+        if language in (None, "en") or self._pick_model()[1] == language:
+            return None
+        return (f"no multilingual Whisper model loaded: cannot transcribe {language!r} "
+                "(set stt.multilingual_model); transcribing as English")
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
+        model, language = self._pick_model()
+        await self.start_processing_metrics()
+        job = partial(
+            transcribe_pcm16, model, audio, self.sample_rate, language=language,
+            beam_size=self._beam_size, no_speech_threshold=self._settings.no_speech_prob,
+            log_prob_threshold=self._log_prob_threshold,
+            hotwords=self._settings.hotwords or None,
+            initial_prompt=self._settings.initial_prompt or None,
+        )
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._models.executor, job)
+        except Exception as e:
+            await self.stop_processing_metrics()
+            yield ErrorFrame(f"STT failed: {type(e).__name__}: {e}")
+            return
+        await self.stop_processing_metrics()
+        if result.dropped:
+            logger.debug(f"{self}: dropped as silence: {list(result.dropped)}")
+        if not result.text:
+            return
+        spoken = _to_language(result.language)
+        await self._handle_transcription(result.text, True, spoken)
+        logger.debug(f"{self}: [{result.text}] language={result.language}"
+                     f" p={result.language_probability:.2f}")
+        yield TranscriptionFrame(result.text, self._user_id, time_now_iso8601(), spoken,
+                                 result=result)
