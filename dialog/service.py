@@ -23,6 +23,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
+from pipecat.services.settings import LLMSettings
 
 from dialog.engine import DialogEngine
 from dialog.frames import ReplyFrame
@@ -72,7 +73,13 @@ class DialogService(LLMService):
     def __init__(
         self, engine: DialogEngine, *, language: Callable[[], str] = lambda: "en", **kwargs
     ) -> None:
-        super().__init__(**kwargs)
+        # The embedded engine has no sampling knobs: every LLM setting is "unsupported".
+        settings = LLMSettings(
+            model="frontdesk-local", system_instruction=None, temperature=None, max_tokens=None,
+            top_p=None, top_k=None, frequency_penalty=None, presence_penalty=None, seed=None,
+            filter_incomplete_user_turns=False, user_turn_completion_config=None,
+        )
+        super().__init__(settings=settings, **kwargs)
         self._engine = engine
         self._language = language
 

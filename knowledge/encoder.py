@@ -85,6 +85,10 @@ class SentenceEncoder:
                 (vectors,) = self._session.run([_OUTPUT_NAME], {_INPUT_NAME: batch})
         except Exception as e:
             raise EncoderError(f"sentence encoder failed on {len(texts)} texts: {e}") from e
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        matrix: np.ndarray = np.asarray(vectors, dtype=np.float32)
+        if matrix.shape != (len(texts), EMBEDDING_DIM):
+            raise EncoderError(f"sentence encoder returned shape {matrix.shape}")
+        normalised: np.ndarray = matrix / np.maximum(
+            np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12
+        )
+        return normalised

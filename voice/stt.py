@@ -53,8 +53,12 @@ def load_whisper(
     with _load_lock:
         if key not in _loaded:
             _loaded[key] = WhisperModel(
-                key[0], device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                num_workers=num_workers, local_files_only=True,
+                key[0],
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                num_workers=num_workers,
+                local_files_only=True,
             )
         return _loaded[key]
 
@@ -69,9 +73,16 @@ class Transcript:
 
 
 def transcribe_pcm16(
-    model: WhisperModel, pcm: bytes, sample_rate_hz: int, *, language: str | None,
-    beam_size: int = 1, no_speech_threshold: float = 0.6, log_prob_threshold: float = -1.0,
-    hotwords: str | None = None, initial_prompt: str | None = None,
+    model: WhisperModel,
+    pcm: bytes,
+    sample_rate_hz: int,
+    *,
+    language: str | None,
+    beam_size: int = 1,
+    no_speech_threshold: float = 0.6,
+    log_prob_threshold: float = -1.0,
+    hotwords: str | None = None,
+    initial_prompt: str | None = None,
 ) -> Transcript:
     """Transcribe 16-bit mono PCM (blocking: call it in a worker thread).
 
@@ -85,19 +96,33 @@ def transcribe_pcm16(
         samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
     audio = samples.astype(np.float32) / 32768.0
     segments, info = model.transcribe(
-        audio, language=language, beam_size=beam_size, vad_filter=False,
-        condition_on_previous_text=False, temperature=0.0, without_timestamps=True,
-        no_speech_threshold=None, log_prob_threshold=log_prob_threshold,
-        hotwords=hotwords, initial_prompt=initial_prompt,
+        audio,
+        language=language,
+        beam_size=beam_size,
+        vad_filter=False,
+        condition_on_previous_text=False,
+        temperature=0.0,
+        without_timestamps=True,
+        no_speech_threshold=None,
+        log_prob_threshold=log_prob_threshold,
+        hotwords=hotwords,
+        initial_prompt=initial_prompt,
     )
     kept: list[str] = []
     dropped: list[str] = []
     for segment in segments:  # a lazy generator: decoding happens here, in this thread
-        silent = (segment.no_speech_prob > no_speech_threshold
-                  and segment.avg_logprob < log_prob_threshold)
+        silent = (
+            segment.no_speech_prob > no_speech_threshold
+            and segment.avg_logprob < log_prob_threshold
+        )
         (dropped if silent else kept).append(segment.text.strip())
-    return Transcript(" ".join(t for t in kept if t), info.language,
-                      info.language_probability, len(samples) / WHISPER_RATE_HZ, tuple(dropped))
+    return Transcript(
+        " ".join(t for t in kept if t),
+        info.language,
+        info.language_probability,
+        len(samples) / WHISPER_RATE_HZ,
+        tuple(dropped),
+    )
 
 
 @dataclass(frozen=True)
@@ -111,8 +136,12 @@ class SpeechModels:
     @classmethod
     def load(cls, settings: Settings) -> SpeechModels:
         stt = settings.stt
-        load = partial(load_whisper, cpu_threads=stt.cpu_threads, compute_type=stt.compute_type,
-                       num_workers=stt.max_concurrent)
+        load = partial(
+            load_whisper,
+            cpu_threads=stt.cpu_threads,
+            compute_type=stt.compute_type,
+            num_workers=stt.max_concurrent,
+        )
         models_dir = settings.resolved_models_dir
         english = load(resolve_stt_model(stt.model, models_dir))
         multilingual = None
@@ -141,23 +170,37 @@ class LocalWhisperSTTService(WhisperSTTService):
     """
 
     def __init__(
-        self, models: SpeechModels, *, language: str | None = "en", beam_size: int = 1,
-        no_speech_threshold: float = 0.6, log_prob_threshold: float = -1.0, **kwargs: Any,
+        self,
+        models: SpeechModels,
+        *,
+        language: str | None = "en",
+        beam_size: int = 1,
+        no_speech_threshold: float = 0.6,
+        log_prob_threshold: float = -1.0,
+        **kwargs: Any,
     ) -> None:
         self._models = models
         self._beam_size = beam_size
         self._log_prob_threshold = log_prob_threshold
-        settings = self.Settings(model="local", no_speech_prob=no_speech_threshold,
-                                 language=None if language == "auto" else language)
+        settings = self.Settings(
+            model="local",
+            no_speech_prob=no_speech_threshold,
+            language=None if language == "auto" else language,
+        )
         super().__init__(settings=settings, device="cpu", **kwargs)
 
     @classmethod
     def from_settings(
         cls, models: SpeechModels, stt: SttSettings, **kwargs: Any
     ) -> LocalWhisperSTTService:
-        return cls(models, language=stt.language, beam_size=stt.beam_size,
-                   no_speech_threshold=stt.no_speech_threshold,
-                   log_prob_threshold=stt.log_prob_threshold, **kwargs)
+        return cls(
+            models,
+            language=stt.language,
+            beam_size=stt.beam_size,
+            no_speech_threshold=stt.no_speech_threshold,
+            log_prob_threshold=stt.log_prob_threshold,
+            **kwargs,
+        )
 
     def _load(self) -> None:
         """Nothing to load: the models came in preloaded. Check the language fits."""
@@ -183,15 +226,22 @@ class LocalWhisperSTTService(WhisperSTTService):
         language = self._language_code()
         if language in (None, "en") or self._pick_model()[1] == language:
             return None
-        return (f"no multilingual Whisper model loaded: cannot transcribe {language!r} "
-                "(set stt.multilingual_model); transcribing as English")
+        return (
+            f"no multilingual Whisper model loaded: cannot transcribe {language!r} "
+            "(set stt.multilingual_model); transcribing as English"
+        )
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
         model, language = self._pick_model()
         await self.start_processing_metrics()
         job = partial(
-            transcribe_pcm16, model, audio, self.sample_rate, language=language,
-            beam_size=self._beam_size, no_speech_threshold=self._settings.no_speech_prob,
+            transcribe_pcm16,
+            model,
+            audio,
+            self.sample_rate,
+            language=language,
+            beam_size=self._beam_size,
+            no_speech_threshold=self._settings.no_speech_prob,
             log_prob_threshold=self._log_prob_threshold,
             hotwords=self._settings.hotwords or None,
             initial_prompt=self._settings.initial_prompt or None,
@@ -209,7 +259,10 @@ class LocalWhisperSTTService(WhisperSTTService):
             return
         spoken = _to_language(result.language)
         await self._handle_transcription(result.text, True, spoken)
-        logger.debug(f"{self}: [{result.text}] language={result.language}"
-                     f" p={result.language_probability:.2f}")
-        yield TranscriptionFrame(result.text, self._user_id, time_now_iso8601(), spoken,
-                                 result=result)
+        logger.debug(
+            f"{self}: [{result.text}] language={result.language}"
+            f" p={result.language_probability:.2f}"
+        )
+        yield TranscriptionFrame(
+            result.text, self._user_id, time_now_iso8601(), spoken, result=result
+        )

@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 import onnxruntime
 from loguru import logger
-from piper import PiperVoice
-from piper.config import PiperConfig
 from pipecat.frames.frames import ErrorFrame, Frame, TTSAudioRawFrame
 from pipecat.services.piper.tts import PiperTTSService
 from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TTSService
+from pipecat.utils.tracing.service_decorators import traced_tts
+from piper import PiperVoice
+from piper.config import PiperConfig
 
 from config.settings import Settings
 from voice.audio import resample_pcm16
@@ -101,7 +102,9 @@ class PromptCache:
             for text in texts:
                 self.get_or_synthesize(text, language)
 
-    def get(self, text: str, language: str, sample_rate_hz: int | None = None) -> CachedAudio | None:
+    def get(
+        self, text: str, language: str, sample_rate_hz: int | None = None
+    ) -> CachedAudio | None:
         """The cached audio for exactly this text, resampled to ``sample_rate_hz`` if given."""
         key_text, language = self._key_text(text), _base(language)
         with self._lock:
@@ -140,8 +143,9 @@ class VoiceModels:
     @classmethod
     def load(cls, settings: Settings) -> VoiceModels:
         voices = {
-            language: load_piper_voice(*resolve_piper_voice(language, settings),
-                                       cpu_threads=settings.tts.cpu_threads)
+            language: load_piper_voice(
+                *resolve_piper_voice(language, settings), cpu_threads=settings.tts.cpu_threads
+            )
             for language in sorted({"en", *settings.tts.voices})
         }
         pool = ThreadPoolExecutor(settings.tts.max_concurrent, thread_name_prefix="piper")
@@ -159,8 +163,9 @@ class LocalPiperTTSService(PiperTTSService):
         self._models = models
         self._language, self._voice = _pick_voice(models.voices, language)
         settings = self.Settings(model=None, voice=None, language=self._language)
-        TTSService.__init__(self, push_start_frame=True, push_stop_frames=True,
-                            settings=settings, **kwargs)
+        TTSService.__init__(
+            self, push_start_frame=True, push_stop_frames=True, settings=settings, **kwargs
+        )
 
     @property
     def language(self) -> str:
@@ -191,9 +196,11 @@ class LocalPiperTTSService(PiperTTSService):
     async def _cached_frames(self, audio: CachedAudio, context_id: str) -> AsyncIterator[Frame]:
         step = max(2, self.chunk_size)
         for start in range(0, len(audio.pcm), step):
-            yield TTSAudioRawFrame(audio.pcm[start:start + step], audio.sample_rate_hz, 1,
-                                   context_id=context_id)
+            yield TTSAudioRawFrame(
+                audio.pcm[start : start + step], audio.sample_rate_hz, 1, context_id=context_id
+            )
 
+    @traced_tts
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
         try:
             await self.start_tts_usage_metrics(text)
@@ -202,8 +209,10 @@ class LocalPiperTTSService(PiperTTSService):
                 frames = self._cached_frames(cached, context_id)
             else:
                 frames = self._stream_audio_frames_from_iterator(
-                    self._synthesized(text), in_sample_rate=self._voice.config.sample_rate,
-                    context_id=context_id)
+                    self._synthesized(text),
+                    in_sample_rate=self._voice.config.sample_rate,
+                    context_id=context_id,
+                )
             async for frame in frames:
                 await self.stop_ttfb_metrics()
                 yield frame

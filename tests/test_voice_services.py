@@ -1,0 +1,200 @@
+"""STT and TTS on the real models, alone and inside small real pipecat pipelines."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSUpdateSettingsFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.pipeline.worker import PipelineParams
+from pipecat.services.settings import TTSSettings
+from pipecat.tests.utils import run_test
+from pipecat.transcriptions.language import Language
+
+from config.settings import Settings
+from voice.audio import (
+    load_audio_as_mulaw8k,
+    mulaw8k_to_pcm16k,
+    mulaw_encode,
+    resample_pcm16,
+    synthesize_mulaw8k,
+)
+from voice.stt import LocalWhisperSTTService, SpeechModels, Transcript, transcribe_pcm16
+from voice.tts import LocalPiperTTSService, PromptCache, VoiceModels
+
+SENTENCE = "Breakfast is served from seven."
+PARAMS = PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=8000)
+
+
+@pytest.fixture(scope="module")
+def english_call_audio(voice_models: VoiceModels) -> bytes:
+    """Piper speaking SENTENCE as a caller would arrive: 8 kHz mu-law, 300-3400 Hz."""
+    return synthesize_mulaw8k(SENTENCE, voice_models.voices["en"])
+
+
+@pytest.fixture(scope="module")
+def spanish_call_audio(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng): no Spanish audio")
+    wav = tmp_path_factory.mktemp("es") / "es.wav"
+    text = "Quisiera reservar una habitación para dos personas el viernes, por favor."
+    subprocess.run([espeak, "-v", "es", "-w", str(wav), text], check=True, timeout=60)
+    return load_audio_as_mulaw8k(wav)
+
+
+def _speech_frames(mulaw8k: bytes) -> list[Frame]:
+    pcm = mulaw8k_to_pcm16k(mulaw8k).tobytes()
+    frames: list[Frame] = [VADUserStartedSpeakingFrame(start_secs=0.2)]
+    frames += [InputAudioRawFrame(pcm[i : i + 640], 16000, 1) for i in range(0, len(pcm), 640)]
+    frames.append(VADUserStoppedSpeakingFrame(stop_secs=0.2))
+    return frames
+
+
+def _pcm16k(mulaw8k: bytes) -> bytes:
+    return mulaw8k_to_pcm16k(mulaw8k).tobytes()
+
+
+def test_tiny_en_transcribes_piper_over_the_phone(speech_models: SpeechModels, english_call_audio):
+    result = transcribe_pcm16(
+        speech_models.english, _pcm16k(english_call_audio), 16000, language="en"
+    )
+    assert "breakfast" in result.text.lower()
+    assert result.language == "en"
+
+
+def test_8khz_input_is_resampled_for_whisper(speech_models: SpeechModels, english_call_audio):
+    pcm8k = resample_pcm16(mulaw8k_to_pcm16k(english_call_audio), 16000, 8000).tobytes()
+    result = transcribe_pcm16(speech_models.english, pcm8k, 8000, language="en")
+    assert "breakfast" in result.text.lower()
+
+
+def test_base_detects_spanish(speech_models: SpeechModels, spanish_call_audio):
+    assert speech_models.multilingual is not None
+    result = transcribe_pcm16(
+        speech_models.multilingual, _pcm16k(spanish_call_audio), 16000, language=None
+    )
+    assert result.language == "es"
+
+
+def test_noise_is_dropped_as_silence_not_transcribed(speech_models: SpeechModels):
+    noise = np.random.default_rng(7).normal(0, 0.05 * 32767, 16000)
+    pcm8k = np.clip(noise, -32768, 32767).astype(np.int16)
+    heard = mulaw8k_to_pcm16k(mulaw_encode(pcm8k)).tobytes() + bytes(16000)
+    result = transcribe_pcm16(speech_models.english, heard, 16000, language="en")
+    assert result.text == ""
+
+
+async def test_stt_service_in_a_pipeline(
+    speech_models: SpeechModels, english_call_audio, voice_settings: Settings
+):
+    stt = LocalWhisperSTTService.from_settings(
+        speech_models, voice_settings.stt, audio_passthrough=False
+    )
+    other = LocalWhisperSTTService(speech_models)
+    assert stt._model is other._model is speech_models.english  # shared, not reloaded
+    down, _ = await run_test(
+        stt, frames_to_send=_speech_frames(english_call_audio), pipeline_params=PARAMS
+    )
+    transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
+    assert len(transcripts) == 1
+    assert "breakfast" in transcripts[0].text.lower()
+    assert transcripts[0].language == Language.EN
+    assert isinstance(transcripts[0].result, Transcript)
+
+
+async def test_stt_service_reports_the_detected_language(
+    speech_models: SpeechModels, spanish_call_audio
+):
+    stt = LocalWhisperSTTService(speech_models, language="auto", audio_passthrough=False)
+    down, _ = await run_test(
+        stt, frames_to_send=_speech_frames(spanish_call_audio), pipeline_params=PARAMS
+    )
+    transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
+    assert len(transcripts) == 1
+    assert transcripts[0].language == Language.ES
+    assert transcripts[0].result.language_probability > 0
+
+
+def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:
+    return [f for f in frames if isinstance(f, TTSAudioRawFrame)]
+
+
+async def test_tts_service_in_a_pipeline(voice_models: VoiceModels):
+    tts = LocalPiperTTSService(voice_models)
+    down, _ = await run_test(tts, frames_to_send=[TTSSpeakFrame(SENTENCE)], pipeline_params=PARAMS)
+    audio = _audio(down)
+    assert audio and all(f.sample_rate == 8000 for f in audio)
+    seconds = sum(len(f.audio) for f in audio) / 2 / 8000
+    assert 1.0 < seconds < 5.0
+
+
+async def test_tts_switches_voice_with_the_language(voice_models: VoiceModels):
+    en = voice_models.voices["en"]
+    both = VoiceModels({"en": en, "es": en}, voice_models.executor, PromptCache({"en": en}))
+    tts = LocalPiperTTSService(both)
+    assert tts.set_language("fr") == "en"  # no French voice: English, with a log line
+    assert tts.set_language("es-MX") == "es"
+    tts.set_language("en")
+    frames = [TTSUpdateSettingsFrame(delta=TTSSettings(language="es")), TTSSpeakFrame("Hola.")]
+    down, _ = await run_test(tts, frames_to_send=frames, pipeline_params=PARAMS)
+    assert tts.language == "es"
+    assert _audio(down)
+
+
+async def test_prompt_cache_serves_identical_audio_without_resynthesising(
+    voice_models: VoiceModels, voice_settings: Settings
+):
+    cache = PromptCache(voice_models.voices)
+    greeting = voice_settings.dialog.greeting
+    cache.warm([greeting])
+    first = cache.get(greeting, "en")
+    assert first is not None and cache.syntheses == 1
+    assert cache.get_or_synthesize(f"  {greeting} ", "en-US") == first
+    assert cache.get(greeting, "en", 8000) == cache.get(greeting, "en", 8000)
+    assert cache.syntheses == 1
+    assert cache.get("Something never warmed.", "en") is None
+
+    tts = LocalPiperTTSService(VoiceModels(voice_models.voices, voice_models.executor, cache))
+    down, _ = await run_test(tts, frames_to_send=[TTSSpeakFrame(greeting)], pipeline_params=PARAMS)
+    played = b"".join(f.audio for f in _audio(down))
+    cached = cache.get(greeting, "en", 8000)
+    assert cached is not None
+    # Piper's output varies run to run: byte-identical audio can only come from the cache.
+    assert played == cached.pcm
+    assert cache.syntheses == 1
+
+
+def test_models_are_shared_process_wide(voice_settings: Settings, speech_models, voice_models):
+    again = SpeechModels.load(voice_settings)
+    try:
+        assert again.english is speech_models.english
+        assert again.multilingual is speech_models.multilingual
+        assert again.executor._max_workers == voice_settings.stt.max_concurrent
+    finally:
+        again.close()
+    voices = VoiceModels.load(voice_settings)
+    try:
+        assert voices.voices["en"] is voice_models.voices["en"]
+        assert voices.voices["en"].session.get_session_options().intra_op_num_threads == 1
+    finally:
+        voices.close()
+
+
+def test_missing_multilingual_model_is_a_clear_error(tmp_path: Path):
+    from voice.models import ModelMissingError
+
+    with pytest.raises(ModelMissingError, match="frontdesk models install"):
+        SpeechModels.load(Settings(data_dir=tmp_path))
