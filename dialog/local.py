@@ -28,8 +28,8 @@ KEYPAD = "keypad"
 
 HANDOFF = "Of course, let me connect you with someone at the front desk. Please hold."
 HANDOFF_AFTER_MISSES = (
-    "I'm sorry, I'm having trouble understanding. "
-    "Let me connect you with someone at the front desk. Please hold."
+    "Sorry, I'm having trouble understanding, so let me connect you with someone at the "
+    "front desk. Please hold."
 )
 HANDOFF_KEYPAD = "Connecting you to the front desk. Please hold."
 NOT_CAUGHT = "Sorry, I didn't catch that."
@@ -41,7 +41,12 @@ _NEGATIVE = frozenset(normalise(answer) for answer in NEGATIVE_ANSWERS)
 
 
 class LocalDialog:
-    """A ``DialogEngine`` answering from a ``KnowledgeIndex``; one instance per call."""
+    """A ``DialogEngine`` answering from a ``KnowledgeIndex``; one instance per call.
+
+    ``respond`` does not read ``history``: the per-call state it needs (``misses``,
+    ``last_intent``) lives on the instance, so turns must reach it in order, one at a time.
+    Noise neither counts as a miss nor breaks a run of misses; any understood turn resets it.
+    """
 
     def __init__(
         self,

@@ -262,7 +262,10 @@ def build_scenario(turns: Sequence[PreparedTurn], *, timeout_s: float, quiet_s: 
 
 
 # -- analysis of the event log (pure) -------------------------------------------------------------
-def _agent_frames(events: Sequence[SessionEvent], audio: bytes) -> list[tuple[float, int, int, bool]]:
+_Frame = tuple[float, int, int, bool]  # arrival, offset, size, audible
+
+
+def _agent_frames(events: Sequence[SessionEvent], audio: bytes) -> list[_Frame]:
     """(arrival, offset, size, audible) per media frame the agent sent."""
     frames, cursor = [], 0
     for event in events:
@@ -294,7 +297,7 @@ def split_agent_audio(events: Sequence[SessionEvent], audio: bytes, *,
     return segments
 
 
-def _underrun_s(frames: Sequence[tuple[float, int, int, bool]]) -> float:
+def _underrun_s(frames: Sequence[_Frame]) -> float:
     """Seconds the caller's playback buffer ran dry between these frames."""
     dry, plays_until = 0.0, None
     for at, _, size, _ in frames:
@@ -323,9 +326,9 @@ def analyse_call(events: Sequence[SessionEvent], audio: bytes, origin: float,
         first, last = group[0][2], group[-1][3]
         pieces = [audio[frames[a][1]: frames[b][1] + frames[b][2]] for _, _, a, b in group]
         silence = bytes([0xFF]) * 2400
-        agent_turns.append(AgentTurn(round(group[0][0] - origin, 3), round(group[-1][1] - origin, 3),
-                                     round(_underrun_s(frames[first: last + 1]) * 1000, 1),
-                                     audio=silence.join(pieces)))
+        agent_turns.append(AgentTurn(
+            round(group[0][0] - origin, 3), round(group[-1][1] - origin, 3),
+            round(_underrun_s(frames[first: last + 1]) * 1000, 1), audio=silence.join(pieces)))
 
     caller_turns = []
     for index, turn in enumerate(turns):
@@ -513,7 +516,8 @@ def format_call(result: CallResult) -> str:
         rows.append((t.started_at_s, f"agent  {t.started_at_s:7.2f}s  {t.text or '(audio)'}{gap}"))
     for c in result.caller_turns:
         what = c.said or (c.audio and f"<{c.audio}>") or f"[keys {c.dtmf}]"
-        extra = "" if c.voice_to_voice_ms is None else f"  -> reply after {c.voice_to_voice_ms:.0f} ms"
+        v2v = c.voice_to_voice_ms
+        extra = "" if v2v is None else f"  -> reply after {v2v:.0f} ms"
         if c.barge_in:
             extra += ("  (barge-in: no clear)" if c.barge_in_reaction_ms is None
                       else f"  (barge-in: clear after {c.barge_in_reaction_ms:.0f} ms)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,10 +23,15 @@ import numpy as np
 import onnxruntime
 from loguru import logger
 from pipecat.frames.frames import ErrorFrame, Frame, TTSAudioRawFrame
-from pipecat.services.piper.tts import PiperTTSService
 from pipecat.services.settings import TTSSettings
-from pipecat.services.tts_service import TTSService
 from pipecat.utils.tracing.service_decorators import traced_tts
+
+with warnings.catch_warnings():
+    # pipecat's tts_service module subclasses its own deprecated AudioContextTTSService
+    # at import time; the DeprecationWarning is about a class we never use.
+    warnings.filterwarnings("ignore", "`AudioContextTTSService`", DeprecationWarning)
+    from pipecat.services.piper.tts import PiperTTSService
+    from pipecat.services.tts_service import TTSService
 from piper import PiperVoice
 from piper.config import PiperConfig
 
