@@ -88,7 +88,9 @@ class StreamSettings(BaseModel):
 class KnowledgeSettings(BaseModel):
     # Markdown/text files answered from. Empty: the bundled sample hotel file.
     files: list[Path] = Field(default_factory=list)
-    min_score: float = Field(default=0.35, ge=0, le=1)
+    # Measured on the sample hotel file: 0.25 answers 49/54 answerable questions
+    # and 2/23 unrelated ones; 0.35 answers 40/54 and 0/23.
+    min_score: float = Field(default=0.25, ge=0, le=1)
 
 
 class DialogSettings(BaseModel):

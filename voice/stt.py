@@ -187,6 +187,8 @@ class LocalWhisperSTTService(WhisperSTTService):
             no_speech_prob=no_speech_threshold,
             language=None if language == "auto" else language,
         )
+        # Speech end -> transcript, p99, measured on 2 cores (turn strategies read it).
+        kwargs.setdefault("ttfs_p99_latency", 1.0 if language == "en" else 2.0)
         super().__init__(settings=settings, device="cpu", **kwargs)
 
     @classmethod
@@ -211,7 +213,9 @@ class LocalWhisperSTTService(WhisperSTTService):
 
     def _language_code(self) -> str | None:
         language = self._settings.language
-        return str(language) if isinstance(language, str) else None
+        if not isinstance(language, str) or language == "auto":
+            return None  # detect
+        return str(language)
 
     def _pick_model(self) -> tuple[WhisperModel, str | None]:
         language = self._language_code()

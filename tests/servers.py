@@ -1,0 +1,77 @@
+"""Real servers on loopback for the call tests: frontdesk itself, and a scripted
+Twilio-compatible REST fake that records what it was asked."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+__all__ = ["FakeTwilio", "ThreadedServer", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ThreadedServer:
+    """uvicorn in its own thread and event loop, so the test's loop plays Twilio."""
+
+    def __init__(self, app, *, port: int | None = None, ws_max_size: int = 16 * 1024 * 1024):
+        self.port = port or free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                ws_max_size=ws_max_size, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120.0) -> ThreadedServer:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@dataclass
+class FakeTwilio:
+    """Answers the Calls resource like api.twilio.com, recording every request."""
+
+    account_sid: str
+    auth_token: str
+    requests: list[dict] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+        expected = "Basic " + base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()).decode()
+
+        @app.post("/2010-04-01/Accounts/{account}/Calls/{call_sid}.json")
+        async def update_call(account: str, call_sid: str, request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != expected or account != self.account_sid:
+                return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+            form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+            self.requests.append({"call_sid": call_sid, "form": form, "at": time.time()})
+            return JSONResponse({"sid": call_sid, "status": form.get("Status", "in-progress")})
+
+        return app
+
+    def for_call(self, call_sid: str) -> list[dict]:
+        return [r for r in self.requests if r["call_sid"] == call_sid]
