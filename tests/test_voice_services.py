@@ -11,6 +11,7 @@ import pytest
 from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
+    STTUpdateSettingsFrame,
     TranscriptionFrame,
     TTSAudioRawFrame,
     TTSSpeakFrame,
@@ -19,8 +20,8 @@ from pipecat.frames.frames import (
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.pipeline.worker import PipelineParams
-from pipecat.services.settings import TTSSettings
-from pipecat.tests.utils import run_test
+from pipecat.services.settings import STTSettings, TTSSettings
+from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.transcriptions.language import Language
 
 from config.settings import Settings
@@ -126,6 +127,20 @@ async def test_stt_service_reports_the_detected_language(
     assert len(transcripts) == 1
     assert transcripts[0].language == Language.ES
     assert transcripts[0].result.language_probability > 0
+
+
+async def test_stt_language_switches_mid_call(speech_models: SpeechModels, spanish_call_audio):
+    stt = LocalWhisperSTTService(speech_models, language="en", audio_passthrough=False)
+    # The update is a control frame, taken in order with data frames; audio and VAD frames are
+    # system frames that would overtake it, so let it land first, as between two real turns.
+    switch = [STTUpdateSettingsFrame(delta=STTSettings(language=Language.ES)), SleepFrame(0.1)]
+    down, _ = await run_test(
+        stt, frames_to_send=[*switch, *_speech_frames(spanish_call_audio)], pipeline_params=PARAMS
+    )
+    transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
+    assert len(transcripts) == 1
+    assert transcripts[0].language == Language.ES
+    assert "habitación" in transcripts[0].text.lower()
 
 
 def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:

