@@ -32,8 +32,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.dev_insecure_skip_signature:
             logger.warning("!" * 78)
-            logger.warning("DEVELOPMENT MODE: Twilio signatures are NOT checked. Never expose "
-                           "this server to the internet with FRONTDESK_DEV_INSECURE_SKIP_SIGNATURE.")
+            logger.warning("DEVELOPMENT MODE: Twilio signatures are NOT checked. Never expose this "
+                           "server to the internet with FRONTDESK_DEV_INSECURE_SKIP_SIGNATURE.")
             logger.warning("!" * 78)
         app.state.runtime = runtime or await asyncio.to_thread(Runtime.load, settings)
         try:

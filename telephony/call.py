@@ -8,7 +8,9 @@ transport.input -> STT -> keypad -> user turn (Silero VAD + Smart Turn) -> dialo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -41,19 +43,22 @@ __all__ = ["Call"]
 
 OUTPUT_LEAD_SECONDS = 0.3
 HEARD_WAIT_SECONDS = 20.0
+SILENT_GOODBYE = "I haven't heard anything, so I'll end the call now. Please call again anytime."
 
 
 class _ReplyTap(FrameProcessor):
-    """Hands each ReplyFrame to the call (records, decisions) and passes it on."""
+    """Hands each ReplyFrame to the call and passes it on. Before TTS it records the
+    turn; after the heard-text gate it fires once the reply has been heard (or talked
+    over), which is when a decision is carried out."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, on_reply: Callable[[ReplyFrame], Awaitable[None]]) -> None:
         super().__init__()
-        self._call = call
+        self._on_reply = on_reply
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, ReplyFrame):
-            await self._call.on_reply(frame)
+            await self._on_reply(frame)
         await self.push_frame(frame, direction)
 
 
@@ -74,6 +79,10 @@ class Call:
         self._turn_ids: list[int] = []
         self._worker: PipelineWorker | None = None
         self._decision_task: asyncio.Task | None = None
+        self._silent_prompts = 0
+        # The turn whose reply is being spoken (prompts such as "are you still there?"
+        # are not turns): its heard text is recorded when the assistant turn ends.
+        self._playing_turn_id: int | None = None
 
     async def _db(self, fn, *args, **kwargs):
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -104,21 +113,27 @@ class Call:
             citations=list(reply.citations), replied_at=time.time(),
         )
         self._turn_ids.append(turn_id)
+        self._playing_turn_id = turn_id
         self._turn_index += 1
         decision = reply.decision
         if decision is not None:
             kind = "transfer" if isinstance(decision, Transfer) else "hangup"
             await self._db(self.runtime.records.add_event, self.call_sid, kind,
                            {"decision": type(decision).__name__, **vars(decision)})
-            self._decision_task = asyncio.create_task(self._act_on(decision))
+
+    async def on_reply_heard(self, frame: ReplyFrame) -> None:
+        """The reply went past the heard-text gate: the caller heard it, or talked over it.
+
+        A transfer or hang-up survives the caller talking over the line announcing it;
+        speech does not.
+        """
+        if frame.reply.decision is not None and self._decision_task is None:
+            self._decision_task = asyncio.create_task(self._act_on(frame.reply.decision))
 
     async def _act_on(self, decision: Transfer | Hangup) -> None:
-        """Carry out a decision once the caller has heard the line announcing it."""
-        await self._wait_until_heard()
+        await self._wait_until_played()
         if isinstance(decision, Hangup):
-            await self.runtime.twilio.hang_up(self.call_sid)
-            self.end_reason = f"agent_hung_up:{decision.reason}"
-            await self.finish(self.end_reason)
+            await self._hang_up(f"agent_hung_up:{decision.reason}")
             return
         transferred = await self.runtime.twilio.cold_transfer(self.call_sid, decision.queue)
         await self._db(self.runtime.records.add_event, self.call_sid,
@@ -130,11 +145,36 @@ class Call:
         elif self._worker is not None:
             await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
 
-    async def _wait_until_heard(self) -> None:
+    async def _hang_up(self, reason: str) -> None:
+        await self.runtime.twilio.hang_up(self.call_sid)
+        await self.finish(reason)
+
+    async def _wait_until_played(self) -> None:
         deadline = time.monotonic() + HEARD_WAIT_SECONDS
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.1)  # let a just-queued line reach the output transport
         while self.ledger.audio_outstanding() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+            self.ledger.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ledger.changed.wait(), timeout=0.05)
+
+    async def _on_caller_silent(self) -> None:
+        """Prompt a silent caller; after no_speech_hangup_seconds of silence, say goodbye."""
+        turn = self.settings.turn
+        self._silent_prompts += 1
+        if self._worker is None:
+            return
+        if self._silent_prompts * turn.no_speech_prompt_seconds < turn.no_speech_hangup_seconds:
+            await self._worker.queue_frames([TTSSpeakFrame(self.runtime.still_there_prompt())])
+            return
+        await self._db(self.runtime.records.add_event, self.call_sid, "hangup",
+                       {"reason": "caller_silent"})
+        await self._worker.queue_frames([TTSSpeakFrame(SILENT_GOODBYE)])
+        self._decision_task = asyncio.create_task(self._hang_up_after_goodbye())
+
+    async def _hang_up_after_goodbye(self) -> None:
+        await asyncio.sleep(0.3)
+        await self._wait_until_played()
+        await self._hang_up("caller_silent")
 
     def _on_first_audio(self, timing: TurnTiming) -> None:
         if not self._turn_ids:
@@ -171,15 +211,16 @@ class Call:
         dialog = DialogService(rt.dialog_engine())
         pipeline = Pipeline([
             transport.input(), rt.stt_service(), KeypadTurns(), aggregators.user(), dialog,
-            _ReplyTap(self), rt.tts_service(), transport.output(), HeardTextGate(self.ledger),
-            aggregators.assistant(),
+            _ReplyTap(self.on_reply), rt.tts_service(), transport.output(),
+            HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
+            _ReplyTap(self.on_reply_heard), aggregators.assistant(),
         ])
         worker = PipelineWorker(
             pipeline,
             params=PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=8000,
                                   enable_metrics=True),
             observers=[TurnTimer(self._on_first_audio)],
-            idle_timeout_secs=self.settings.turn.no_speech_hangup_seconds,
+            idle_timeout_secs=self.settings.turn.no_speech_hangup_seconds * 2,
             enable_rtvi=False,
         )
         self._wire_events(transport, aggregators, worker)
@@ -192,6 +233,12 @@ class Call:
         @transport.event_handler("on_client_connected")
         async def _connected(_transport, _ws) -> None:
             await worker.queue_frames([TTSSpeakFrame(greeting)])
+            # Turn 0 is the greeting: what of it the caller heard is recorded like any reply.
+            self._playing_turn_id = await self._db(
+                self.runtime.records.add_turn, self.call_sid, 0, intent="greeting",
+                reply_text=greeting, replied_at=time.time())
+            self._turn_ids.append(self._playing_turn_id)
+            self._turn_index = 1
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:
@@ -199,17 +246,23 @@ class Call:
 
         @aggregators.user().event_handler("on_user_turn_idle")
         async def _idle(_aggregator) -> None:
-            await worker.queue_frames([TTSSpeakFrame(self.runtime.still_there_prompt())])
+            await self._on_caller_silent()
+
+        @aggregators.user().event_handler("on_user_turn_started")
+        async def _caller_spoke(_aggregator, _strategy) -> None:
+            self._silent_prompts = 0
 
         @aggregators.assistant().event_handler("on_assistant_turn_stopped")
         async def _assistant_stopped(_aggregator, message) -> None:
-            if self._turn_ids:
-                await self._db(self.runtime.records.update_turn, self._turn_ids[-1],
+            turn_id, self._playing_turn_id = self._playing_turn_id, None
+            if turn_id is not None:
+                await self._db(self.runtime.records.update_turn, turn_id,
                                heard_text=message.content, interrupted=int(message.interrupted))
 
         @worker.event_handler("on_idle_timeout")
         async def _idle_timeout(_worker) -> None:
-            self.end_reason = "caller_silent"
+            # Backstop only: a line with no activity at all (no audio either way).
+            self.end_reason = "idle_timeout"
             await self.runtime.twilio.hang_up(self.call_sid)
 
     async def run(self) -> None:

@@ -95,9 +95,12 @@ class MarkLedger:
 class HeardTextGate(FrameProcessor):
     """Releases downstream data frames in order, each sentence only once heard."""
 
-    def __init__(self, ledger: MarkLedger, **kwargs) -> None:
+    def __init__(self, ledger: MarkLedger, *, always_deliver: tuple[type[Frame], ...] = (),
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self._ledger = ledger
+        # Frames that carry no speech (a reply's decision) survive a barge-in.
+        self._always_deliver = always_deliver
         self._held: deque[Frame] = deque()
         self._task: asyncio.Task | None = None
 
@@ -125,12 +128,13 @@ class HeardTextGate(FrameProcessor):
         # Keep what precedes the first unheard sentence; that sentence and
         # everything queued behind it never reached the caller's ear.
         kept: deque[Frame] = deque()
+        unheard = False
         for frame in self._held:
-            if isinstance(frame, TTSTextFrame):
+            if isinstance(frame, TTSTextFrame) and not unheard:
                 name = self._ledger.mark_for(frame.id)
-                if name is not None and self._ledger.state(name) != "heard":
-                    break
-            kept.append(frame)
+                unheard = name is not None and self._ledger.state(name) != "heard"
+            if not unheard or isinstance(frame, self._always_deliver):
+                kept.append(frame)
         self._held = kept
 
     async def _flush_heard(self) -> None:

@@ -110,7 +110,7 @@ class CallResult:
     closed_by: str | None  # None: we hung up normally (sent `stop`)
     violations: tuple[str, ...]
     agent_audio_s: float
-    stream: dict[str, Any]  # streamdouble's own metrics (inbound gaps, pacing)
+    stream: dict[str, Any]  # streamdouble's metrics; `pacing` is our own sending schedule
     audio_received: bytes = field(default=b"", repr=False)
 
     @property
@@ -412,8 +412,8 @@ async def place_prepared_call(
         len(result.marks_received), len(result.marks_echoed), result.closed_by,
         tuple(f"{v.code}: {v}" for v in result.violations),
         round(result.audio_duration_s, 3),
-        {k: metrics.get(k) for k in ("p95_inbound_gap_ms", "max_inbound_gap_ms", "stall_count",
-                                     "timed_out", "pacing")},
+        # Inbound gap stats are left out: in a conversation they measure the pauses.
+        {k: metrics.get(k) for k in ("p95_inbound_gap_ms", "timed_out", "pacing")},
         result.audio_received,
     )
 

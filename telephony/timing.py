@@ -73,11 +73,15 @@ class TurnTimer(BaseObserver):
                 turn.speech_started = turn.speech_started or now
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             if turn.replied is None:
+                # A pause inside the turn: the speech after it is transcribed anew, so
+                # the turn's STT time runs from its last VAD stop.
                 turn.vad_stopped = now
+                turn.transcribed = None
         elif isinstance(frame, UserStoppedSpeakingFrame):
             turn.turn_ended = now
         elif isinstance(frame, TranscriptionFrame):
-            turn.transcribed = now
+            if turn.replied is None:
+                turn.transcribed = now
         elif isinstance(frame, ReplyFrame):
             turn.replied = now
             turn.dialog_ms = frame.dialog_ms

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from loguru import logger
+from servers import FakeTwilio, ThreadedServer
 
 from config.settings import Settings
-from servers import FakeTwilio, ThreadedServer
 from telephony.records import Records
 
 # pipecat logs every frame link at DEBUG; failures are easier to read at INFO.

@@ -65,8 +65,8 @@ async def _refused(url: str, *messages: str) -> int:
     return closed.value.rcvd.code
 
 
-async def _ended(records, call_sid: str, timeout: float = 15.0) -> dict:
-    deadline = time.monotonic() + timeout
+async def _ended(records, call_sid: str, within: float = 15.0) -> dict:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         call = await asyncio.to_thread(records.call, call_sid)
         if call and call["ended_at"]:
