@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from loguru import logger
-from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
+from pipecat.frames.frames import Frame, TTSSpeakFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
@@ -63,8 +63,7 @@ class _ReplyTap(FrameProcessor):
 
 
 class Call:
-    def __init__(self, runtime: Runtime, websocket: WebSocket, start: wire.Start,
-                 *, from_number: str = "", to_number: str = "") -> None:
+    def __init__(self, runtime: Runtime, websocket: WebSocket, start: wire.Start) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.websocket = websocket
@@ -72,13 +71,12 @@ class Call:
         self.call_sid = start.call_sid
         self.ledger = MarkLedger()
         self.end_reason = "caller_hung_up"
-        self._from = from_number
-        self._to = to_number
         self._bad_messages = 0
         self._turn_index = 0
         self._turn_ids: list[int] = []
         self._worker: PipelineWorker | None = None
         self._decision_task: asyncio.Task | None = None
+        self._record_tasks: set[asyncio.Task] = set()
         self._silent_prompts = 0
         # The turn whose reply is being spoken (prompts such as "are you still there?"
         # are not turns): its heard text is recorded when the assistant turn ends.
@@ -143,6 +141,7 @@ class Call:
             self.end_reason = f"transferred:{decision.queue}"
             await self.finish(self.end_reason)
         elif self._worker is not None:
+            self._decision_task = None  # the call goes on; a later request may try again
             await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
 
     async def _hang_up(self, reason: str) -> None:
@@ -180,12 +179,14 @@ class Call:
         if not self._turn_ids:
             return
         latency = timing.breakdown(self.settings.turn.vad_stop_seconds)
-        asyncio.get_running_loop().create_task(
+        task = asyncio.get_running_loop().create_task(
             self._db(self.runtime.records.update_turn, self._turn_ids[-1], latency=latency)
         )
+        self._record_tasks.add(task)
+        task.add_done_callback(self._record_tasks.discard)
 
     # -- the pipeline -----------------------------------------------------------------------
-    async def _build(self) -> tuple[PipelineWorker, LLMContextAggregatorPair]:
+    async def _build(self) -> PipelineWorker:
         rt = self.runtime
         serializer = CallSerializer(
             self.start.stream_sid, ledger=self.ledger,
@@ -224,7 +225,7 @@ class Call:
             enable_rtvi=False,
         )
         self._wire_events(transport, aggregators, worker)
-        return worker, aggregators
+        return worker
 
     def _wire_events(self, transport: CallTransport, aggregators: LLMContextAggregatorPair,
                      worker: PipelineWorker) -> None:
@@ -269,11 +270,10 @@ class Call:
         await self._db(
             self.runtime.records.start_call, call_sid=self.call_sid,
             stream_sid=self.start.stream_sid, account_sid=self.start.account_sid,
-            from_number=self._from, to_number=self._to, language="en",
+            from_number="", to_number="", language="en",
         )
         try:
-            worker, _ = await self._build()
-            self._worker = worker
+            worker = self._worker = await self._build()
             runner = WorkerRunner(handle_sigint=False)
             await runner.add_workers(worker)
             await runner.run()
@@ -284,9 +284,7 @@ class Call:
         finally:
             if self._decision_task is not None and not self._decision_task.done():
                 self._decision_task.cancel()
+            # Records already on their way are written, not dropped.
+            await asyncio.gather(*self._record_tasks, return_exceptions=True)
             await self._db(self.runtime.records.end_call, self.call_sid, self.end_reason)
             logger.info(f"call {self.call_sid} ended: {self.end_reason}")
-
-    async def end_gracefully(self) -> None:
-        if self._worker is not None:
-            await self._worker.queue_frame(EndFrame())
