@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipecat.frames.frames import DataFrame
 
@@ -21,3 +21,5 @@ class ReplyFrame(DataFrame):
     turn: CallerTurn
     reply: Reply
     dialog_ms: float
+    # A decision must survive the caller talking over the line announcing it.
+    interruptible: bool = field(default=False, init=False)

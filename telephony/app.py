@@ -96,15 +96,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             logger.warning("refused stream: at max_concurrent_calls")
             await websocket.close(code=1013)
             return
-        await websocket.accept()
+        rt.active_calls += 1  # the slot is held from the handshake on
         try:
-            start = await accept_stream(websocket, settings, rt)
-        except StreamRefused as refusal:
-            logger.warning(f"refused stream from {websocket.client}: {refusal}")
-            await websocket.close(code=1008, reason=refusal.code)
-            return
-        rt.active_calls += 1
-        try:
+            await websocket.accept()
+            try:
+                start = await accept_stream(websocket, settings, rt)
+            except StreamRefused as refusal:
+                logger.warning(f"refused stream from {websocket.client}: {refusal}")
+                await websocket.close(code=1008, reason=refusal.code)
+                return
             await Call(rt, websocket, start).run()
         finally:
             rt.active_calls -= 1

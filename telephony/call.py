@@ -1,20 +1,25 @@
-"""One call: the owner of its pipeline, its records and its decisions.
+"""One call: the owner of its pipeline, its records and how it ends.
 
 transport.input -> STT -> keypad -> user turn (Silero VAD + Smart Turn) -> dialog
 -> reply tap -> TTS -> transport.output (paced, marks) -> heard-text gate
--> assistant history
+-> heard tap -> assistant history
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from loguru import logger
-from pipecat.frames.frames import Frame, TTSSpeakFrame
+from pipecat.frames.frames import (
+    Frame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+    TTSSpeakFrame,
+)
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
@@ -35,6 +40,7 @@ from telephony.heard import HeardTextGate, MarkLedger
 from telephony.keypad import KeypadTurns
 from telephony.timing import TurnTimer, TurnTiming
 from telephony.transport import CallSerializer, CallTransport
+from telephony.writer import RecordWriter
 
 if TYPE_CHECKING:
     from telephony.runtime import Runtime
@@ -43,7 +49,11 @@ __all__ = ["Call"]
 
 OUTPUT_LEAD_SECONDS = 0.3
 HEARD_WAIT_SECONDS = 20.0
-SILENT_GOODBYE = "I haven't heard anything, so I'll end the call now. Please call again anytime."
+DECISION_GRACE_SECONDS = 5.0
+
+
+def _wall(monotonic_at: float | None) -> float | None:
+    return None if monotonic_at is None else time.time() - (time.monotonic() - monotonic_at)
 
 
 class _ReplyTap(FrameProcessor):
@@ -70,122 +80,127 @@ class Call:
         self.start = start
         self.call_sid = start.call_sid
         self.ledger = MarkLedger()
-        self.end_reason = "caller_hung_up"
+        # How the call ended; the first reason given wins (Twilio sends `stop` after
+        # we redirect or complete the call, which must not read as the caller hanging up).
+        self.end_reason: str | None = None
+        self._ending: str | None = None  # a transfer or hang-up under way at Twilio
         self._bad_messages = 0
-        self._turn_index = 0
-        self._turn_ids: list[int] = []
+        self._next_turn = 0
+        self._playing_turn: int | None = None  # whose reply is being spoken (prompts: None)
         self._worker: PipelineWorker | None = None
         self._decision_task: asyncio.Task | None = None
-        self._record_tasks: set[asyncio.Task] = set()
         self._silent_prompts = 0
-        # The turn whose reply is being spoken (prompts such as "are you still there?"
-        # are not turns): its heard text is recorded when the assistant turn ends.
-        self._playing_turn_id: int | None = None
+        self._records: RecordWriter | None = None
 
-    async def _db(self, fn, *args, **kwargs):
-        return await asyncio.to_thread(fn, *args, **kwargs)
+    def _record(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+        assert self._records is not None
+        self._records.put(fn, *args, **kwargs)
 
-    # -- callbacks from the serializer -------------------------------------------------
+    def _event(self, kind: str, detail: dict | None = None) -> None:
+        self._record(self.runtime.records.add_event, self.call_sid, kind, detail or {})
+
+    # -- how the call ends -------------------------------------------------------------------
+    async def finish(self, reason: str) -> None:
+        if self.end_reason is None:
+            self.end_reason = reason
+        if self._worker is not None:
+            await self._worker.cancel(reason=self.end_reason)
+
+    async def _on_stop(self) -> None:
+        await self.finish(self._ending or "caller_hung_up")
+
     async def _on_bad_message(self, code: str) -> None:
         self._bad_messages += 1
-        await self._db(self.runtime.records.add_event, self.call_sid, "bad_message", {"code": code})
+        self._event("bad_message", {"code": code})
         if self._bad_messages >= self.settings.stream.max_bad_messages:
             logger.warning(f"call {self.call_sid}: too many malformed messages, ending the call")
             await self.finish("protocol_errors")
 
-    async def _on_stop(self) -> None:
-        await self.finish("caller_hung_up")
+    def _busy(self) -> bool:
+        """A decision is being carried out, or the call is over: prompts stay quiet."""
+        return self._decision_task is not None or self.end_reason is not None
 
-    async def finish(self, reason: str) -> None:
-        self.end_reason = reason
+    async def _hang_up(self, reason: str) -> None:
+        self._ending = reason
+        await self.runtime.twilio.hang_up(self.call_sid)
+        await self.finish(reason)
+
+    async def _transfer(self, queue: str) -> None:
+        self._ending = f"transferred:{queue}"
+        transferred = await self.runtime.twilio.cold_transfer(self.call_sid, queue)
+        self._event("transfer_placed" if transferred else "transfer_failed", {"queue": queue})
+        if transferred:
+            await self.finish(self._ending)
+            return
+        self._ending = None
+        self._decision_task = None  # the call goes on; a later request may try again
         if self._worker is not None:
-            await self._worker.cancel(reason=reason)
+            await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
 
-    # -- dialog decisions -----------------------------------------------------------------
+    # -- replies and decisions -----------------------------------------------------------------
     async def on_reply(self, frame: ReplyFrame) -> None:
+        """Before TTS: record the turn (queued, never awaited on the frame path)."""
         reply, turn = frame.reply, frame.turn
-        turn_id = await self._db(
-            self.runtime.records.add_turn, self.call_sid, self._turn_index,
+        index, self._next_turn = self._next_turn, self._next_turn + 1
+        self._playing_turn = index
+        self._silent_prompts = 0
+        self._record(
+            self.runtime.records.add_turn, self.call_sid, index,
             caller_text=turn.text, caller_dtmf=turn.dtmf, caller_language=turn.language,
             intent=reply.intent, confidence=reply.confidence, reply_text=reply.text,
             citations=list(reply.citations), replied_at=time.time(),
         )
-        self._turn_ids.append(turn_id)
-        self._playing_turn_id = turn_id
-        self._turn_index += 1
-        decision = reply.decision
-        if decision is not None:
-            kind = "transfer" if isinstance(decision, Transfer) else "hangup"
-            await self._db(self.runtime.records.add_event, self.call_sid, kind,
-                           {"decision": type(decision).__name__, **vars(decision)})
+        if reply.decision is not None:
+            kind = "transfer" if isinstance(reply.decision, Transfer) else "hangup"
+            self._event(kind, {"decision": type(reply.decision).__name__, **vars(reply.decision)})
 
     async def on_reply_heard(self, frame: ReplyFrame) -> None:
-        """The reply went past the heard-text gate: the caller heard it, or talked over it.
+        """After the heard-text gate: the caller heard the reply, or talked over it.
 
         A transfer or hang-up survives the caller talking over the line announcing it;
         speech does not.
         """
-        if frame.reply.decision is not None and self._decision_task is None:
-            self._decision_task = asyncio.create_task(self._act_on(frame.reply.decision))
+        decision = frame.reply.decision
+        if decision is not None and not self._busy():
+            self._decision_task = asyncio.create_task(self._act_on(decision))
 
     async def _act_on(self, decision: Transfer | Hangup) -> None:
-        await self._wait_until_played()
+        await self.ledger.wait_played(within=HEARD_WAIT_SECONDS)
         if isinstance(decision, Hangup):
             await self._hang_up(f"agent_hung_up:{decision.reason}")
-            return
-        transferred = await self.runtime.twilio.cold_transfer(self.call_sid, decision.queue)
-        await self._db(self.runtime.records.add_event, self.call_sid,
-                       "transfer_placed" if transferred else "transfer_failed",
-                       {"queue": decision.queue})
-        if transferred:
-            self.end_reason = f"transferred:{decision.queue}"
-            await self.finish(self.end_reason)
-        elif self._worker is not None:
-            self._decision_task = None  # the call goes on; a later request may try again
-            await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
-
-    async def _hang_up(self, reason: str) -> None:
-        await self.runtime.twilio.hang_up(self.call_sid)
-        await self.finish(reason)
-
-    async def _wait_until_played(self) -> None:
-        deadline = time.monotonic() + HEARD_WAIT_SECONDS
-        await asyncio.sleep(0.1)  # let a just-queued line reach the output transport
-        while self.ledger.audio_outstanding() and time.monotonic() < deadline:
-            self.ledger.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ledger.changed.wait(), timeout=0.05)
+        else:
+            await self._transfer(decision.queue)
 
     async def _on_caller_silent(self) -> None:
         """Prompt a silent caller; after no_speech_hangup_seconds of silence, say goodbye."""
+        if self._busy() or self._worker is None:
+            return
         turn = self.settings.turn
         self._silent_prompts += 1
-        if self._worker is None:
-            return
         if self._silent_prompts * turn.no_speech_prompt_seconds < turn.no_speech_hangup_seconds:
-            await self._worker.queue_frames([TTSSpeakFrame(self.runtime.still_there_prompt())])
+            await self._worker.queue_frames([TTSSpeakFrame(self.runtime.prompts.still_there)])
             return
-        await self._db(self.runtime.records.add_event, self.call_sid, "hangup",
-                       {"reason": "caller_silent"})
-        await self._worker.queue_frames([TTSSpeakFrame(SILENT_GOODBYE)])
-        self._decision_task = asyncio.create_task(self._hang_up_after_goodbye())
+        self._event("hangup", {"reason": "caller_silent"})
+        marks_before = self.ledger.marks_sent
+        await self._worker.queue_frames([TTSSpeakFrame(self.runtime.prompts.silent_goodbye)])
+        self._decision_task = asyncio.create_task(self._hang_up_after(marks_before))
 
-    async def _hang_up_after_goodbye(self) -> None:
-        await asyncio.sleep(0.3)
-        await self._wait_until_played()
+    async def _hang_up_after(self, marks_before: int) -> None:
+        await self.ledger.wait_played(after_marks=marks_before, within=HEARD_WAIT_SECONDS)
         await self._hang_up("caller_silent")
 
     def _on_first_audio(self, timing: TurnTiming) -> None:
-        if not self._turn_ids:
+        """A reply's first audio went out: record the turn's timestamps and latency."""
+        if self._next_turn == 0:
             return
-        latency = timing.breakdown(self.settings.turn.vad_stop_seconds)
-        task = asyncio.get_running_loop().create_task(
-            self._db(self.runtime.records.update_turn, self._turn_ids[-1], latency=latency)
+        self._record(
+            self.runtime.records.update_turn, self.call_sid, self._next_turn - 1,
+            latency=timing.breakdown(self.settings.turn.vad_stop_seconds),
+            caller_started_at=_wall(timing.speech_started),
+            caller_ended_at=_wall(timing.speech_ended(self.settings.turn.vad_stop_seconds)),
         )
-        self._record_tasks.add(task)
-        task.add_done_callback(self._record_tasks.discard)
 
-    # -- the pipeline -----------------------------------------------------------------------
+    # -- the pipeline ------------------------------------------------------------------------------
     async def _build(self) -> PipelineWorker:
         rt = self.runtime
         serializer = CallSerializer(
@@ -201,19 +216,17 @@ class Call:
                                   stream_sid=self.start.stream_sid,
                                   lead_seconds=OUTPUT_LEAD_SECONDS)
         vad, turn_strategies = await asyncio.to_thread(rt.turn_detection)
-        context = LLMContext()
         aggregators = LLMContextAggregatorPair(
-            context,
+            LLMContext(),
             user_params=LLMUserAggregatorParams(
                 vad_analyzer=vad, user_turn_strategies=turn_strategies,
                 user_idle_timeout=self.settings.turn.no_speech_prompt_seconds,
             ),
         )
-        dialog = DialogService(rt.dialog_engine())
         pipeline = Pipeline([
-            transport.input(), rt.stt_service(), KeypadTurns(), aggregators.user(), dialog,
-            _ReplyTap(self.on_reply), rt.tts_service(), transport.output(),
-            HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
+            transport.input(), rt.stt_service(), KeypadTurns(), aggregators.user(),
+            DialogService(rt.dialog_engine()), _ReplyTap(self.on_reply), rt.tts_service(),
+            transport.output(), HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
             _ReplyTap(self.on_reply_heard), aggregators.assistant(),
         ])
         worker = PipelineWorker(
@@ -233,17 +246,17 @@ class Call:
 
         @transport.event_handler("on_client_connected")
         async def _connected(_transport, _ws) -> None:
-            await worker.queue_frames([TTSSpeakFrame(greeting)])
-            # Turn 0 is the greeting: what of it the caller heard is recorded like any reply.
-            self._playing_turn_id = await self._db(
-                self.runtime.records.add_turn, self.call_sid, 0, intent="greeting",
-                reply_text=greeting, replied_at=time.time())
-            self._turn_ids.append(self._playing_turn_id)
-            self._turn_index = 1
+            # Spoken like a reply (sentence by sentence, a mark each), so what of it the
+            # caller heard is recorded as turn 0 like any other reply.
+            await worker.queue_frames([LLMFullResponseStartFrame(), LLMTextFrame(greeting),
+                                       LLMFullResponseEndFrame()])
+            self._playing_turn, self._next_turn = 0, 1
+            self._record(self.runtime.records.add_turn, self.call_sid, 0, intent="greeting",
+                         reply_text=greeting, replied_at=time.time())
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:
-            await worker.cancel(reason=self.end_reason)
+            await self.finish(self._ending or "caller_hung_up")
 
         @aggregators.user().event_handler("on_user_turn_idle")
         async def _idle(_aggregator) -> None:
@@ -255,36 +268,46 @@ class Call:
 
         @aggregators.assistant().event_handler("on_assistant_turn_stopped")
         async def _assistant_stopped(_aggregator, message) -> None:
-            turn_id, self._playing_turn_id = self._playing_turn_id, None
-            if turn_id is not None:
-                await self._db(self.runtime.records.update_turn, turn_id,
-                               heard_text=message.content, interrupted=int(message.interrupted))
+            index, self._playing_turn = self._playing_turn, None
+            if index is not None:
+                self._record(self.runtime.records.update_turn, self.call_sid, index,
+                             heard_text=message.content, interrupted=int(message.interrupted))
 
         @worker.event_handler("on_idle_timeout")
         async def _idle_timeout(_worker) -> None:
             # Backstop only: a line with no activity at all (no audio either way).
-            self.end_reason = "idle_timeout"
-            await self.runtime.twilio.hang_up(self.call_sid)
+            if not self._busy():
+                await self._hang_up("idle_timeout")
 
     async def run(self) -> None:
-        await self._db(
+        self._records = RecordWriter(f"call {self.call_sid}")
+        self._record(
             self.runtime.records.start_call, call_sid=self.call_sid,
             stream_sid=self.start.stream_sid, account_sid=self.start.account_sid,
             from_number="", to_number="", language="en",
         )
         try:
-            worker = self._worker = await self._build()
+            self._worker = await self._build()
             runner = WorkerRunner(handle_sigint=False)
-            await runner.add_workers(worker)
+            await runner.add_workers(self._worker)
             await runner.run()
         except Exception as exc:
-            self.end_reason = "error"
+            self.end_reason = self.end_reason or "error"
             logger.exception(f"call {self.call_sid} failed: {exc}")
             raise
         finally:
-            if self._decision_task is not None and not self._decision_task.done():
-                self._decision_task.cancel()
-            # Records already on their way are written, not dropped.
-            await asyncio.gather(*self._record_tasks, return_exceptions=True)
-            await self._db(self.runtime.records.end_call, self.call_sid, self.end_reason)
+            await self._settle_decision()
+            self._record(self.runtime.records.end_call, self.call_sid,
+                         self.end_reason or "caller_hung_up")
+            await self._records.aclose()
             logger.info(f"call {self.call_sid} ended: {self.end_reason}")
+
+    async def _settle_decision(self) -> None:
+        """A transfer or hang-up already at Twilio finishes (and is recorded); one still
+        waiting for its line to be heard is dropped with the call."""
+        task = self._decision_task
+        if task is None or task.done() or task is asyncio.current_task():
+            return
+        if self._ending is None:
+            task.cancel()
+        await asyncio.wait({task}, timeout=DECISION_GRACE_SECONDS)

@@ -1,15 +1,17 @@
 """What the caller actually heard, from Twilio `mark` echoes.
 
-The output transport sends a `mark` after each spoken sentence's audio. Twilio
-echoes a mark once the audio before it has played. `HeardTextGate` sits after the
-output transport and holds each sentence's text until its mark comes back; on a
-barge-in it drops the held text, so the assistant history (the aggregator behind
-the gate) keeps only what the caller heard.
+The output transport sends a `mark` after each spoken sentence's audio (a reply is
+spoken sentence by sentence; a TTSSpeakFrame prompt is one utterance, one mark).
+Twilio echoes a mark once the audio before it has played. `HeardTextGate` sits
+after the output transport and holds each sentence's text until its mark comes
+back; on a barge-in it drops the held text, so the assistant history (the
+aggregator behind the gate) keeps only what the caller heard.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ ECHO_GRACE_SECONDS = 3.0
 
 
 @dataclass
-class _PendingMark:
+class _Mark:
     text: str
     plays_until: float
     state: str = "pending"  # pending | heard | dropped
@@ -43,18 +45,20 @@ class MarkLedger:
     the output transport and the gate. Times are time.monotonic()."""
 
     def __init__(self) -> None:
-        self._seq = 0
-        self._marks: dict[str, _PendingMark] = {}
+        self._marks: dict[str, _Mark] = {}
         self._by_frame: dict[int, str] = {}
         self.playback_until = 0.0
         self.changed = asyncio.Event()
-        self.clears_sent = 0
+
+    @property
+    def marks_sent(self) -> int:
+        return len(self._marks)
 
     def add(self, frame_id: int, text: str, plays_until: float) -> str:
-        self._seq += 1
-        name = f"s{self._seq}"
-        self._marks[name] = _PendingMark(text=text, plays_until=plays_until)
+        name = f"s{len(self._marks) + 1}"
+        self._marks[name] = _Mark(text=text, plays_until=plays_until)
         self._by_frame[frame_id] = name
+        self.changed.set()
         return name
 
     def mark_for(self, frame_id: int) -> str | None:
@@ -80,7 +84,7 @@ class MarkLedger:
     def audio_outstanding(self) -> bool:
         """Is any of our audio still queued or playing at the caller's end?"""
         return time.monotonic() < self.playback_until or any(
-            m.state == "pending" for m in self._marks.values()
+            self.state(name) == "pending" for name in self._marks
         )
 
     def cleared(self) -> None:
@@ -88,8 +92,22 @@ class MarkLedger:
             if mark.state == "pending":
                 mark.state = "dropped"
         self.playback_until = 0.0
-        self.clears_sent += 1
         self.changed.set()
+
+    async def wait_played(self, *, after_marks: int | None = None, within: float) -> None:
+        """Wait until all our audio has played (and, with `after_marks`, until a mark
+        beyond that count was sent first: the line just queued reached the transport)."""
+        deadline = time.monotonic() + within
+
+        def done() -> bool:
+            if after_marks is not None and self.marks_sent <= after_marks:
+                return False
+            return not self.audio_outstanding()
+
+        while not done() and time.monotonic() < deadline:
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), timeout=0.05)
 
 
 class HeardTextGate(FrameProcessor):
@@ -108,64 +126,62 @@ class HeardTextGate(FrameProcessor):
         await super().process_frame(frame, direction)
         if direction == FrameDirection.UPSTREAM or isinstance(frame, OutputAudioRawFrame):
             await self.push_frame(frame, direction)
-            return
-        if isinstance(frame, InterruptionFrame):
+        elif isinstance(frame, InterruptionFrame):
+            # What was heard reaches the history before the interruption closes the turn.
             self._drop_unheard()
+            await self._push_held()
             await self.push_frame(frame, direction)
-            return
-        if isinstance(frame, SystemFrame):
+        elif isinstance(frame, SystemFrame):
             await self.push_frame(frame, direction)
-            return
-        if isinstance(frame, EndFrame):
-            await self._flush_heard()
+        elif isinstance(frame, EndFrame):
+            self._drop_unheard()
+            await self._push_held()
             await self.push_frame(frame, direction)
-            return
-        self._held.append(frame)
-        if self._task is None or self._task.done():
-            self._task = self.create_task(self._release())
+        else:
+            self._held.append(frame)
+            if self._task is None or self._task.done():
+                self._task = self.create_task(self._release())
+
+    def _unheard(self, frame: Frame) -> bool:
+        if not isinstance(frame, TTSTextFrame):
+            return False
+        name = self._ledger.mark_for(frame.id)
+        return name is not None and self._ledger.state(name) != "heard"
 
     def _drop_unheard(self) -> None:
-        # Keep what precedes the first unheard sentence; that sentence and
-        # everything queued behind it never reached the caller's ear.
+        """Keep what precedes the first unheard sentence; that sentence and everything
+        queued behind it never reached the caller's ear (decisions excepted)."""
         kept: deque[Frame] = deque()
         unheard = False
         for frame in self._held:
-            if isinstance(frame, TTSTextFrame) and not unheard:
-                name = self._ledger.mark_for(frame.id)
-                unheard = name is not None and self._ledger.state(name) != "heard"
+            unheard = unheard or self._unheard(frame)
             if not unheard or isinstance(frame, self._always_deliver):
                 kept.append(frame)
         self._held = kept
 
-    async def _flush_heard(self) -> None:
+    async def _push_held(self) -> None:
         while self._held:
-            frame = self._held[0]
-            if isinstance(frame, TTSTextFrame):
-                name = self._ledger.mark_for(frame.id)
-                if name is not None and self._ledger.state(name) != "heard":
-                    self._held.clear()
-                    return
-            await self.push_frame(self._held.popleft())
+            await self._push_released(self._held.popleft())
+
+    async def _push_released(self, frame: Frame) -> None:
+        # Heard is heard: an interruption behind it must not drop it downstream.
+        frame.interruptible = False
+        await self.push_frame(frame)
 
     async def _release(self) -> None:
         while self._held:
             frame = self._held[0]
             name = self._ledger.mark_for(frame.id) if isinstance(frame, TTSTextFrame) else None
-            if name is not None:
-                state = self._ledger.state(name)
-                if state == "pending":
-                    self._ledger.changed.clear()
-                    try:
-                        await asyncio.wait_for(self._ledger.changed.wait(), timeout=0.25)
-                    except TimeoutError:
-                        pass
-                    continue
-                if state == "dropped":
-                    self._held.popleft()
-                    continue
+            state = "heard" if name is None else self._ledger.state(name)
+            if state == "pending":
+                self._ledger.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ledger.changed.wait(), timeout=0.25)
+                continue
             if self._held and self._held[0] is frame:
                 self._held.popleft()
-                await self.push_frame(frame)
+                if state == "heard":
+                    await self._push_released(frame)
 
     async def cleanup(self) -> None:
         if self._task is not None:

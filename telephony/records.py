@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     insert,
@@ -63,6 +64,7 @@ turns = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("call_sid", String(64), ForeignKey("calls.call_sid"), nullable=False, index=True),
     Column("turn_index", Integer, nullable=False),
+    UniqueConstraint("call_sid", "turn_index"),
     Column("caller_text", Text),
     Column("caller_dtmf", String(64)),
     Column("caller_language", String(16)),
@@ -169,9 +171,10 @@ class Records:
             )
             return int(result.inserted_primary_key[0])
 
-    def update_turn(self, turn_id: int, **values: Any) -> None:
+    def update_turn(self, call_sid: str, turn_index: int, **values: Any) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(turns).where(turns.c.id == turn_id).values(**values))
+            conn.execute(update(turns).where(turns.c.call_sid == call_sid,
+                                             turns.c.turn_index == turn_index).values(**values))
 
     def add_event(self, call_sid: str, kind: str, detail: Mapping[str, Any] | None = None) -> None:
         with self.engine.begin() as conn:

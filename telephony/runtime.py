@@ -27,7 +27,7 @@ from dialog.engine import DialogEngine
 from dialog.local import LocalDialog
 from knowledge.encoder import SentenceEncoder, default_model_path
 from knowledge.index import KnowledgeIndex
-from knowledge.passages import load_passages
+from knowledge.passages import load_passages, split_sentences
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
@@ -35,9 +35,17 @@ from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels
 from voice.tts import LocalPiperTTSService, VoiceModels
 
-__all__ = ["STILL_THERE", "Runtime", "bundled_knowledge_file"]
+__all__ = ["Prompts", "Runtime", "bundled_knowledge_file"]
 
-STILL_THERE = "Are you still there? You can ask me a question, or press 0 to reach the front desk."
+
+@dataclass(frozen=True)
+class Prompts:
+    """Fixed lines the call path speaks on its own (synthesised once, at start-up)."""
+
+    still_there: str = ("Are you still there? You can ask me a question, "
+                        "or press 0 to reach the front desk.")
+    silent_goodbye: str = ("I haven't heard anything, so I'll end the call now. "
+                           "Please call again anytime.")
 
 
 def bundled_knowledge_file():
@@ -57,6 +65,7 @@ class Runtime:
     encoder: SentenceEncoder
     index: KnowledgeIndex
     classifier: IntentClassifier
+    prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
 
@@ -80,17 +89,16 @@ class Runtime:
             classifier=IntentClassifier.for_encoder(encoder),
         )
         runtime._greeting = runtime.dialog_engine().greeting("en")
-        # Fixed prompts are synthesised once so the greeting starts at once.
+        # Fixed lines are synthesised once so they start at once. The greeting is
+        # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
-            [runtime._greeting, STILL_THERE, settings.transfer.no_agent_line], ["en"])
+            [*split_sentences(runtime._greeting), runtime.prompts.still_there,
+             runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
         logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
         return runtime
 
     def greeting(self) -> str:
         return self._greeting
-
-    def still_there_prompt(self) -> str:
-        return STILL_THERE
 
     def dialog_engine(self) -> DialogEngine:
         return LocalDialog(self.index, self.encoder, self.settings.dialog,

@@ -15,6 +15,7 @@ from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     TranscriptionFrame,
     TTSAudioRawFrame,
+    UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -37,11 +38,15 @@ class TurnTiming:
     tts_first_audio: float | None = None
     first_audio_out: float | None = None
 
+    def speech_ended(self, vad_stop_seconds: float) -> float | None:
+        """When the caller stopped talking: the VAD says so only after its stop delay."""
+        return None if self.vad_stopped is None else self.vad_stopped - vad_stop_seconds
+
     def breakdown(self, vad_stop_seconds: float) -> dict[str, float]:
         def ms(a: float | None, b: float | None) -> float | None:
             return None if a is None or b is None else round((b - a) * 1000, 1)
 
-        speech_end = None if self.vad_stopped is None else self.vad_stopped - vad_stop_seconds
+        speech_end = self.speech_ended(vad_stop_seconds)
         figures = {
             "end_of_turn_wait": ms(speech_end, self.turn_ended),
             "stt": ms(self.vad_stopped, self.transcribed),
@@ -56,21 +61,22 @@ class TurnTimer(BaseObserver):
     """Stamps turn milestones with time.monotonic(); `on_first_audio` fires once a
     reply's first audio has gone out, with the finished timing."""
 
-    def __init__(self, on_first_audio: Callable[[TurnTiming], None], **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, on_first_audio: Callable[[TurnTiming], None]) -> None:
+        super().__init__(observe_every_push=False)
         self._on_first_audio = on_first_audio
-        self._seen: set[int] = set()
         self.current = TurnTiming()
 
     async def on_push_frame(self, data: FramePushed) -> None:
         frame = data.frame
-        if frame.id in self._seen:
-            return
         now = time.monotonic()
+        if isinstance(frame, UserStartedSpeakingFrame) and self.current.replied is not None:
+            # A new caller turn before the last reply made a sound (it was talked over,
+            # or had nothing to say): its timing is abandoned.
+            self.current = TurnTiming()
         turn = self.current
         if isinstance(frame, VADUserStartedSpeakingFrame):
-            if turn.replied is None:
-                turn.speech_started = turn.speech_started or now
+            if turn.replied is None and turn.speech_started is None:
+                turn.speech_started = now
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             if turn.replied is None:
                 # A pause inside the turn: the speech after it is transcribed anew, so
@@ -93,6 +99,3 @@ class TurnTimer(BaseObserver):
                 turn.first_audio_out = now
                 self.current = TurnTiming()
                 self._on_first_audio(turn)
-        else:
-            return
-        self._seen.add(frame.id)

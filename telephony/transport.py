@@ -6,7 +6,8 @@
 - Auto hang-up is always off: hanging up is a decision, made in one place.
 - `clear` goes out only when some of our audio may still be playing.
 - Outbound audio is paced against an absolute clock with a bounded lead (pipecat
-  sends at twice real time), and a `mark` follows each spoken sentence.
+  sends at twice real time), and a `mark` follows each spoken text: each sentence of
+  a reply, or a whole TTSSpeakFrame prompt.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class _PacedOutput(FastAPIWebsocketOutputTransport):
         self._stream_sid = stream_sid
         self._lead = lead_seconds
         self._plays_until = 0.0
+        self._warned_pts = False
 
     async def _write_audio_sleep(self) -> None:
         chunk_seconds = self.audio_chunk_size / (self.sample_rate * 2)
@@ -117,6 +119,10 @@ class _PacedOutput(FastAPIWebsocketOutputTransport):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, InterruptionFrame):
             self._plays_until = 0.0
+        elif isinstance(frame, TTSTextFrame) and frame.pts and not self._warned_pts:
+            # Word-timestamped text bypasses write_transport_frame: no marks, no cut.
+            self._warned_pts = True
+            logger.warning("TTS text carries timestamps: heard-text tracking is off")
         await super().process_frame(frame, direction)
 
     async def write_transport_frame(self, frame: Frame) -> None:

@@ -27,7 +27,8 @@ __all__ = [
 
 # One 20 ms frame of 8 kHz mu-law is 160 bytes; Twilio never sends more than a few.
 MAX_MEDIA_PAYLOAD_BYTES = 8_000
-DTMF_DIGITS = frozenset("0123456789*#ABCD")
+# Twilio reports the 12 keys of a phone keypad (pipecat has no A-D either).
+DTMF_DIGITS = frozenset("0123456789*#")
 
 
 class WireError(ValueError):

@@ -8,6 +8,7 @@ transcribed back with Whisper, and the call records are read from the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import secrets
@@ -85,18 +86,21 @@ async def test_keypad_digits_reach_the_dialog(frontdesk, call_settings, caller, 
 
 async def test_talking_over_the_agent_clears_its_audio_and_cuts_the_history(
         frontdesk, call_settings, caller, records):
-    # The greeting is three sentences (~9 s); the caller talks over it after 2 s.
+    # The greeting is four sentences (~9 s); the caller talks over it after 4 s, when
+    # the first sentence has been heard and the rest has not.
     result = await _call(frontdesk, call_settings, caller, [
-        CallerStep(say="What time is check out?", barge_in_after_seconds=2.0)])
+        CallerStep(say="What time is check out?", barge_in_after_seconds=4.0)])
     assert result.clears >= 1
     barge = result.caller_turns[0]
     assert barge.barge_in and barge.barge_in_reaction_ms is not None
     call = await _ended(records, result.call_sid)
-    greeting = call["turns"][0]
+    greeting, answer = call["turns"][0], call["turns"][1]
     assert greeting["intent"] == "greeting" and greeting["interrupted"] == 1
     heard = greeting["heard_text"] or ""
+    assert heard.startswith("Thank you for calling the Harbor View Hotel.")
     assert len(heard) < len(greeting["reply_text"]) and greeting["reply_text"].startswith(heard)
-    assert "11" in call["turns"][1]["reply_text"]  # the question was still answered
+    assert "11" in answer["reply_text"]  # the question was still answered
+    assert answer["interrupted"] == 0 and answer["heard_text"] == answer["reply_text"]
 
 
 async def test_a_caller_who_never_speaks_is_prompted_then_hung_up(
@@ -133,10 +137,22 @@ async def test_a_broken_call_does_not_disturb_a_healthy_one(
         stream_url, token = await _answer(frontdesk, call_sid)
         async with websockets.connect(stream_url) as ws:
             await ws.send(_start(call_sid, token, stream_sid))
-            for _ in range(10):
+
+            async def listen() -> None:  # read the greeting, until the server hangs up
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    async for _ in ws:
+                        pass
+
+            listening = asyncio.create_task(listen())
+            for _ in range(20):
+                if listening.done():
+                    break
                 await ws.send("[]")
                 await ws.send(_media(stream_sid, "!!notbase64!!"))
                 await asyncio.sleep(0.3)
+            await asyncio.wait_for(listening, timeout=10)  # closed after max_bad_messages
+        call = await _ended(records, call_sid)
+        assert call["end_reason"] == "protocol_errors"
 
     healthy, _ = await asyncio.gather(
         _call(frontdesk, call_settings, caller, [CallerStep(say="Do you have parking?")]),

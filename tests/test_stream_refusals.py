@@ -115,6 +115,8 @@ async def test_replayed_token_is_refused(frontdesk, records):
 @pytest.mark.parametrize("first", [
     "{not json", "[]", '"hello"', _media("MZ1", b"\xff" * 160),
     json.dumps({"event": "dtmf", "streamSid": "MZ1", "dtmf": {"digit": "1"}}),
+    json.dumps({"event": "mark", "streamSid": "MZ1", "mark": {"name": "s1"}}),
+    json.dumps({"event": "stop", "streamSid": "MZ1", "stop": {"callSid": "CA1"}}),
 ])
 async def test_garbage_or_events_before_start_are_refused(frontdesk, first):
     call_sid = _sid("CA")
@@ -174,5 +176,11 @@ async def test_socket_dropped_mid_reply_ends_the_call_and_keeps_the_record(front
     ws.transport.abort()  # no close handshake: the line just drops
     call = await _ended(records, call_sid)
     assert call["end_reason"] == "caller_hung_up" and call["from_number"] == "+15551230000"
-    async with httpx.AsyncClient() as client:
-        assert (await client.get(f"{frontdesk.url}/readyz")).status_code == 200
+    assert not any(e["kind"] == "bad_message" for e in call["events"])
+    async with httpx.AsyncClient() as client:  # the call's slot is given back
+        for _ in range(100):
+            ready = await client.get(f"{frontdesk.url}/readyz")
+            if ready.json()["active_calls"] == 0:
+                break
+            await asyncio.sleep(0.1)
+    assert ready.status_code == 200 and ready.json()["active_calls"] == 0

@@ -37,6 +37,7 @@ from piper.config import PiperConfig
 
 from config.settings import Settings
 from voice.audio import resample_pcm16
+from voice.clauses import ClauseTextAggregator
 from voice.models import resolve_piper_voice
 
 __all__ = [
@@ -178,6 +179,9 @@ class LocalPiperTTSService(PiperTTSService):
         settings = self.Settings(model=None, voice=None, language=self._language)
         TTSService.__init__(
             self, push_start_frame=True, push_stop_frames=True, settings=settings, **kwargs
+        )
+        self._text_aggregator = ClauseTextAggregator(
+            aggregation_type=self._text_aggregation_mode, language=self.text_aggregation_language
         )
 
     @property

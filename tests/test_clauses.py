@@ -1,0 +1,23 @@
+from voice.clauses import ClauseTextAggregator
+
+
+async def _split(text: str) -> list[str]:
+    aggregator = ClauseTextAggregator(min_clause_chars=40)
+    parts = [a.text async for a in aggregator.aggregate(text)]
+    rest = await aggregator.flush()
+    return parts + ([rest.text] if rest and rest.text else [])
+
+
+async def test_long_sentences_are_cut_after_a_comma():
+    text = ("Breakfast is served from 6:30 to 10:30 in the morning on weekdays, and from 7 "
+            "to 11 on weekends. Parking costs 28 dollars.")
+    assert await _split(text) == [
+        "Breakfast is served from 6:30 to 10:30 in the morning on weekdays,",
+        "and from 7 to 11 on weekends.",
+        "Parking costs 28 dollars.",
+    ]
+
+
+async def test_short_clauses_and_thousands_stay_whole():
+    assert await _split("Yes, of course. It costs 1,000 dollars, or less.") == [
+        "Yes, of course.", "It costs 1,000 dollars, or less."]

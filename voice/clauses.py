@@ -1,0 +1,42 @@
+"""Text aggregation for the phone: sentences, and long sentences cut at a comma.
+
+Piper synthesises a whole utterance before the first sample comes out, so the
+time to first audio grows with the first sentence. Cutting a long sentence after
+a comma (where a speaker pauses anyway) lets a reply start sooner, and gives the
+heard-text tracking a mark at each clause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from pipecat.utils.text.base_text_aggregator import Aggregation, TextType
+from pipecat.utils.text.simple_text_aggregator import SimpleTextAggregator
+
+__all__ = ["ClauseTextAggregator"]
+
+MIN_CLAUSE_CHARS = 40
+
+
+class ClauseTextAggregator(SimpleTextAggregator):
+    def __init__(self, *, min_clause_chars: int = MIN_CLAUSE_CHARS, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._min_clause_chars = min_clause_chars
+
+    async def aggregate(self, text: str) -> AsyncIterator[Aggregation]:
+        if self._aggregation_type == TextType.TOKEN:
+            async for aggregation in super().aggregate(text):
+                yield aggregation
+            return
+        for char in text:
+            self._text += char
+            sentence = await self._check_sentence_with_lookahead(char)
+            if sentence:
+                yield sentence
+            elif self._ends_long_clause():
+                clause, self._text = self._text.strip(" "), ""
+                yield Aggregation(text=clause, type=TextType.SENTENCE)
+
+    def _ends_long_clause(self) -> bool:
+        # "..., " with a space after the comma: "1,000" is not a clause boundary.
+        return (self._text.endswith(", ") and len(self._text.strip()) >= self._min_clause_chars)
