@@ -12,6 +12,9 @@ from loguru import logger
 from servers import FakeTwilio, ThreadedServer
 
 from config.settings import Settings
+from knowledge.encoder import SentenceEncoder, default_model_path
+from knowledge.index import KnowledgeIndex
+from knowledge.passages import load_passages
 from telephony.records import Records
 
 # pipecat logs every frame link at DEBUG; failures are easier to read at INFO.
@@ -34,6 +37,19 @@ def models_dir() -> Path:
     path = Settings().resolved_models_dir.resolve()
     install_models(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def encoder(models_dir: Path) -> SentenceEncoder:
+    return SentenceEncoder(default_model_path(models_dir))
+
+
+@pytest.fixture(scope="session")
+def index(encoder: SentenceEncoder) -> KnowledgeIndex:
+    """The bundled sample hotel file, indexed."""
+    from telephony.runtime import bundled_knowledge_file
+
+    return KnowledgeIndex(load_passages(Path(str(bundled_knowledge_file()))), encoder)
 
 
 @pytest.fixture(scope="session")

@@ -8,33 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from config import DialogSettings, Settings
+from config import DialogSettings
 from dialog.engine import DialogEngine
 from dialog.local import LocalDialog
 from dialog.types import CallerTurn, Hangup, Reply, Transfer
-from knowledge.encoder import SentenceEncoder, default_model_path
+from knowledge.encoder import SentenceEncoder
 from knowledge.index import DEFAULT_MIN_SCORE, KnowledgeIndex
-from knowledge.passages import load_passages, split_sentences
+from knowledge.passages import split_sentences
 
-ROOT = Path(__file__).resolve().parents[1]
 HOTEL = Path(str(files("knowledge") / "data" / "hotel.md"))
 SETTINGS = DialogSettings()
 PERSON = Transfer(queue=SETTINGS.default_queue, reason="caller_asked_for_person")
 NONSENSE = ["purple elephant banana", "what is the meaning of life", "who won the game"]
-
-
-@pytest.fixture(scope="module")
-def encoder() -> SentenceEncoder:
-    models_dir = Settings().resolved_models_dir
-    path = default_model_path(models_dir if models_dir.is_absolute() else ROOT / models_dir)
-    if not path.is_file():
-        pytest.skip(f"sentence encoder not installed at {path} (run the model installer)")
-    return SentenceEncoder(path)
-
-
-@pytest.fixture(scope="module")
-def index(encoder: SentenceEncoder) -> KnowledgeIndex:
-    return KnowledgeIndex(load_passages(HOTEL), encoder)
 
 
 @pytest.fixture

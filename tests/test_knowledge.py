@@ -10,31 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config import Settings
-from knowledge.encoder import EncoderError, SentenceEncoder, default_model_path
+from knowledge.encoder import EncoderError, SentenceEncoder
 from knowledge.index import DEFAULT_MIN_SCORE, KnowledgeIndex
 from knowledge.passages import load_passages, split_passages, split_sentences
 
-ROOT = Path(__file__).resolve().parents[1]
 HOTEL = Path(str(files("knowledge") / "data" / "hotel.md"))
 
-
-def model_path() -> Path:
-    models_dir = Settings().resolved_models_dir
-    return default_model_path(models_dir if models_dir.is_absolute() else ROOT / models_dir)
-
-
-@pytest.fixture(scope="module")
-def encoder() -> SentenceEncoder:
-    path = model_path()
-    if not path.is_file():
-        pytest.skip(f"sentence encoder not installed at {path} (run the model installer)")
-    return SentenceEncoder(path)
-
-
-@pytest.fixture(scope="module")
-def index(encoder: SentenceEncoder) -> KnowledgeIndex:
-    return KnowledgeIndex(load_passages(HOTEL), encoder)
 
 
 def section(title: str) -> str:
