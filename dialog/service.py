@@ -32,6 +32,7 @@ from dialog.types import CallerTurn, Exchange, Reply
 __all__ = ["DTMF_PREFIX", "DialogService", "history_and_turn"]
 
 DTMF_PREFIX = "DTMF: "
+CONTINUATION_MAX_WORDS = 3
 FAILURE_LINE = (
     "I'm sorry, something went wrong on my side. Let me try that again: what can I help you with?"
 )
@@ -45,28 +46,35 @@ def _text(content: object) -> str:
     return ""
 
 
-def history_and_turn(messages: list[dict], language: str) -> tuple[list[Exchange], CallerTurn]:
-    """Split context messages into past exchanges and the caller's newest turn."""
+def history_and_turn(messages: list, language: str) -> tuple[list[Exchange], CallerTurn]:
+    """Split context messages into past exchanges and the caller's newest turn.
+
+    A short fragment after a caller utterance whose answer the caller never heard
+    continues that utterance: a caller who pauses mid-sentence ("I'd like to speak to
+    someone, ... please") and is answered too early is still saying one thing. A
+    longer utterance is a new request; keypad entries are turns of their own.
+    """
     pairs: list[Exchange] = []
-    pending_caller: str | None = None
-    last_user = ""
+    pending: list[str] = []
     for message in messages:
+        if not isinstance(message, dict):
+            continue
         role, text = message.get("role"), _text(message.get("content"))
-        if role == "user":
-            if pending_caller is not None:
-                pairs.append(Exchange(caller=pending_caller, agent=""))
-            pending_caller = text
-            last_user = text
-        elif role == "assistant":
-            pairs.append(Exchange(caller=pending_caller or "", agent=text))
-            pending_caller = None
-    if pending_caller is None:
-        last_user = ""
-    if last_user.startswith(DTMF_PREFIX):
-        turn = CallerTurn(text="", language=language, dtmf=last_user.removeprefix(DTMF_PREFIX))
-    else:
-        turn = CallerTurn(text=last_user, language=language)
-    return pairs, turn
+        if role == "user" and text:
+            continues = (pending and len(text.split()) <= CONTINUATION_MAX_WORDS
+                         and not (text + pending[-1]).count(DTMF_PREFIX))
+            if pending and not continues:
+                pairs.append(Exchange(caller=" ".join(pending), agent=""))
+                pending = []
+            pending.append(text)
+        elif role == "assistant" and text:
+            pairs.append(Exchange(caller=" ".join(pending), agent=text))
+            pending = []
+    caller = " ".join(pending)
+    if caller.startswith(DTMF_PREFIX):
+        return pairs, CallerTurn(text="", language=language,
+                                 dtmf=caller.removeprefix(DTMF_PREFIX))
+    return pairs, CallerTurn(text=caller, language=language)
 
 
 class DialogService(LLMService):
