@@ -62,9 +62,15 @@ class TtsSettings(BaseModel):
 
 
 class TurnSettings(BaseModel):
-    vad_confidence: float = Field(default=0.7, gt=0, lt=1)
-    vad_start_seconds: float = Field(default=0.2, ge=0.05, le=2)
+    # How fast a caller is heard (barge-in) against how easily noise counts as speech.
+    # Measured on telephone-band speech by scripts/vad_onset.py: pipecat's defaults
+    # (0.7 / 0.2 s / volume 0.6) hear a caller 329 ms after the voice starts (p90
+    # 876 ms), mostly waiting for the volume gate; these take 178 ms (p90 333 ms).
+    vad_confidence: float = Field(default=0.6, gt=0, lt=1)
+    vad_start_seconds: float = Field(default=0.1, ge=0.05, le=2)
     vad_stop_seconds: float = Field(default=0.2, ge=0.05, le=3)
+    # Loudness (0..1) below which audio never counts as speech.
+    vad_min_volume: float = Field(default=0.4, ge=0, le=1)
     # Smart Turn v3 judges the end of turn after the VAD stop; when it says
     # "incomplete" we wait at most this long in silence before taking the turn.
     smart_turn: bool = True

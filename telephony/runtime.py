@@ -116,7 +116,7 @@ class Runtime:
         turn = self.settings.turn
         vad = SileroVADAnalyzer(params=VADParams(
             confidence=turn.vad_confidence, start_secs=turn.vad_start_seconds,
-            stop_secs=turn.vad_stop_seconds,
+            stop_secs=turn.vad_stop_seconds, min_volume=turn.vad_min_volume,
         ))
         if turn.smart_turn:
             analyzer = LocalSmartTurnAnalyzerV3(

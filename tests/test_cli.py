@@ -1,0 +1,43 @@
+"""The `frontdesk` command line, run in-process the way a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import soundfile
+from conftest import ACCOUNT_SID, AUTH_TOKEN
+
+from telephony.cli import main
+
+MODELS = {"whisper-tiny.en", "whisper-base", "en_US-joe-medium", "silero-vad",
+          "smart-turn-v3.2", "use-multilingual"}
+
+
+def test_models_lists_every_model_and_each_loads(models_dir, monkeypatch, capsys):
+    monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
+    assert main(["models", "--json"]) == 0
+    infos = {info["name"]: info for info in json.loads(capsys.readouterr().out)}
+    assert set(infos) == MODELS
+    assert all(i["present"] and i["loads"] and i["size_bytes"] > 0 for i in infos.values())
+
+
+def test_call_places_a_signed_simulated_call(frontdesk, models_dir, tmp_path, monkeypatch,
+                                             capsys):
+    monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("FRONTDESK_TWILIO__ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("FRONTDESK_TWILIO__AUTH_TOKEN", AUTH_TOKEN)
+    reply = tmp_path / "reply.wav"
+    code = main(["call", "--url", frontdesk.url, "--say", "Is there a swimming pool?",
+                 "--dtmf", "3", "--out", str(reply), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    said = [turn["text"].lower() for turn in result["agent_turns"]]
+    assert "harbor view" in said[0] and "pool" in said[1] and "parking" in said[2]
+    assert all(ms is not None for ms in result["turn_latencies_ms"])
+    assert soundfile.info(str(reply)).duration > 5
+
+
+def test_a_broken_setting_is_refused_with_the_field_named(monkeypatch, capsys):
+    monkeypatch.setenv("FRONTDESK_STT__CPU_THREADS", "zero")
+    assert main(["models", "--no-load"]) == 2
+    assert "cpu_threads" in capsys.readouterr().err
