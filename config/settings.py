@@ -59,6 +59,10 @@ class TtsSettings(BaseModel):
     voices: dict[str, Path] = Field(default_factory=dict)
     cpu_threads: int = Field(default=1, ge=1, le=64)
     max_concurrent: int = Field(default=2, ge=1, le=64)
+    # Piper's random variation (None: the voice's own defaults; 0: the same audio
+    # for the same text every time, which tests use for repeatable transcripts).
+    noise_scale: float | None = Field(default=None, ge=0, le=2)
+    noise_w_scale: float | None = Field(default=None, ge=0, le=2)
 
 
 class TurnSettings(BaseModel):

@@ -101,6 +101,9 @@ def call_settings(models_dir: Path, fake_twilio: FakeTwilio,
                 "api_base_url": fake_twilio.url},  # type: ignore[attr-defined]
         transfer={"queues": {"front_desk": FRONT_DESK_NUMBER}},
         turn={"no_speech_prompt_seconds": 4, "no_speech_hangup_seconds": 9},
+        # The agent's voice without piper's random variation: its replies, transcribed
+        # back by the tests, are the same audio on every run.
+        tts={"noise_scale": 0.0, "noise_w_scale": 0.0},
         stream={"max_bad_messages": 5, "start_timeout_seconds": 3},
     )
 

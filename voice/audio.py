@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 import soxr
+from piper.config import SynthesisConfig
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -103,9 +104,14 @@ def load_audio_as_mulaw8k(path: Path | str) -> bytes:
     return mulaw_encode(float_to_pcm16(mono))
 
 
+# Piper adds random variation to every synthesis; a simulated caller speaks without it,
+# so a test or benchmark call is the same call every time.
+REPEATABLE = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+
+
 def synthesize_pcm16(text: str, voice: PiperVoice) -> tuple[Int16Array, int]:
-    """Speak ``text`` with a piper voice: (int16 samples, sample rate in Hz)."""
-    chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text)]
+    """Speak ``text`` with a piper voice, repeatably: (int16 samples, sample rate in Hz)."""
+    chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config=REPEATABLE)]
     pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     return pcm, voice.config.sample_rate
 

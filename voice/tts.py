@@ -33,7 +33,7 @@ with warnings.catch_warnings():
     from pipecat.services.piper.tts import PiperTTSService, PiperTTSSettings
     from pipecat.services.tts_service import TTSService
 from piper import PiperVoice
-from piper.config import PiperConfig
+from piper.config import PiperConfig, SynthesisConfig
 
 from config.settings import Settings
 from voice.audio import resample_pcm16
@@ -98,8 +98,10 @@ class CachedAudio:
 class PromptCache:
     """Fixed prompts synthesised once per process and language, then served from memory."""
 
-    def __init__(self, voices: Mapping[str, PiperVoice]) -> None:
+    def __init__(self, voices: Mapping[str, PiperVoice],
+                 synthesis: SynthesisConfig | None = None) -> None:
         self._voices = voices
+        self._synthesis = synthesis
         self._audio: dict[tuple[str, str, int | None], CachedAudio] = {}
         self._lock = threading.Lock()
         self.syntheses = 0  # how many times the cache had to synthesise
@@ -137,7 +139,8 @@ class PromptCache:
         cached = self.get(text, language)
         if cached is not None:
             return cached
-        chunks = [chunk.audio_int16_bytes for chunk in voice.synthesize(self._key_text(text))]
+        chunks = [chunk.audio_int16_bytes
+                  for chunk in voice.synthesize(self._key_text(text), self._synthesis)]
         audio = CachedAudio(b"".join(chunks), voice.config.sample_rate)
         with self._lock:
             self.syntheses += 1
@@ -151,6 +154,7 @@ class VoiceModels:
     voices: Mapping[str, PiperVoice]
     executor: ThreadPoolExecutor
     prompts: PromptCache
+    synthesis: SynthesisConfig | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> VoiceModels:
@@ -161,7 +165,9 @@ class VoiceModels:
             for language in sorted({"en", *settings.tts.voices})
         }
         pool = ThreadPoolExecutor(settings.tts.max_concurrent, thread_name_prefix="piper")
-        return cls(voices, pool, PromptCache(voices))
+        synthesis = SynthesisConfig(noise_scale=settings.tts.noise_scale,
+                                    noise_w_scale=settings.tts.noise_w_scale)
+        return cls(voices, pool, PromptCache(voices, synthesis), synthesis)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -201,7 +207,7 @@ class LocalPiperTTSService(PiperTTSService):
 
     async def _synthesized(self, text: str) -> AsyncIterator[bytes]:
         voice, loop = self._voice, asyncio.get_running_loop()
-        sentences: Iterator[Any] = iter(voice.synthesize(text))
+        sentences: Iterator[Any] = iter(voice.synthesize(text, self._models.synthesis))
 
         def next_chunk() -> bytes | None:
             chunk = next(sentences, None)
