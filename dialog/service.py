@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from loguru import logger
+from pipecat.adapters.llm.services.open_ai_adapter import OpenAILLMAdapter
 from pipecat.frames.frames import (
     Frame,
     LLMContextFrame,
@@ -78,6 +79,10 @@ def history_and_turn(messages: list, language: str) -> tuple[list[Exchange], Cal
 
 
 class DialogService(LLMService):
+    # Named here so the import (openai's SDK, ~0.9 s) happens at start-up, not on
+    # the first call's event loop.
+    adapter_class = OpenAILLMAdapter
+
     def __init__(
         self, engine: DialogEngine, *, language: Callable[[], str] = lambda: "en", **kwargs
     ) -> None:

@@ -94,6 +94,9 @@ class Runtime:
         runtime.voices.prompts.warm(
             [*split_sentences(runtime._greeting), runtime.prompts.still_there,
              runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
+        # The first call would otherwise pay for onnxruntime's first sessions and the
+        # first synthesis/transcription paths (~0.5 s of greeting delay).
+        runtime.turn_detection()
         logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
         return runtime
 
