@@ -35,6 +35,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             logger.warning("DEVELOPMENT MODE: Twilio signatures are NOT checked. Never expose this "
                            "server to the internet with FRONTDESK_DEV_INSECURE_SKIP_SIGNATURE.")
             logger.warning("!" * 78)
+        elif not settings.twilio.auth_token.get_secret_value():
+            logger.error("FRONTDESK_TWILIO__AUTH_TOKEN is not set: every Twilio request will be "
+                         "refused (403), since none can be verified.")
         app.state.runtime = runtime or await asyncio.to_thread(Runtime.load, settings)
         try:
             yield
