@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -162,7 +162,18 @@ class Call:
         """
         decision = frame.reply.decision
         if decision is not None and not self._busy():
-            self._decision_task = asyncio.create_task(self._act_on(decision))
+            self._decision_task = self._start_decision(self._act_on(decision))
+
+    def _start_decision(self, work: Coroutine[object, object, None]) -> asyncio.Task:
+        task = asyncio.create_task(work)
+
+        def report(done: asyncio.Task) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                logger.opt(exception=done.exception()).error(
+                    f"call {self.call_sid}: carrying out a decision failed")
+
+        task.add_done_callback(report)
+        return task
 
     async def _act_on(self, decision: Transfer | Hangup) -> None:
         await self.ledger.wait_played(within=HEARD_WAIT_SECONDS)
@@ -183,7 +194,7 @@ class Call:
         self._event("hangup", {"reason": "caller_silent"})
         marks_before = self.ledger.marks_sent
         await self._worker.queue_frames([TTSSpeakFrame(self.runtime.prompts.silent_goodbye)])
-        self._decision_task = asyncio.create_task(self._hang_up_after(marks_before))
+        self._decision_task = self._start_decision(self._hang_up_after(marks_before))
 
     async def _hang_up_after(self, marks_before: int) -> None:
         await self.ledger.wait_played(after_marks=marks_before, within=HEARD_WAIT_SECONDS)
