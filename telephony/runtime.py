@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
-from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.turns.user_stop import (
@@ -31,9 +30,9 @@ from knowledge.passages import load_passages, split_sentences
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
-from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels
 from voice.tts import LocalPiperTTSService, VoiceModels
+from voice.turns import TurnModels
 
 __all__ = ["Prompts", "Runtime", "bundled_knowledge_file"]
 
@@ -65,6 +64,7 @@ class Runtime:
     encoder: SentenceEncoder
     index: KnowledgeIndex
     classifier: IntentClassifier
+    turns: TurnModels
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
@@ -87,6 +87,7 @@ class Runtime:
             encoder=encoder,
             index=KnowledgeIndex(passages, encoder),
             classifier=IntentClassifier.for_encoder(encoder),
+            turns=TurnModels(),
         )
         runtime._greeting = runtime.dialog_engine().greeting("en")
         # Fixed lines are synthesised once so they start at once. The greeting is
@@ -94,9 +95,6 @@ class Runtime:
         runtime.voices.prompts.warm(
             [*split_sentences(runtime._greeting), runtime.prompts.still_there,
              runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
-        # The first call would otherwise pay for onnxruntime's first sessions and the
-        # first synthesis/transcription paths (~0.5 s of greeting delay).
-        runtime.turn_detection()
         logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
         return runtime
 
@@ -117,15 +115,13 @@ class Runtime:
     def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
         """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
         turn = self.settings.turn
-        vad = SileroVADAnalyzer(params=VADParams(
+        vad = self.turns.vad(VADParams(
             confidence=turn.vad_confidence, start_secs=turn.vad_start_seconds,
             stop_secs=turn.vad_stop_seconds, min_volume=turn.vad_min_volume,
         ))
         if turn.smart_turn:
-            analyzer = LocalSmartTurnAnalyzerV3(
-                smart_turn_model_path=str(smart_turn_path()), cpu_count=1,
-                params=SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds),
-            )
+            analyzer = self.turns.smart_turn(
+                SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds))
             stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
         else:
             stop = [SpeechTimeoutUserTurnStopStrategy(
