@@ -30,7 +30,7 @@ from knowledge.passages import load_passages, split_sentences
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
-from voice.stt import LocalWhisperSTTService, SpeechModels
+from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
 from voice.turns import TurnModels
 
@@ -95,6 +95,9 @@ class Runtime:
         runtime.voices.prompts.warm(
             [*split_sentences(runtime._greeting), runtime.prompts.still_there,
              runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
+        # CTranslate2's first transcription allocates its buffers (~0.3 s more than
+        # later ones): pay that now rather than on the first caller's first turn.
+        transcribe_pcm16(runtime.speech.english, bytes(32000), 16000, language="en")
         logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
         return runtime
 
