@@ -226,7 +226,7 @@ class Call:
         transport = CallTransport(self.websocket, params, ledger=self.ledger,
                                   stream_sid=self.start.stream_sid,
                                   lead_seconds=OUTPUT_LEAD_SECONDS)
-        vad, turn_strategies = rt.turn_detection()
+        vad, turn_strategies = await asyncio.to_thread(rt.turn_detection)
         aggregators = LLMContextAggregatorPair(
             LLMContext(),
             user_params=LLMUserAggregatorParams(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
+from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.turns.user_stop import (
@@ -30,9 +31,9 @@ from knowledge.passages import load_passages, split_sentences
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
+from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
-from voice.turns import TurnModels
 
 __all__ = ["Prompts", "Runtime", "bundled_knowledge_file"]
 
@@ -64,7 +65,6 @@ class Runtime:
     encoder: SentenceEncoder
     index: KnowledgeIndex
     classifier: IntentClassifier
-    turns: TurnModels
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
@@ -87,7 +87,6 @@ class Runtime:
             encoder=encoder,
             index=KnowledgeIndex(passages, encoder),
             classifier=IntentClassifier.for_encoder(encoder),
-            turns=TurnModels(),
         )
         runtime._greeting = runtime.dialog_engine().greeting("en")
         # Fixed lines are synthesised once so they start at once. The greeting is
@@ -95,6 +94,9 @@ class Runtime:
         runtime.voices.prompts.warm(
             [*split_sentences(runtime._greeting), runtime.prompts.still_there,
              runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
+        # The first call would otherwise pay for onnxruntime's first sessions and the
+        # first synthesis/transcription paths (~0.5 s of greeting delay).
+        runtime.turn_detection()
         # CTranslate2's first transcription allocates its buffers (~0.3 s more than
         # later ones): pay that now rather than on the first caller's first turn.
         transcribe_pcm16(runtime.speech.english, bytes(32000), 16000, language="en")
@@ -118,13 +120,15 @@ class Runtime:
     def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
         """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
         turn = self.settings.turn
-        vad = self.turns.vad(VADParams(
+        vad = SileroVADAnalyzer(params=VADParams(
             confidence=turn.vad_confidence, start_secs=turn.vad_start_seconds,
             stop_secs=turn.vad_stop_seconds, min_volume=turn.vad_min_volume,
         ))
         if turn.smart_turn:
-            analyzer = self.turns.smart_turn(
-                SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds))
+            analyzer = LocalSmartTurnAnalyzerV3(
+                smart_turn_model_path=str(smart_turn_path()), cpu_count=1,
+                params=SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds),
+            )
             stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
         else:
             stop = [SpeechTimeoutUserTurnStopStrategy(
