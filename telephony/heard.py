@@ -35,7 +35,6 @@ ECHO_GRACE_SECONDS = 3.0
 
 @dataclass
 class _Mark:
-    text: str
     plays_until: float
     state: str = "pending"  # pending | heard | dropped
 
@@ -54,9 +53,9 @@ class MarkLedger:
     def marks_sent(self) -> int:
         return len(self._marks)
 
-    def add(self, frame_id: int, text: str, plays_until: float) -> str:
+    def add(self, frame_id: int, plays_until: float) -> str:
         name = f"s{len(self._marks) + 1}"
-        self._marks[name] = _Mark(text=text, plays_until=plays_until)
+        self._marks[name] = _Mark(plays_until=plays_until)
         self._by_frame[frame_id] = name
         self.changed.set()
         return name

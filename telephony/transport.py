@@ -127,7 +127,7 @@ class _PacedOutput(FastAPIWebsocketOutputTransport):
 
     async def write_transport_frame(self, frame: Frame) -> None:
         if isinstance(frame, TTSTextFrame) and frame.text.strip():
-            name = self._ledger.add(frame.id, frame.text, max(self._plays_until, time.monotonic()))
+            name = self._ledger.add(frame.id, max(self._plays_until, time.monotonic()))
             message = {"event": "mark", "streamSid": self._stream_sid, "mark": {"name": name}}
             await self._write_frame(OutputTransportMessageUrgentFrame(message=message))
 

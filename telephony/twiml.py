@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
-__all__ = ["connect_stream", "dial", "say_and_hang_up"]
+__all__ = ["connect_stream", "dial"]
 
 TOKEN_PARAMETER = "frontdesk_token"
 
@@ -38,9 +38,3 @@ def dial(number: str, *, message: str = "", timeout_seconds: int = 30) -> str:
     response.dial(number, timeout=timeout_seconds)
     return str(response)
 
-
-def say_and_hang_up(message: str) -> str:
-    response = VoiceResponse()
-    response.say(message)
-    response.hangup()
-    return str(response)

@@ -19,7 +19,7 @@ from telephony.heard import HeardTextGate, MarkLedger
 
 def _sentence(ledger: MarkLedger, text: str, *, heard: bool) -> TTSTextFrame:
     frame = TTSTextFrame(text, text_type="sentence")
-    name = ledger.add(frame.id, text, plays_until=time.monotonic() + 60)
+    name = ledger.add(frame.id, plays_until=time.monotonic() + 60)
     if heard:
         ledger.echoed(name)
     return frame
@@ -27,8 +27,8 @@ def _sentence(ledger: MarkLedger, text: str, *, heard: bool) -> TTSTextFrame:
 
 def test_ledger_states():
     ledger = MarkLedger()
-    a = ledger.add(1, "One.", time.monotonic() + 60)
-    b = ledger.add(2, "Two.", time.monotonic() - 10)  # played long ago, echo lost
+    a = ledger.add(1, time.monotonic() + 60)
+    b = ledger.add(2, time.monotonic() - 10)  # played long ago, echo lost
     assert ledger.mark_for(1) == a and ledger.marks_sent == 2
     assert ledger.state(a) == "pending" and ledger.audio_outstanding()
     assert ledger.state(b) == "heard"  # past the grace period

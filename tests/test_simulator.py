@@ -9,6 +9,7 @@ import pytest
 from streamdouble.scenario import Dtmf, Say, Wait
 from streamdouble.session import SessionEvent
 from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
 
 from telephony import twiml
 from telephony.security import valid_twilio_signature
@@ -72,7 +73,7 @@ def test_parses_the_servers_own_stream_twiml() -> None:
 
 def test_twiml_without_a_stream_is_an_error_that_says_what_it_says() -> None:
     with pytest.raises(SimulatorError, match="we are closed"):
-        parse_stream_twiml(twiml.say_and_hang_up("we are closed"))
+        parse_stream_twiml(str(VoiceResponse().say("we are closed")))
     with pytest.raises(SimulatorError, match="invalid XML"):
         parse_stream_twiml("<Response><Connect>")
 

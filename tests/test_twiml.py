@@ -20,7 +20,6 @@ def test_connect_stream_without_fallback_ends_with_connect():
     assert [child.tag for child in doc] == ["Connect"]
 
 
-def test_dial_and_hang_up():
-    assert ET.fromstring(twiml.dial("+1555", message="Connecting")).find("Dial").text == "+1555"
-    doc = ET.fromstring(twiml.say_and_hang_up("Bye"))
-    assert [child.tag for child in doc] == ["Say", "Hangup"]
+def test_dial():
+    doc = ET.fromstring(twiml.dial("+1555", message="Connecting"))
+    assert [child.tag for child in doc] == ["Say", "Dial"] and doc.find("Dial").text == "+1555"

