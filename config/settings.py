@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "DialogSettings",
+    "EscalationSettings",
+    "GovernanceSettings",
+    "HttpToolSettings",
+    "LlmSettings",
     "KnowledgeSettings",
     "Settings",
     "StreamSettings",
@@ -96,14 +100,93 @@ class StreamSettings(BaseModel):
 
 
 class KnowledgeSettings(BaseModel):
-    # Markdown/text files answered from. Empty: the bundled sample hotel file.
+    # Files and folders (Markdown, text, HTML, PDF) ingested into the knowledge base at
+    # start-up (unchanged ones are skipped). Empty: the bundled sample for the business.
     files: list[Path] = Field(default_factory=list)
     # Measured on the sample hotel file: 0.25 answers 49/54 answerable questions
     # and 2/23 unrelated ones; 0.35 answers 40/54 and 0/23.
     min_score: float = Field(default=0.25, ge=0, le=1)
 
 
+class LlmSettings(BaseModel):
+    """An OpenAI-compatible chat-completions endpoint (OpenAI, Azure, Groq, vLLM, Ollama,
+    llama.cpp's server). Empty ``base_url``: no LLM, the embedded engine answers alone."""
+
+    base_url: str = ""  # e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1
+    model: str = ""
+    api_key: SecretStr = SecretStr("")
+    # Extra headers and query parameters some providers need (Azure: api-version).
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    # No first token within this: the caller hears a holding line and the request is retried.
+    first_token_timeout_seconds: float = Field(default=4.0, gt=0, le=120)
+    # A whole reply (all tool rounds) taking longer than this is abandoned.
+    total_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    retries: int = Field(default=1, ge=0, le=5)
+    max_tool_rounds: int = Field(default=4, ge=1, le=16)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=300, ge=16, le=8192)
+    # The embedded engine answers frequent intents it is sure of before the LLM is asked.
+    fast_path: bool = True
+    fast_path_min_confidence: float = Field(default=0.75, ge=0, le=1)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.model)
+
+
+class EscalationSettings(BaseModel):
+    """When the dialog hands the caller to a person (each has a reason code)."""
+
+    # An intent or knowledge score below this counts as a low-confidence turn.
+    min_confidence: float = Field(default=0.45, ge=0, le=1)
+    low_confidence_turns: int = Field(default=3, ge=1, le=20)  # in a row
+    # The caller asks the same thing again (cosine of the two questions >= similarity).
+    rephrase_turns: int = Field(default=3, ge=2, le=20)
+    rephrase_similarity: float = Field(default=0.8, gt=0, le=1)
+    tool_failures: int = Field(default=2, ge=1, le=20)  # back-end failures in one call
+    loop_turns: int = Field(default=3, ge=2, le=20)  # the same reply given this many times
+    verification_attempts: int = Field(default=2, ge=1, le=10)
+
+
+class GovernanceSettings(BaseModel):
+    # Refunds above this (in the order's currency) need a person: the call is transferred.
+    refund_limit: float = Field(default=50.0, ge=0)
+    # Log and refuse tool calls in turns that look like prompt injection.
+    detect_injection: bool = True
+
+
+class HttpToolSettings(BaseModel):
+    """A tool that calls a business's own HTTP API (CRM, PMS), declared without code.
+
+    ``url`` is a template: ``{name}`` is replaced by the argument ``name`` (URL-quoted), and
+    ``{customer_id}`` / ``{caller_number}`` by the call's verified identity, never by the
+    model. GET/DELETE send the remaining arguments as the query, others as a JSON body.
+    """
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    description: str = Field(min_length=1)
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    url: str = Field(pattern=r"^https?://")
+    parameters: dict = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    tier: Literal["read", "write", "restricted"] = "read"
+    needs_verified: bool = False
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    auth_header: str = "Authorization"
+    # Name of the environment variable holding the header's value (read at start-up).
+    auth_env: str = ""
+    auth_prefix: str = ""  # e.g. "Bearer "
+    businesses: list[str] = Field(default_factory=list)
+
+
 class DialogSettings(BaseModel):
+    # Which sample business's tools, data and intents the agent uses.
+    business: Literal["hotel", "support"] = "hotel"
+    # YAML file of intents with example phrases per language; empty: the bundled one.
+    intents_file: Path | None = None
     business_name: str = "Harbor View Hotel"
     greeting: str = (
         "Thank you for calling the Harbor View Hotel. I'm the virtual front desk. "
@@ -152,6 +235,10 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     dialog: DialogSettings = Field(default_factory=DialogSettings)
     transfer: TransferSettings = Field(default_factory=TransferSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
+    http_tools: list[HttpToolSettings] = Field(default_factory=list)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

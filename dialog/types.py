@@ -7,15 +7,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialog.tools import ToolOutcome
+
 __all__ = ["CallerTurn", "Exchange", "Hangup", "Reply", "Transfer"]
 
 
 @dataclass(frozen=True)
 class Transfer:
-    """Hand the caller to a person in ``queue``; ``reason`` is a code for logs and the handoff."""
+    """Hand the caller to a person in ``queue``; ``reason`` is a code for logs and the handoff.
+
+    ``request`` says what the caller wants done when a person must do it (a refund over the
+    limit, a cancellation), for the briefing.
+    """
 
     queue: str
     reason: str
+    request: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,9 @@ class Reply:
     """What to say next, why, and what to do after saying it.
 
     ``confidence`` is in [0, 1]; ``citations`` are the ids of the knowledge passages the text
-    came from.
+    came from; ``tools`` the tool calls made for this turn (allowed or refused);
+    ``reason_codes`` why the dialog did what it did (e.g. "kb_answer", "low_confidence",
+    "injection_detected", "escalate_rephrase"); ``language`` the language of ``text``.
     """
 
     text: str
@@ -58,3 +67,6 @@ class Reply:
     confidence: float
     decision: Transfer | Hangup | None = None
     citations: tuple[str, ...] = ()
+    tools: tuple[ToolOutcome, ...] = ()
+    reason_codes: tuple[str, ...] = ()
+    language: str = "en"

@@ -1,0 +1,63 @@
+"""Per-call dialog state: who the caller is, what has been verified, and the escalation signals.
+
+One ``CallState`` per call, owned by the dialog engine of that call. Tools never change it
+directly: they return a ``ToolResult`` and the registry applies identity changes, so only a
+verification tool can make a caller verified. It serialises to JSON so that
+``frontdesk try --session FILE`` can carry it from one turn to the next.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["CallState"]
+
+
+@dataclass
+class CallState:
+    business: str  # "hotel" | "support": which sample business's tools and data apply
+    caller_number: str = ""  # E.164 From of the call (Twilio's caller ID), "" when unknown
+    call_sid: str = ""
+    language: str = "en"
+    # The record the caller has been matched to but not yet verified (a reservation id for the
+    # hotel, a customer id for the support line). Set by a lookup tool.
+    candidate_id: str | None = None
+    # The verified customer (guest id / customer id). Set only by a verification tool; every
+    # tool acts on this customer's records whatever the model puts in the arguments.
+    customer_id: str | None = None
+    verified: bool = False
+    verification_failures: int = 0
+    # Embedded engine: the task in progress and the slots collected for it.
+    task: str | None = None
+    slots: dict[str, str] = field(default_factory=dict)
+    # Escalation signals.
+    low_confidence_streak: int = 0
+    tool_failures: int = 0
+    recent_questions: list[str] = field(default_factory=list)  # newest last, a few kept
+    recent_replies: list[str] = field(default_factory=list)  # newest last, a few kept
+    # What the embedded engine or the LLM has been told and found, for the briefing/handoff.
+    facts: dict[str, Any] = field(default_factory=dict)
+    # Past exchanges (caller, agent) kept for `frontdesk try`; live calls take theirs from
+    # the pipeline's context (cut to what the caller heard).
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+    def remember(self, kind: str, text: str, keep: int = 4) -> None:
+        """Append ``text`` to ``recent_questions`` or ``recent_replies``, keeping ``keep``."""
+        items: list[str] = getattr(self, f"recent_{kind}")
+        items.append(text)
+        del items[:-keep]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> CallState:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown session fields: {sorted(unknown)}")
+        data["history"] = [tuple(pair) for pair in data.get("history", [])]
+        return cls(**data)
