@@ -1,14 +1,15 @@
-"""A pipecat LLM service backed by a `DialogEngine`.
+"""A pipecat LLM service backed by a `DialogEngine` (the per-call dialog manager).
 
 It sits where an LLM service sits (after the user context aggregator), so the
 pipeline is the same whether the embedded engine or a remote LLM answers: the
 context carries the history (assistant messages hold only what the caller heard),
-the reply goes out as LLM text frames for TTS, then one ReplyFrame for telephony.
+each sentence goes out as an LLM text frame for TTS as soon as the engine has it (an LLM's
+first sentence is being synthesised while it writes the second), then one ReplyFrame for
+telephony.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -112,14 +113,23 @@ class DialogService(LLMService):
         await self.start_processing_metrics()
         await self.start_ttfb_metrics()
         started = time.perf_counter()
+        said: list[str] = []
+
+        async def say(sentence: str) -> None:
+            if not said:
+                await self.stop_ttfb_metrics()
+            said.append(sentence)
+            await self.push_frame(LLMTextFrame(f" {sentence}" if said[1:] else sentence))
+
         try:
-            reply = await asyncio.to_thread(self._engine.respond, history, turn)
+            reply = await self._engine.respond(history, turn, say)
         except Exception as exc:  # the caller hears a graceful line, the log gets the cause
             logger.exception(f"dialog engine failed: {exc}")
-            reply = Reply(text=FAILURE_LINE, intent="error", confidence=0.0)
+            reply = Reply(text=FAILURE_LINE, intent="error", confidence=0.0,
+                          reason_codes=("dialog_error",))
+            await say(FAILURE_LINE)
         dialog_ms = (time.perf_counter() - started) * 1000
         await self.stop_ttfb_metrics()
-        await self.push_frame(LLMTextFrame(reply.text))
         await self.stop_processing_metrics()
         await self.push_frame(LLMFullResponseEndFrame())
         await self.push_frame(ReplyFrame(turn=turn, reply=reply, dialog_ms=dialog_ms))

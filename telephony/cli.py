@@ -1,4 +1,4 @@
-"""`frontdesk` command line: serve, models, call, bench."""
+"""`frontdesk` command line: serve, models, call, bench, try, kb."""
 
 from __future__ import annotations
 
@@ -80,6 +80,12 @@ def _bench(args: argparse.Namespace) -> int:
     return asyncio.run(run_bench_command(args, _settings(args)))
 
 
+def _try(args: argparse.Namespace) -> int:
+    from telephony.trycli import run_try_command
+
+    return asyncio.run(run_try_command(args, _settings(args)))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure latency and concurrency with simulated calls")
     add_bench_arguments(bench)
     bench.set_defaults(func=_bench)
+
+    from telephony.trycli import add_try_arguments
+
+    try_ = sub.add_parser("try", help="one dialog turn without audio (JSON with --json)")
+    add_try_arguments(try_)
+    try_.set_defaults(func=_try)
     return parser
 
 

@@ -21,3 +21,13 @@ async def test_long_sentences_are_cut_after_a_comma():
 async def test_short_clauses_and_thousands_stay_whole():
     assert await _split("Yes, of course. It costs 1,000 dollars, or less.") == [
         "Yes, of course.", "It costs 1,000 dollars, or less."]
+
+
+async def test_a_chunk_ending_a_sentence_is_released_without_waiting_for_more():
+    aggregator = ClauseTextAggregator(min_clause_chars=40)
+    first = [a.text async for a in aggregator.aggregate("Let me check that for you.")]
+    assert first == ["Let me check that for you."]
+    # Mid-sentence text still waits for the rest.
+    assert [a.text async for a in aggregator.aggregate("Your order")] == []
+    assert [a.text async for a in aggregator.aggregate(" shipped on May 3.")] == [
+        "Your order shipped on May 3."]

@@ -4,12 +4,17 @@ Piper synthesises a whole utterance before the first sample comes out, so the
 time to first audio grows with the first sentence. Cutting a long sentence after
 a comma (where a speaker pauses anyway) lets a reply start sooner, and gives the
 heard-text tracking a mark at each clause.
+
+The dialog hands text over in whole sentences (it checks each one before it is spoken), so a
+chunk that ends with sentence punctuation ends a sentence: it is released at once instead of
+waiting for the next sentence's first letter, which with an LLM may be a tool round away.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from pipecat.utils.string import SENTENCE_ENDING_PUNCTUATION
 from pipecat.utils.text.base_text_aggregator import Aggregation, TextType
 from pipecat.utils.text.simple_text_aggregator import SimpleTextAggregator
 
@@ -36,6 +41,10 @@ class ClauseTextAggregator(SimpleTextAggregator):
             elif self._ends_long_clause():
                 clause, self._text = self._text.strip(" "), ""
                 yield Aggregation(text=clause, type=TextType.SENTENCE)
+        if self._text.rstrip()[-1:] in SENTENCE_ENDING_PUNCTUATION and self._text.strip():
+            remaining = await self.flush()
+            if remaining is not None and remaining.text:
+                yield remaining
 
     def _ends_long_clause(self) -> bool:
         # "..., " with a space after the comma: "1,000" is not a clause boundary.

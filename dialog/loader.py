@@ -1,0 +1,46 @@
+"""Build the dialog's shared parts from settings: used by the server and by `frontdesk try`.
+
+Loads the sentence encoder, ingests the knowledge files into the database (unchanged files are
+skipped by their hash) and builds the hybrid index from it, builds the intent classifier for
+the business, the tool registry, and the LLM client when one is configured.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from loguru import logger
+
+from config import Settings, load_intents
+from dialog.classifier import IntentClassifier
+from dialog.llm import make_client
+from dialog.manager import DialogDeps
+from dialog.toolset import build_registry
+from knowledge.encoder import SentenceEncoder, default_model_path
+from knowledge.store import KnowledgeBase
+
+__all__ = ["bundled_knowledge", "load_dialog"]
+
+
+def bundled_knowledge(business: str) -> Path:
+    """The sample document of a sample business (knowledge/data/<file>)."""
+    name = "hotel.md" if business == "hotel" else "support.md"
+    return Path(str(files("knowledge") / "data" / name))
+
+
+def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None) -> DialogDeps:
+    """Everything every call's dialog shares (blocking: call it in a thread)."""
+    encoder = encoder or SentenceEncoder(default_model_path(settings.resolved_models_dir))
+    business = settings.dialog.business
+    base = KnowledgeBase(settings.database_url, encoder)
+    paths = settings.knowledge.files or [bundled_knowledge(business)]
+    report = base.ingest(paths)
+    index = base.index()
+    logger.info(f"knowledge: {report}")
+    intents = load_intents(settings.dialog.intents_file)
+    classifier = IntentClassifier.for_encoder(encoder, intents=intents, business=business)
+    registry = build_registry(settings, index=index, database_url=settings.database_url)
+    client = make_client(settings.llm) if settings.llm.enabled else None
+    return DialogDeps(settings=settings, encoder=encoder, index=index, classifier=classifier,
+                      registry=registry, llm_client=client)

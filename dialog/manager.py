@@ -1,0 +1,201 @@
+"""The per-call dialog manager: guardrails and escalation around the embedded engine and the LLM.
+
+A turn goes:
+1. keypad digits and noise go to the embedded engine (menus, numbers for a task in progress);
+2. an obvious prompt-injection attempt is refused and logged, without running anything;
+3. the caller's words are classified (intent, confidence) and searched in the knowledge;
+4. escalation signals are checked (asked for a person, low confidence or rephrasing N times in
+   a row, back-end failures, a dialog loop, failed verification): any one transfers the call
+   with its reason code;
+5. the embedded engine answers when there is no LLM, or as the fast path for intents it is sure
+   of (a person, goodbye, thanks, off-topic); otherwise the LLM streams the answer with tools;
+6. the call's state is updated (streaks, failures, recent questions and replies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from loguru import logger
+from openai import AsyncOpenAI
+
+from config import Settings
+from dialog.classifier import Intent, IntentClassifier, is_noise
+from dialog.embedded import EmbeddedDialog
+from dialog.engine import Say
+from dialog.escalation import (
+    Signals,
+    escalation_reason,
+    repeat_count,
+    rephrase_count,
+)
+from dialog.grounding import figures
+from dialog.guard import detect_injection
+from dialog.lines import Lines
+from dialog.llm import LlmDialog
+from dialog.state import CallState
+from dialog.tools import ToolRegistry
+from dialog.types import CallerTurn, Exchange, Reply, Transfer
+from knowledge.encoder import SentenceEncoder
+from knowledge.index import Hit, KnowledgeIndex
+from knowledge.passages import Passage
+
+__all__ = ["DialogDeps", "DialogManager", "FAST_PATH_INTENTS"]
+
+# Intents the embedded engine answers even when an LLM is configured, when it is sure of them.
+FAST_PATH_INTENTS = frozenset({"human", "goodbye", "thanks", "off_topic"})
+_KEEP_QUESTIONS = 4
+
+
+@dataclass(frozen=True)
+class DialogDeps:
+    """What every call's dialog shares (read-only, built once per process)."""
+
+    settings: Settings
+    encoder: SentenceEncoder
+    index: KnowledgeIndex
+    classifier: IntentClassifier
+    registry: ToolRegistry
+    llm_client: AsyncOpenAI | None = None  # when an LLM is configured
+
+    def new_call(self, state: CallState) -> DialogManager:
+        return DialogManager(self, state)
+
+
+class DialogManager:
+    """A ``DialogEngine`` for one call."""
+
+    def __init__(self, deps: DialogDeps, state: CallState) -> None:
+        self.deps = deps
+        self.state = state
+        settings = deps.settings
+        self.lines = Lines(business=settings.dialog.business_name)
+        self.embedded = EmbeddedDialog(deps, state, self.lines)
+        self.llm: LlmDialog | None = None
+        if deps.llm_client is not None and settings.llm.enabled:
+            self.llm = LlmDialog(
+                deps.llm_client, settings.llm, registry=deps.registry, state=state,
+                business_name=settings.dialog.business_name, lines=self.lines,
+                default_queue=settings.dialog.default_queue, queues=settings.transfer.queues,
+            )
+        self._question_vectors: list[np.ndarray] = []
+
+    def greeting(self, language: str) -> str:
+        return self.embedded.greeting(language)
+
+    async def respond(self, history: Sequence[Exchange], turn: CallerTurn, say: Say) -> Reply:
+        self.state.language = turn.language or self.state.language
+        if turn.dtmf or is_noise(turn.text):
+            reply = await self.embedded.respond(history, turn, None, [])
+            return await self._finish(turn, reply, say)
+        guard = self.deps.settings.governance.detect_injection
+        injection = detect_injection(turn.text) if guard else None
+        if injection:
+            logger.warning(f"call {self.state.call_sid}: injection attempt ({injection})")
+            text = self.lines.get("injection", self.state.language)
+            reply = Reply(text, "injection", 1.0, reason_codes=("injection_detected", injection),
+                          language=self.state.language)
+            return await self._finish(turn, reply, say)
+        intent, hits, vector = await asyncio.to_thread(self._understand, turn.text)
+        reason = self._escalation(intent, vector)
+        if reason is not None:
+            return await self._finish(turn, self._handoff(intent, reason), say)
+        if self._embedded_answers(intent, hits):
+            reply = await self.embedded.respond(history, turn, intent, hits)
+            return await self._finish(turn, reply, say)
+        assert self.llm is not None
+        passages = [h.passage for h in hits if h.score >= self._min_score]
+        answer = await self.llm.respond(history, turn, say, passages=passages)
+        cited = {c for t in answer.tools for c in t.citations}
+        cited |= {p.id for p in _supporting(answer.passages, answer.text)}
+        reply = Reply(
+            answer.text, intent.name, intent.score, decision=answer.decision,
+            citations=tuple(sorted(cited)), tools=tuple(answer.tools),
+            reason_codes=("llm", *answer.reason_codes), language=self.state.language,
+        )
+        return await self._finish(turn, reply, say, streamed=True)
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def _min_score(self) -> float:
+        return self.deps.settings.knowledge.min_score
+
+    def _understand(self, text: str) -> tuple[Intent, list[Hit], np.ndarray]:
+        """Intent, knowledge hits and the utterance's embedding (blocking: run in a thread)."""
+        intent = self.deps.classifier.classify(text)
+        hits = self.deps.index.search(text, k=3)
+        vector = self.deps.encoder.embed([text])[0]
+        return intent, hits, vector
+
+    def _embedded_answers(self, intent: Intent, hits: list[Hit]) -> bool:
+        llm = self.deps.settings.llm
+        if self.llm is None:
+            return True
+        if not llm.fast_path:
+            return False
+        if self.state.task is not None and self.embedded.expects_slot():
+            return False  # the LLM owns tasks when it is configured
+        return intent.name in FAST_PATH_INTENTS and intent.score >= llm.fast_path_min_confidence
+
+    def _escalation(self, intent: Intent, vector: np.ndarray) -> str | None:
+        settings = self.deps.settings.escalation
+        low = intent.score < settings.min_confidence
+        self.state.low_confidence_streak = self.state.low_confidence_streak + 1 if low else 0
+        rephrases = rephrase_count(vector, self._question_vectors, settings.rephrase_similarity)
+        self._question_vectors = [*self._question_vectors, vector][-_KEEP_QUESTIONS:]
+        signals = Signals(
+            asked_for_person=False,  # a request for a person is answered by the engines
+            low_confidence_streak=self.state.low_confidence_streak,
+            rephrases=rephrases,
+            tool_failures=self.state.tool_failures,
+            repeated_replies=_repeats(self.state.recent_replies),
+            verification_failures=self.state.verification_failures,
+        )
+        return escalation_reason(signals, settings)
+
+    def _handoff(self, intent: Intent, reason: str) -> Reply:
+        text = self.lines.get("handoff", self.state.language)
+        transfer = Transfer(self.deps.settings.dialog.default_queue, reason)
+        return Reply(text, intent.name, intent.score, decision=transfer,
+                     reason_codes=(f"escalate:{reason}",), language=self.state.language)
+
+    async def _finish(self, turn: CallerTurn, reply: Reply, say: Say, *,
+                      streamed: bool = False) -> Reply:
+        """Say the reply (what was not streamed already), then update the call's signals."""
+        state = self.state
+        state.tool_failures += sum(1 for t in reply.tools if t.failed)
+        extra = ""
+        if reply.decision is None and \
+                state.tool_failures >= self.deps.settings.escalation.tool_failures:
+            extra = self.lines.get("handoff", state.language)
+            transfer = Transfer(self.deps.settings.dialog.default_queue, "backend_failure")
+            reply = replace(reply, text=f"{reply.text} {extra}".strip(), decision=transfer,
+                            reason_codes=(*reply.reason_codes, "escalate:backend_failure"))
+        to_say = extra if streamed else reply.text
+        if to_say:
+            await say(to_say)
+        state.remember("replies", reply.text)
+        caller = f"DTMF: {turn.dtmf}" if turn.dtmf else turn.text
+        state.history = [*state.history, (caller, reply.text)][-20:]
+        return replace(reply, language=state.language)
+
+
+def _repeats(replies: Sequence[str]) -> int:
+    return repeat_count(replies[-1], replies[:-1]) if replies else 0
+
+
+def _supporting(passages: Sequence[Passage], text: str) -> list[Passage]:
+    """Passages the spoken text draws on: a shared figure or several shared content words."""
+    words = {w for w in text.lower().split() if len(w) >= 5}
+    spoken_figures = figures(text)
+    out = []
+    for passage in passages:
+        body = passage.text.lower()
+        shared = sum(1 for w in words if w in body)
+        if shared >= 3 or spoken_figures & figures(passage.text):
+            out.append(passage)
+    return out
+
