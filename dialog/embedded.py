@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from dialog.classifier import Intent, normalise
 from dialog.escalation import ASKED_FOR_PERSON, LOW_CONFIDENCE
-from dialog.intents import NEGATIVE_ANSWERS
 from dialog.lines import Lines
 from dialog.state import CallState
 from dialog.tasks import Tasks
@@ -40,7 +39,6 @@ KEYPAD_HINT = "You can press 0 at any time to reach {desk}."
 HANDOFF_AFTER_MISSES = ("Sorry, I'm having trouble understanding, so let me connect you with a "
                         "colleague. Please hold.")
 _KEY_NAMES = {"*": "star", "#": "pound"}
-_NEGATIVE = frozenset(normalise(answer) for answer in NEGATIVE_ANSWERS)
 
 
 class EmbeddedDialog:
@@ -50,7 +48,7 @@ class EmbeddedDialog:
         self.lines = lines
         self.settings = deps.settings
         self.tasks = Tasks(deps, state, lines)
-        self.keypad_topics = deps.classifier.keypad_topics
+        self.keypad_topics = deps.classifier.intents.keypad_topics(state.business)
         self._last_intent: str | None = None
 
     def greeting(self, language: str) -> str:
@@ -77,7 +75,8 @@ class EmbeddedDialog:
         return reply
 
     async def _speech(self, turn: CallerTurn, intent: Intent, hits: list[Hit]) -> Reply:
-        if self._last_intent == "thanks" and normalise(turn.text) in _NEGATIVE:
+        negative = {normalise(a) for a in self.deps.classifier.intents.negative_answers}
+        if self._last_intent == "thanks" and normalise(turn.text) in negative:
             return self._goodbye(1.0)
         action = intent.action
         if action == "transfer":

@@ -23,7 +23,7 @@ from loguru import logger
 from openai import AsyncOpenAI
 
 from config import Settings
-from dialog.classifier import Intent, IntentClassifier, is_noise
+from dialog.classifier import Intent, IntentClassifier
 from dialog.embedded import EmbeddedDialog
 from dialog.engine import Say
 from dialog.escalation import (
@@ -88,7 +88,7 @@ class DialogManager:
 
     async def respond(self, history: Sequence[Exchange], turn: CallerTurn, say: Say) -> Reply:
         self.state.language = turn.language or self.state.language
-        if turn.dtmf or is_noise(turn.text):
+        if turn.dtmf or self.deps.classifier.is_noise(turn.text):
             reply = await self.embedded.respond(history, turn, None, [])
             return await self._finish(turn, reply, say)
         guard = self.deps.settings.governance.detect_injection
