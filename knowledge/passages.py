@@ -3,6 +3,7 @@
 A passage is the text under one heading (ATX ``#`` headings), cut on paragraph boundaries when a
 section runs past ``max_chars``. Markdown markup that would be read aloud (emphasis, links, list
 bullets, code fences) is reduced to plain sentences, since answers are spoken on the phone.
+Other formats (HTML, PDF) are turned into this Markdown-like text by ``knowledge.documents``.
 """
 
 from __future__ import annotations
@@ -29,21 +30,28 @@ class Passage:
     source: str  # file name the passage came from
     heading: str  # heading path, e.g. "Harbor View Hotel > Breakfast"; "" before any heading
     text: str
+    language: str = "en"  # ISO 639-1 code of the document the passage came from
 
 
-def load_passages(path: Path, *, max_chars: int = 800) -> list[Passage]:
+def load_passages(path: Path, *, max_chars: int = 800, language: str = "en") -> list[Passage]:
+    """Passages of one Markdown or plain-text file (``knowledge.documents`` reads every format)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError(f"cannot read knowledge file {path}: {e}") from e
-    return split_passages(text, source=path.name, max_chars=max_chars)
+    return split_passages(text, source=path.name, max_chars=max_chars, language=language)
 
 
-def split_passages(text: str, *, source: str, max_chars: int = 800) -> list[Passage]:
+def split_passages(
+    text: str, *, source: str, max_chars: int = 800, language: str = "en", headings: bool = True
+) -> list[Passage]:
+    """Passages in text order; ``headings=False`` reads ``#`` lines as text (plain .txt files)."""
     passages: list[Passage] = []
-    for heading, slug, paragraphs in _sections(text):
+    for heading, slug, paragraphs in _sections(text, headings):
         for index, chunk in enumerate(_chunks(paragraphs, max_chars)):
-            passages.append(Passage(f"{source}#{slug}.{index}", source, heading, chunk))
+            passages.append(
+                Passage(f"{source}#{slug}.{index}", source, heading, chunk, language)
+            )
     return passages
 
 
@@ -66,7 +74,7 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _sections(text: str) -> list[tuple[str, str, list[str]]]:
+def _sections(text: str, headings: bool) -> list[tuple[str, str, list[str]]]:
     """(heading path, slug, paragraphs) per heading, in file order; empty sections dropped."""
     stack: list[tuple[int, str]] = []
     sections: list[tuple[str, str, list[str]]] = []
@@ -93,7 +101,7 @@ def _sections(text: str) -> list[tuple[str, str, list[str]]]:
             in_fence = not in_fence
             flush_paragraph()
             continue
-        heading = None if in_fence else _HEADING.match(line)
+        heading = None if in_fence or not headings else _HEADING.match(line)
         if heading:
             flush_section()
             level = len(heading.group(1))

@@ -166,3 +166,19 @@ def test_search_edges_and_topics(index: KnowledgeIndex) -> None:
     other = split_passages("Hello.", source="x.txt")[0]
     with pytest.raises(KeyError):
         index.answer_sentences(other, "hello")
+
+
+def test_in_memory_index_ranks_by_fused_score_and_filters(encoder: SentenceEncoder) -> None:
+    hotel = load_passages(HOTEL)
+    spanish = split_passages("# Mascotas\n\nLos perros son bienvenidos.\n", source="es.md",
+                             language="es")
+    assert hotel[0].language == "en" and spanish[0].language == "es"
+    index = KnowledgeIndex([*hotel, *spanish], encoder)
+    hits = index.search("how much is valet parking", k=len(index))
+    assert [h.rank_score for h in hits] == sorted((h.rank_score for h in hits), reverse=True)
+    assert hits[0].passage.heading.endswith("Parking") and hits[0].bm25 > 0
+    assert all(h.score <= 1 and h.rank_score <= 1 for h in hits)
+    dogs = index.search("can I bring my dog", k=3, language="es")
+    assert [h.passage.source for h in dogs] == ["es.md"]
+    assert {h.passage.source for h in index.search("dog", k=5, source="hotel.md")} == {"hotel.md"}
+    assert index.get(dogs[0].passage.id) == dogs[0].passage and index.get("nope#x.0") is None
