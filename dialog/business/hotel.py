@@ -1,0 +1,258 @@
+"""Harbor View Hotel tools: find and verify a reservation, check in, late check-out, folio.
+
+The candidate is a reservation (its confirmation number); verifying it makes its guest the
+verified customer. Tools that act on a reservation take an optional ``confirmation``
+(default: the candidate) and act only when its guest is the verified caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+
+from dialog.business.store import (
+    dollars,
+    hotel_folio_charges,
+    hotel_guests,
+    hotel_reservations,
+    hotel_rooms,
+    in_thread,
+    normalise_postal,
+    object_schema,
+)
+from dialog.governance import NOT_FOUND
+from dialog.tools import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
+
+__all__ = ["STANDARD_CHECKOUT", "hotel_tools"]
+
+STANDARD_CHECKOUT = "11:00"
+LATE_CHECKOUT_ALL = "13:00"  # any guest may leave this late
+LATE_CHECKOUT_MEMBERS = "14:00"  # gold and platinum members
+_MEMBERS = ("gold", "platinum")
+_CONFIRMATION = {"type": "string", "pattern": r"^\d{6}$",
+                 "description": "Six-digit confirmation number; default: the one found."}
+_R = hotel_reservations
+
+
+def _not_found() -> ToolResult:
+    return ToolResult(dict(NOT_FOUND), ok=False)
+
+
+class _Hotel:
+    def __init__(self, engine: Engine, today: Callable[[], date]) -> None:
+        self.engine = engine
+        self.today = today
+
+    # --- shared -----------------------------------------------------------------------------
+
+    def _reservation(self, conn: Connection, ctx: ToolContext, args: dict[str, Any]):
+        confirmation = args.get("confirmation") or ctx.candidate_id
+        if not confirmation:
+            return None
+        query = (select(_R, hotel_guests).join(hotel_guests, hotel_guests.c.id == _R.c.guest_id)
+                 .where(_R.c.confirmation == confirmation))
+        return conn.execute(query).mappings().first()
+
+    def owner(self, ctx: ToolContext, args: dict[str, Any]) -> str | None:
+        with self.engine.connect() as conn:
+            row = self._reservation(conn, ctx, args)
+        return None if row is None else row["guest_id"]
+
+    def _mine(self, conn: Connection, ctx: ToolContext, args: dict[str, Any]):
+        """The reservation, or the ToolResult refusing it (not found / someone else's)."""
+        row = self._reservation(conn, ctx, args)
+        if row is None:
+            return None, _not_found()
+        if row["guest_id"] != ctx.customer_id:  # governance checked; checked again here
+            return None, ToolResult(dict(NOT_FOUND), ok=False, refusal="not_owner")
+        return row, None
+
+    # --- handlers (run in a worker thread) -------------------------------------------------
+
+    def find(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        with self.engine.connect() as conn:
+            if args.get("confirmation"):
+                row = self._reservation(conn, ctx, {"confirmation": args["confirmation"]})
+                rows = [] if row is None else [row]
+            elif args.get("last_name") and args.get("arrival_date"):
+                try:
+                    arrival = date.fromisoformat(args["arrival_date"])
+                except ValueError as e:
+                    raise InvalidArguments("arrival_date must be YYYY-MM-DD") from e
+                query = (select(_R, hotel_guests)
+                         .join(hotel_guests, hotel_guests.c.id == _R.c.guest_id)
+                         .where(func.lower(hotel_guests.c.last_name)
+                                == args["last_name"].strip().lower(),
+                                _R.c.arrival == arrival))
+                rows = list(conn.execute(query).mappings())
+            else:
+                raise InvalidArguments(
+                    "give the confirmation number, or the last name and the arrival date")
+        if not rows:
+            return _not_found()
+        if len(rows) > 1:
+            return ToolResult({"found": False, "ambiguous": True, "message":
+                               "Several reservations match. Ask for the confirmation number."},
+                              ok=False)
+        row = rows[0]
+        if row["guest_id"] == ctx.customer_id:
+            return ToolResult(_details(row), candidate=row["confirmation"])
+        data: dict[str, Any] = {
+            "found": True, "arrival_date": row["arrival"].isoformat(),
+            "guest_initial": row["first_name"][:1] + ".", "needs_verification": True,
+            "verify_with": ["postal_code", "card_last4"]}
+        if args.get("confirmation"):
+            data["confirmation"] = row["confirmation"]
+        return ToolResult(data, candidate=row["confirmation"])
+
+    def verify(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        given = {k: str(args[k]) for k in ("postal_code", "card_last4") if args.get(k)}
+        if not given:
+            raise InvalidArguments("give the postal code or the card's last four digits")
+        if not ctx.candidate_id:
+            return ToolResult({"verified": False, "message": "Find the reservation first."},
+                              ok=False)
+        with self.engine.connect() as conn:
+            row = self._reservation(conn, ctx, {"confirmation": ctx.candidate_id})
+        if row is None:
+            return _not_found()
+        matches = all(
+            normalise_postal(v) == normalise_postal(row["postal_code"]) if k == "postal_code"
+            else v.strip() == row["card_last4"] for k, v in given.items())
+        if not matches:
+            return ToolResult({"verified": False, "message": "Those details do not match."},
+                              ok=False, verification_failed=True)
+        return ToolResult({"verified": True, "first_name": row["first_name"],
+                           "last_name": row["last_name"], **_details(row)},
+                          verified_customer=row["guest_id"])
+
+    def check_in(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        with self.engine.begin() as conn:
+            row, refusal = self._mine(conn, ctx, args)
+            if refusal is not None:
+                return refusal
+            if row["status"] == "checked_in":  # idempotent: the same room again
+                return ToolResult(_checked_in(row["room_number"], row, already=True))
+            if row["status"] != "booked":
+                return ToolResult({"checked_in": False, "message": "This reservation was "
+                                   "cancelled."}, ok=False)
+            if row["arrival"] != self.today():
+                return ToolResult({"checked_in": False, "arrival_date": row["arrival"]
+                                   .isoformat(), "message": "Check-in opens on the arrival "
+                                   "day."}, ok=False)
+            free = conn.execute(select(hotel_rooms.c.number).where(
+                hotel_rooms.c.room_type == row["room_type"], hotel_rooms.c.status == "clean")
+                .order_by(hotel_rooms.c.floor.desc(), hotel_rooms.c.number)).scalars().all()
+            for number in free:
+                taken = conn.execute(update(hotel_rooms).where(
+                    hotel_rooms.c.number == number, hotel_rooms.c.status == "clean")
+                    .values(status="occupied")).rowcount
+                if taken != 1:
+                    continue  # another check-in took it a moment ago
+                done = conn.execute(update(_R).where(
+                    _R.c.confirmation == row["confirmation"], _R.c.status == "booked")
+                    .values(status="checked_in", room_number=number)).rowcount
+                if done != 1:
+                    raise RuntimeError("reservation changed during check-in")
+                return ToolResult(_checked_in(number, row, already=False))
+        return ToolResult({"checked_in": False, "message": "No room of that type is ready yet. "
+                           "Offer to hold the luggage and call when one is."}, ok=False)
+
+    def late_checkout(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        wanted = args["time"]
+        with self.engine.begin() as conn:
+            row, refusal = self._mine(conn, ctx, args)
+            if refusal is not None:
+                return refusal
+            if row["status"] not in ("booked", "checked_in"):
+                return ToolResult({"granted": False, "message": "This reservation was "
+                                   "cancelled."}, ok=False)
+            latest = LATE_CHECKOUT_MEMBERS if row["loyalty_tier"] in _MEMBERS \
+                else LATE_CHECKOUT_ALL
+            if wanted > latest:  # "HH:MM" strings compare in time order
+                return ToolResult({"granted": False, "latest": latest, "message": "The latest "
+                                   f"check-out we can offer is {latest}."}, ok=False)
+            granted = max(wanted, STANDARD_CHECKOUT)
+            conn.execute(update(_R).where(_R.c.confirmation == row["confirmation"])
+                         .values(late_checkout=granted))
+        return ToolResult({"granted": True, "checkout_time": granted,
+                           "departure_date": row["departure"].isoformat()})
+
+    def folio(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        with self.engine.connect() as conn:
+            row, refusal = self._mine(conn, ctx, args)
+            if refusal is not None:
+                return refusal
+            charges = conn.execute(select(hotel_folio_charges).where(
+                hotel_folio_charges.c.confirmation == row["confirmation"])
+                .order_by(hotel_folio_charges.c.date, hotel_folio_charges.c.id)).mappings()
+            lines = [{"date": c["date"].isoformat(), "description": c["description"],
+                      "amount": dollars(c["amount_cents"])} for c in charges]
+        return ToolResult({"confirmation": row["confirmation"], "currency": "USD",
+                           "charges": lines,
+                           "balance": round(sum(line["amount"] for line in lines), 2)})
+
+    def cancel(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        # Restricted: governance hands every cancellation to a person; never cancels here.
+        return ToolResult({}, ok=False, refusal="needs_human")
+
+
+def _details(row: Any) -> dict[str, Any]:
+    return {"found": True, "confirmation": row["confirmation"],
+            "guest": f"{row['first_name']} {row['last_name']}",
+            "arrival_date": row["arrival"].isoformat(),
+            "departure_date": row["departure"].isoformat(), "room_type": row["room_type"],
+            "adults": row["adults"], "children": row["children"],
+            "nightly_rate": dollars(row["rate_cents"]), "status": row["status"],
+            "room": row["room_number"], "late_checkout": row["late_checkout"],
+            "requests": row["requests"], "arrival_time": row["arrival_time"]}
+
+
+def _checked_in(room: str, row: Any, *, already: bool) -> dict[str, Any]:
+    return {"checked_in": True, "already_checked_in": already, "room": room,
+            "floor": int(room[:-2]), "departure_date": row["departure"].isoformat(),
+            "checkout_time": row["late_checkout"] or STANDARD_CHECKOUT}
+
+
+def hotel_tools(engine: Engine, *, today: Callable[[], date] = date.today) -> list[ToolSpec]:
+    """The hotel's tool specs over ``engine`` (tables created and seeded by the caller)."""
+    h = _Hotel(engine, today)
+    owner = in_thread(h.owner)
+    hotel = frozenset({"hotel"})
+    obj = object_schema
+    return [
+        ToolSpec("find_reservation", "Find a reservation by confirmation number, or by the "
+                 "guest's last name and arrival date. Before verification only the arrival "
+                 "date and the first initial are returned.",
+                 obj({"confirmation": _CONFIRMATION, "last_name": {"type": "string",
+                      "minLength": 1, "maxLength": 64}, "arrival_date": {
+                      "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}}),
+                 Tier.READ, in_thread(h.find), businesses=hotel),
+        ToolSpec("verify_guest", "Verify the caller as the guest of the reservation found, "
+                 "with the billing postal code or the last four digits of the card on file.",
+                 obj({"postal_code": {"type": "string", "maxLength": 16},
+                      "card_last4": {"type": "string", "pattern": r"^\d{4}$"}}),
+                 Tier.READ, in_thread(h.verify), verifies=True, businesses=hotel),
+        ToolSpec("check_in", "Check the verified guest in on the arrival day and assign a "
+                 "ready room of the booked type.", obj({"confirmation": _CONFIRMATION}),
+                 Tier.WRITE, in_thread(h.check_in), needs_verified=True, businesses=hotel,
+                 owner_of=owner),
+        ToolSpec("request_late_checkout", "Request a later check-out time (HH:MM, 24-hour) "
+                 "for the verified guest.", obj({"time": {"type": "string", "pattern":
+                 r"^([01]\d|2[0-3]):[0-5]\d$"}, "confirmation": _CONFIRMATION}, ["time"]),
+                 Tier.WRITE, in_thread(h.late_checkout), needs_verified=True,
+                 businesses=hotel, owner_of=owner),
+        ToolSpec("get_folio", "List the charges and the balance of the verified guest's "
+                 "reservation.", obj({"confirmation": _CONFIRMATION}), Tier.READ,
+                 in_thread(h.folio), needs_verified=True, businesses=hotel, owner_of=owner),
+        ToolSpec("cancel_reservation", "Cancel a reservation. A person does this: the call is "
+                 "transferred with the request.",
+                 obj({"confirmation": _CONFIRMATION, "reason": {"type": "string",
+                      "maxLength": 300}}, ["confirmation"]),
+                 Tier.RESTRICTED, in_thread(h.cancel), needs_verified=True, businesses=hotel,
+                 owner_of=owner, request_template="Cancel reservation {confirmation} "
+                 "(reason: {reason})"),
+    ]
