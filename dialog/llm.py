@@ -213,7 +213,7 @@ class LlmDialog:
                     output = True
                     buffer += delta.content
                     result.text += delta.content
-                    *complete, buffer = split_sentences(buffer) or [""]
+                    complete, buffer = _complete_sentences(buffer)
                     for sentence in complete:
                         await speak(sentence)
                 for call in delta.tool_calls or []:
@@ -248,7 +248,7 @@ class LlmDialog:
         outcomes: list[ToolOutcome] = await work
         for n, (call, outcome) in enumerate(zip(calls, outcomes, strict=True)):
             answer.tools.append(outcome)
-            content = outcome.result if outcome.allowed else {
+            content = outcome.result if outcome.result is not None else {
                 "error": outcome.reason, "message": _MODEL_REFUSALS.get(outcome.reason, "")}
             text = json.dumps(content, ensure_ascii=False, default=str)
             evidence.append(text)
@@ -273,7 +273,7 @@ class LlmDialog:
         if answer.decision is not None:
             return
         if outcome.reason == "needs_human":
-            request = json.dumps({"tool": outcome.name, "args": outcome.args}, default=str)
+            request = str((outcome.result or {}).get("request") or outcome.name)
             answer.decision = Transfer(self.default_queue, "needs_human", request=request)
         elif outcome.allowed and outcome.name == "transfer_to_agent":
             data = outcome.result or {}
@@ -282,6 +282,15 @@ class LlmDialog:
                                        "agent_transfer", request=str(data.get("reason", "")))
         elif outcome.allowed and outcome.name == "end_call":
             answer.decision = Hangup(str((outcome.result or {}).get("reason") or "caller_done"))
+
+
+def _complete_sentences(buffer: str) -> tuple[list[str], str]:
+    """The finished sentences of streamed text, and the raw unfinished rest (spaces kept)."""
+    parts = split_sentences(buffer)
+    if len(parts) < 2:
+        return [], buffer
+    rest = len(buffer.rstrip()) - len(parts[-1])
+    return parts[:-1], buffer[rest:]
 
 
 def _describe(error: BaseException) -> str:

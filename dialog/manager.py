@@ -100,7 +100,7 @@ class DialogManager:
                           language=self.state.language)
             return await self._finish(turn, reply, say)
         intent, hits, vector = await asyncio.to_thread(self._understand, turn.text)
-        reason = self._escalation(intent, vector)
+        reason = self._escalation(vector)
         if reason is not None:
             return await self._finish(turn, self._handoff(intent, reason), say)
         if self._embedded_answers(intent, hits):
@@ -140,14 +140,20 @@ class DialogManager:
             return False  # the LLM owns tasks when it is configured
         return intent.name in FAST_PATH_INTENTS and intent.score >= llm.fast_path_min_confidence
 
-    def _escalation(self, intent: Intent, vector: np.ndarray) -> str | None:
+    def _escalation(self, vector: np.ndarray) -> str | None:
+        """The escalation reason that applies before this turn is answered, if any.
+
+        Low confidence is the embedded engine's to count (it knows when it had to ask again);
+        an LLM has no comparable score. An answer to a question the engine asked (a number, a
+        ZIP code) is not a question of the caller's and is not compared for rephrasing.
+        """
         settings = self.deps.settings.escalation
-        low = intent.score < settings.min_confidence
-        self.state.low_confidence_streak = self.state.low_confidence_streak + 1 if low else 0
-        rephrases = rephrase_count(vector, self._question_vectors, settings.rephrase_similarity)
-        self._question_vectors = [*self._question_vectors, vector][-_KEEP_QUESTIONS:]
+        rephrases = 0
+        if not self.embedded.expects_slot():
+            rephrases = rephrase_count(vector, self._question_vectors,
+                                       settings.rephrase_similarity)
+            self._question_vectors = [*self._question_vectors, vector][-_KEEP_QUESTIONS:]
         signals = Signals(
-            asked_for_person=False,  # a request for a person is answered by the engines
             low_confidence_streak=self.state.low_confidence_streak,
             rephrases=rephrases,
             tool_failures=self.state.tool_failures,

@@ -34,6 +34,7 @@ from starlette.websockets import WebSocket
 
 from dialog.frames import ReplyFrame
 from dialog.service import DialogService
+from dialog.state import CallState
 from dialog.types import Hangup, Transfer
 from telephony import wire
 from telephony.heard import HeardTextGate, MarkLedger
@@ -227,6 +228,10 @@ class Call:
                                   stream_sid=self.start.stream_sid,
                                   lead_seconds=OUTPUT_LEAD_SECONDS)
         vad, turn_strategies = await asyncio.to_thread(rt.turn_detection)
+        # The caller ID comes from the signed webhook that started the call.
+        record = await asyncio.to_thread(rt.records.call, self.call_sid) or {}
+        state = CallState(business=self.settings.dialog.business, call_sid=self.call_sid,
+                          caller_number=str(record.get("from_number") or ""))
         aggregators = LLMContextAggregatorPair(
             LLMContext(),
             user_params=LLMUserAggregatorParams(
@@ -236,7 +241,7 @@ class Call:
         )
         pipeline = Pipeline([
             transport.input(), rt.stt_service(), KeypadTurns(), aggregators.user(),
-            DialogService(rt.dialog_engine()), _ReplyTap(self.on_reply), rt.tts_service(),
+            DialogService(rt.dialog_engine(state)), _ReplyTap(self.on_reply), rt.tts_service(),
             transport.output(), HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
             _ReplyTap(self.on_reply_heard), aggregators.assistant(),
         ])

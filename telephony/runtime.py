@@ -1,9 +1,9 @@
 """What a server process loads once and every call shares.
 
-Whisper, the piper voices, the sentence encoder and the knowledge index are
-loaded here (in a thread, from the app lifespan) and handed to each call's
-services; per-call objects (VAD and turn analyzers, dialog state) are built
-fresh for each call from these.
+Whisper, the piper voices, and the dialog's shared parts (sentence encoder, knowledge base,
+intent classifier, tool registry, LLM client) are loaded here (in a thread, from the app
+lifespan) and handed to each call's services; per-call objects (VAD and turn analyzers, the
+dialog manager and its state) are built fresh for each call from these.
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ from pipecat.turns.user_stop import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from config import Settings
-from dialog.classifier import IntentClassifier
-from dialog.engine import DialogEngine
-from dialog.local import LocalDialog
-from knowledge.encoder import SentenceEncoder, default_model_path
-from knowledge.index import KnowledgeIndex
-from knowledge.passages import load_passages, split_sentences
+from dialog.loader import bundled_knowledge, load_dialog
+from dialog.manager import DialogDeps, DialogManager
+from dialog.state import CallState
+from knowledge.passages import split_sentences
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
@@ -35,7 +33,7 @@ from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
 
-__all__ = ["Prompts", "Runtime", "bundled_knowledge_file"]
+__all__ = ["Prompts", "Runtime", "bundled_knowledge"]
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,6 @@ class Prompts:
                            "Please call again anytime.")
 
 
-def bundled_knowledge_file():
-    from importlib.resources import files
-
-    return files("knowledge") / "data" / "hotel.md"
-
-
 @dataclass
 class Runtime:
     settings: Settings
@@ -62,9 +54,7 @@ class Runtime:
     twilio: TwilioRest
     speech: SpeechModels
     voices: VoiceModels
-    encoder: SentenceEncoder
-    index: KnowledgeIndex
-    classifier: IntentClassifier
+    dialog: DialogDeps
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
@@ -73,9 +63,6 @@ class Runtime:
     def load(cls, settings: Settings) -> Runtime:
         """Load everything (blocking: call it in a thread)."""
         models_dir = settings.resolved_models_dir
-        encoder = SentenceEncoder(default_model_path(models_dir), threads=1)
-        files = settings.knowledge.files or [bundled_knowledge_file()]
-        passages = [p for path in files for p in load_passages(path)]
         runtime = cls(
             settings=settings,
             records=Records(settings.database_url),
@@ -84,11 +71,10 @@ class Runtime:
             twilio=TwilioRest(settings),
             speech=SpeechModels.load(settings),
             voices=VoiceModels.load(settings),
-            encoder=encoder,
-            index=KnowledgeIndex(passages, encoder),
-            classifier=IntentClassifier.for_encoder(encoder),
+            dialog=load_dialog(settings),
         )
-        runtime._greeting = runtime.dialog_engine().greeting("en")
+        runtime._greeting = runtime.dialog_engine(CallState(settings.dialog.business)) \
+            .greeting("en")
         # Fixed lines are synthesised once so they start at once. The greeting is
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
@@ -100,16 +86,18 @@ class Runtime:
         # CTranslate2's first transcription allocates its buffers (~0.3 s more than
         # later ones): pay that now rather than on the first caller's first turn.
         transcribe_pcm16(runtime.speech.english, bytes(32000), 16000, language="en")
-        logger.info(f"runtime ready: {len(passages)} knowledge passages, models in {models_dir}")
+        logger.info(f"runtime ready: {len(runtime.dialog.index)} knowledge passages, "
+                    f"business {settings.dialog.business}, "
+                    f"dialog {'LLM ' + settings.llm.model if settings.llm.enabled else 'embedded'}"
+                    f", models in {models_dir}")
         return runtime
 
     def greeting(self) -> str:
         return self._greeting
 
-    def dialog_engine(self) -> DialogEngine:
-        return LocalDialog(self.index, self.encoder, self.settings.dialog,
-                           min_score=self.settings.knowledge.min_score,
-                           classifier=self.classifier)
+    def dialog_engine(self, state: CallState) -> DialogManager:
+        """A new call's dialog (its state: business, caller ID, call SID)."""
+        return self.dialog.new_call(state)
 
     def stt_service(self) -> LocalWhisperSTTService:
         return LocalWhisperSTTService.from_settings(self.speech, self.settings.stt)
@@ -137,6 +125,8 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.twilio.aclose()
+        if self.dialog.llm_client is not None:
+            await self.dialog.llm_client.close()
         self.records.close()
         self.speech.close()
         self.voices.close()

@@ -47,9 +47,9 @@ def encoder(models_dir: Path) -> SentenceEncoder:
 @pytest.fixture(scope="session")
 def index(encoder: SentenceEncoder) -> KnowledgeIndex:
     """The bundled sample hotel file, indexed."""
-    from telephony.runtime import bundled_knowledge_file
+    from dialog.loader import bundled_knowledge
 
-    return KnowledgeIndex(load_passages(Path(str(bundled_knowledge_file()))), encoder)
+    return KnowledgeIndex(load_passages(bundled_knowledge("hotel")), encoder)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import websockets
 from conftest import FRONT_DESK_NUMBER
 from test_stream_refusals import CONNECTED, _answer, _ended, _media, _start
 
-from telephony.runtime import bundled_knowledge_file
+from dialog.loader import bundled_knowledge
 from telephony.simulator import CallerStep, place_call
 
 pytestmark = pytest.mark.asyncio
@@ -36,7 +36,7 @@ async def _call(frontdesk, call_settings, caller, steps, **kwargs):
 
 
 def _breakfast_hours() -> str:
-    text = bundled_knowledge_file().read_text()
+    text = bundled_knowledge("hotel").read_text()
     return re.search(r"Breakfast is served from ([^.]*?) in the morning on weekdays", text)[1]
 
 
