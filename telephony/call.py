@@ -150,10 +150,16 @@ class Call:
             caller_text=turn.text, caller_dtmf=turn.dtmf, caller_language=turn.language,
             intent=reply.intent, confidence=reply.confidence, reply_text=reply.text,
             citations=list(reply.citations), replied_at=time.time(),
+            reason_codes=list(reply.reason_codes),
+            tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
+                   for t in reply.tools],
         )
+        if "injection_detected" in reply.reason_codes:
+            self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
         if reply.decision is not None:
             kind = "transfer" if isinstance(reply.decision, Transfer) else "hangup"
-            self._event(kind, {"decision": type(reply.decision).__name__, **vars(reply.decision)})
+            self._event(kind, {"decision": type(reply.decision).__name__,
+                               **vars(reply.decision)})
 
     async def on_reply_heard(self, frame: ReplyFrame) -> None:
         """After the heard-text gate: the caller heard the reply, or talked over it.

@@ -80,6 +80,29 @@ def _bench(args: argparse.Namespace) -> int:
     return asyncio.run(run_bench_command(args, _settings(args)))
 
 
+def _kb(args: argparse.Namespace) -> int:
+    from knowledge.commands import ingest_command, search_command
+    from knowledge.encoder import SentenceEncoder, default_model_path
+
+    settings = _settings(args)
+    encoder = SentenceEncoder(default_model_path(settings.resolved_models_dir))
+    if args.action == "ingest":
+        try:
+            out = ingest_command(settings.database_url, encoder, args.paths, prune=args.prune)
+        except ValueError as exc:
+            print(f"frontdesk kb ingest: {exc}", file=sys.stderr)
+            return 1
+    else:
+        out = search_command(settings.database_url, encoder, " ".join(args.paths), k=args.k,
+                             source=args.source, language=args.language)
+    if args.json or args.action == "ingest":
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        for hit in out["results"]:
+            print(f"{hit['score']:.3f}  {hit['id']}  ({hit['language']})\n       {hit['answer']}")
+    return 0
+
+
 def _try(args: argparse.Namespace) -> int:
     from telephony.trycli import run_try_command
 
@@ -113,6 +136,17 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure latency and concurrency with simulated calls")
     add_bench_arguments(bench)
     bench.set_defaults(func=_bench)
+
+    kb = sub.add_parser("kb", help="knowledge base: ingest files/folders, search")
+    kb.add_argument("action", choices=["ingest", "search"])
+    kb.add_argument("paths", nargs="+", help="files or folders (ingest), or the question (search)")
+    kb.add_argument("--prune", action="store_true",
+                    help="ingest: remove stored documents not among PATHS")
+    kb.add_argument("--k", type=int, default=3)
+    kb.add_argument("--source", help="search: only this document")
+    kb.add_argument("--language", help="search: only passages in this language")
+    kb.add_argument("--json", action="store_true")
+    kb.set_defaults(func=_kb)
 
     from telephony.trycli import add_try_arguments
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -79,6 +80,10 @@ turns = Table(
     # Milliseconds: end_of_turn_wait, stt, dialog, tts_first_audio, voice_to_voice.
     Column("latency", JSON),
     Column("interrupted", Integer, default=0),
+    # Why the dialog did what it did ("kb_answer", "task:order_status", "escalate:...").
+    Column("reason_codes", JSON),
+    # The turn's tool calls: name, allowed, reason (arguments and results: tool_audit).
+    Column("tools", JSON),
 )
 
 call_events = Table(
@@ -121,6 +126,19 @@ class Records:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since a database was created are added to it (nullable, no data)."""
+        existing = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                have = {c["name"] for c in existing.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN '
+                                          f'"{column.name}" {kind}'))
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
