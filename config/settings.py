@@ -187,13 +187,26 @@ class DialogSettings(BaseModel):
     business: Literal["hotel", "support"] = "hotel"
     # YAML file of intents with example phrases per language; empty: the bundled one.
     intents_file: Path | None = None
-    business_name: str = "Harbor View Hotel"
-    greeting: str = (
-        "Thank you for calling the Harbor View Hotel. I'm the virtual front desk. "
-        "How can I help you today?"
-    )
+    # Empty: the sample business's own name and greeting.
+    business_name: str = ""
+    greeting: str = ""
     # Queue a transfer decision names when the caller asks for a person.
     default_queue: str = "front_desk"
+
+    @model_validator(mode="after")
+    def _sample_defaults(self) -> DialogSettings:
+        name, greeting = _SAMPLE_GREETINGS[self.business]
+        self.business_name = self.business_name or name
+        self.greeting = self.greeting or greeting
+        return self
+
+
+_SAMPLE_GREETINGS = {
+    "hotel": ("Harbor View Hotel", "Thank you for calling the Harbor View Hotel. I'm the virtual "
+              "front desk. How can I help you today?"),
+    "support": ("Northwind Electronics", "Thank you for calling Northwind Electronics customer "
+                "support. I'm the virtual assistant. How can I help you today?"),
+}
 
 
 class TransferSettings(BaseModel):

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from config import Settings
+from config import DialogSettings, Settings
 from dialog.state import CallState
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
 
@@ -70,9 +70,11 @@ async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
         print("frontdesk try: give an utterance or --dtmf", file=sys.stderr)
         return 2
     state = _state(args, settings)
-    if state.business != settings.dialog.business:
-        settings = settings.model_copy(update={"dialog": settings.dialog.model_copy(
-            update={"business": state.business})})
+    if state.business != settings.dialog.business:  # the other sample: its name and greeting
+        dialog = DialogSettings(business=state.business,
+                                intents_file=settings.dialog.intents_file,
+                                default_queue=settings.dialog.default_queue)
+        settings = settings.model_copy(update={"dialog": dialog})
     deps = await asyncio.to_thread(load_dialog, settings)
     dialog = deps.new_call(state)
     history = [Exchange(caller=c, agent=a) for c, a in state.history]

@@ -41,3 +41,28 @@ def test_a_broken_setting_is_refused_with_the_field_named(monkeypatch, capsys):
     monkeypatch.setenv("FRONTDESK_STT__CPU_THREADS", "zero")
     assert main(["models", "--no-load"]) == 2
     assert "cpu_threads" in capsys.readouterr().err
+
+
+def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, monkeypatch,
+                                                         capsys):
+    monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path))
+    session = tmp_path / "session.json"
+
+    def turn(*args: str) -> dict:
+        assert main(["try", *args, "--business", "hotel", "--session", str(session),
+                     "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    first = turn("I'd like to check in", "--caller", "+16175550142")
+    assert set(first) == {"reply", "language", "intent", "confidence", "tools", "transfer",
+                          "end_call", "citations", "reason_codes"}
+    assert first["intent"] == "check_in" and "confirmation" in first["reply"]
+    second = turn("it's four seven two nine one three")
+    assert [(t["name"], t["allowed"]) for t in second["tools"]] == [("find_reservation", True)]
+    assert second["transfer"] is None and not second["end_call"]
+    answer = turn("what time is breakfast?")
+    assert answer["citations"] and answer["reason_codes"] == ["kb_answer"]
+    person = turn("--dtmf", "0")
+    assert person["transfer"]["queue"] == "front_desk"
+    assert json.loads(session.read_text())["caller_number"] == "+16175550142"

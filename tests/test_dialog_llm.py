@@ -41,7 +41,7 @@ def llm() -> Iterator[FakeLlm]:
 def settings(llm: FakeLlm, models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         data_dir=tmp_path_factory.mktemp("llm"), models_dir=models_dir,
-        dialog={"business": "support", "business_name": "Northwind Electronics"},
+        dialog={"business": "support"},
         llm={"base_url": f"{llm.url}/v1", "model": "fake-model",  # type: ignore[attr-defined]
              "api_key": "test-key", "first_token_timeout_seconds": 0.6,
              "total_timeout_seconds": 5, "retries": 1},

@@ -1,0 +1,74 @@
+"""A whole support-line call over the WebSocket: the caller is found by caller ID, verified by
+ZIP code, and hears the status of their order (embedded engine, real models, real tools)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from servers import ThreadedServer
+from sqlalchemy import select
+from test_stream_refusals import _ended
+
+from config import DialogSettings, Settings
+from dialog.audit import tool_audit
+from dialog.business.store import open_engine
+from telephony.records import Records
+from telephony.simulator import CallerStep, place_call
+
+pytestmark = pytest.mark.asyncio
+ALEX = "+15551234567"  # seeded support customer: ZIP 94110, order 551234 shipped with UPS
+
+
+@pytest.fixture(scope="module")
+def support_settings(call_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Settings:
+    return call_settings.model_copy(update={
+        "data_dir": tmp_path_factory.mktemp("support"),
+        "database_url": f"sqlite:///{tmp_path_factory.mktemp('supportdb')}/frontdesk.db",
+        "dialog": DialogSettings(business="support"),
+    })
+
+
+@pytest.fixture(scope="module")
+def support_line(support_settings: Settings) -> Iterator[ThreadedServer]:
+    from telephony.app import create_app
+
+    server = ThreadedServer(create_app(support_settings),
+                            ws_max_size=support_settings.stream.max_message_bytes).start()
+    yield server
+    server.stop()
+
+
+async def test_caller_hears_their_order_status_after_verification(
+        support_line, support_settings, voice_models, speech_models):
+    result = await place_call(
+        support_line.url,
+        [CallerStep(say="Where is my order?"),
+         CallerStep(say="My zip code is 9 4 1 1 0."),
+         CallerStep(say="The order number is 5 5 1 2 3 4.")],
+        settings=support_settings, voice=voice_models.voices["en"],
+        whisper=speech_models.english, from_number=ALEX)
+    records = Records(support_settings.database_url)
+    try:
+        call = await _ended(records, result.call_sid)
+    finally:
+        records.close()
+    replies = [t for t in call["turns"] if t["intent"] != "greeting"]
+    assert [r["intent"] for r in replies] == ["order_status"] * 3, replies
+    assert "zip code" in replies[0]["reply_text"].lower()
+    assert "verified" in replies[1]["reply_text"].lower()
+    assert "shipped with UPS" in replies[2]["reply_text"]
+    assert [t["name"] for r in replies for t in r["tools"]] == [
+        "lookup_customer", "verify_customer", "get_order_status"]
+    # What the caller heard, transcribed back from the call's audio.
+    heard = result.agent_turns[-1].text.lower()
+    assert "shipped" in heard and "ups" in heard
+    engine = open_engine(support_settings.database_url)
+    with engine.connect() as conn:
+        audit = conn.execute(select(tool_audit).where(
+            tool_audit.c.call_sid == result.call_sid)).mappings().all()
+    engine.dispose()
+    assert [(a["tool"], a["allowed"], a["reason"]) for a in audit] == [
+        ("lookup_customer", True, "ok"), ("verify_customer", True, "ok"),
+        ("get_order_status", True, "ok")]
