@@ -1,10 +1,14 @@
 """The embedded dialog engine: intents, knowledge answers, a keypad menu and tasks, with no LLM.
 
-One ``EmbeddedDialog`` per call; its state lives in the call's ``CallState``. It is the whole
-dialog when no LLM is configured, and the fast path in front of one. The manager has already
-classified the utterance and searched the knowledge (``intent``, ``hits``); this engine decides:
+One ``EmbeddedDialog`` per call; its state lives in the call's ``CallState`` (so a call carried
+between ``frontdesk try`` runs behaves the same). It is the whole dialog when no LLM is
+configured, and the fast path in front of one. The manager has already classified the
+utterance and searched the knowledge (``intent``, ``hits``); this engine decides:
+- keypad 0 reaches a person at any time, as the greeting says;
 - a task in progress waiting for a value (a confirmation number, a ZIP code) reads it from the
   words or the keypad (``dialog.tasks``);
+- after "Is there anything else I can help you with?", a short "no" ends the call and a "yes"
+  invites the next request;
 - otherwise the intent's action: transfer, goodbye, thanks, decline (off-topic), a task, or an
   answer from the best knowledge passage; a clarifying question when nothing is close enough,
   and a transfer after ``low_confidence_turns`` misses in a row.
@@ -12,12 +16,15 @@ classified the utterance and searched the knowledge (``intent``, ``hits``); this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from dialog import slots
 from dialog.classifier import Intent, normalise
 from dialog.escalation import ASKED_FOR_PERSON, LOW_CONFIDENCE
 from dialog.lines import Lines
+from dialog.phrasing import ANYTHING_ELSE, CONNECTING
 from dialog.state import CallState
 from dialog.tasks import Tasks
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
@@ -26,19 +33,48 @@ from knowledge.index import Hit
 if TYPE_CHECKING:
     from dialog.manager import DialogDeps
 
-__all__ = ["EmbeddedDialog"]
+__all__ = ["EmbeddedDialog", "done_after_anything_else", "is_aside"]
 
 MENU_TOPICS = 6  # topics named in the clarifying question
+CLOSING_WORDS = 4  # longer answers to "anything else?" are requests, not a yes or a no
 NOISE = "noise"
 UNCLEAR = "unclear"
 KEYPAD = "keypad"
+OPERATOR_KEY = "0"
 NOT_CAUGHT = "Sorry, I didn't catch that."
-WELCOME = "You're welcome. Is there anything else I can help you with?"
+WELCOME = f"You're welcome. {ANYTHING_ELSE}"
+GO_ON = "Sure. What else can I help you with?"
 NO_KEYPAD_ANSWER = "I'm sorry, I don't have that information."
 KEYPAD_HINT = "You can press 0 at any time to reach {desk}."
-HANDOFF_AFTER_MISSES = ("Sorry, I'm having trouble understanding, so let me connect you with a "
-                        "colleague. Please hold.")
+HANDOFF_AFTER_MISSES = f"Sorry, I'm having trouble understanding. {CONNECTING}"
 _KEY_NAMES = {"*": "star", "#": "pound"}
+
+
+def done_after_anything_else(text: str, language: str,
+                             negatives: Collection[str]) -> bool | None:
+    """The caller's answer to "anything else?": True when they are done ("no", "no thanks,
+    that's it"), False when they want more ("yes"), None when it is a request of its own.
+
+    ``negatives`` are the intents file's negative answers, normalised.
+    """
+    if normalise(text) in negatives:
+        return True
+    if len(text.split()) > CLOSING_WORDS:
+        return None
+    answer = slots.parse_yes_no(text, language)
+    return None if answer is None else not answer
+
+
+def is_aside(text: str, language: str, intent: Intent, hits: Sequence[Hit],
+             min_score: float) -> bool:
+    """While a task waits for a value: a question the knowledge answers ("what time is
+    breakfast?"), answered before the task's question is asked again. Anything with a number
+    in it is taken as an attempt at the value (a miss), never as a question."""
+    if intent.action not in ("counterweight", "answer") or not hits:
+        return False
+    if hits[0].score < min_score:
+        return False
+    return slots.parse_digits(text, language, min_len=1, max_len=64) is None
 
 
 class EmbeddedDialog:
@@ -48,8 +84,9 @@ class EmbeddedDialog:
         self.lines = lines
         self.settings = deps.settings
         self.tasks = Tasks(deps, state, lines)
-        self.keypad_topics = deps.classifier.intents.keypad_topics(state.business)
-        self._last_intent: str | None = None
+        intents = deps.classifier.intents
+        self.keypad_topics = intents.keypad_topics(state.business)
+        self._negatives = frozenset(normalise(a) for a in intents.negative_answers)
 
     def greeting(self, language: str) -> str:
         desk = "the front desk" if self.state.business == "hotel" else "a colleague"
@@ -60,24 +97,47 @@ class EmbeddedDialog:
 
     async def respond(self, history: Sequence[Exchange], turn: CallerTurn,
                       intent: Intent | None, hits: list[Hit]) -> Reply:
-        if turn.dtmf:
-            if self.tasks.expects_slot():
-                reply = await self.tasks.answer(turn)
-            else:
-                reply = self._keypad(turn.dtmf)
-        elif intent is None:
-            reply = Reply(NOT_CAUGHT, NOISE, 1.0, reason_codes=("noise",))
-        elif self.tasks.expects_slot() and (slot_reply := await self.tasks.answer(turn, intent)):
-            reply = slot_reply
-        else:
-            reply = await self._speech(turn, intent, hits)
-        self._last_intent = reply.intent
+        reply = await self._respond(turn, intent, hits)
+        # Misunderstood turns in a row are this engine's to count (``_answer``): any turn it
+        # understood breaks the run; noise neither counts nor breaks it. A task counts the
+        # misses of its own questions.
+        if reply.intent not in (NOISE, UNCLEAR):
+            self.state.low_confidence_streak = 0
         return reply
 
+    async def _respond(self, turn: CallerTurn, intent: Intent | None,
+                       hits: list[Hit]) -> Reply:
+        if turn.dtmf:
+            if slots.parse_keypad_digits(turn.dtmf) == OPERATOR_KEY:
+                self.tasks.cancel()  # "press 0 at any time", even in the middle of a task
+                return self._operator()
+            if self.tasks.expects_slot():
+                reply = await self.tasks.answer(turn)
+                assert reply is not None  # digits are an answer or a miss, never a new request
+                return reply
+            return self._keypad(turn.dtmf)
+        if intent is None:
+            pending = self.tasks.pending_question()
+            text = f"{NOT_CAUGHT} {pending}" if pending else NOT_CAUGHT
+            return Reply(text, NOISE, 1.0, reason_codes=("noise",))
+        if self.tasks.expects_slot():
+            aside = is_aside(turn.text, self.state.language, intent, hits,
+                             self.settings.knowledge.min_score)
+            slot_reply = await self.tasks.answer(turn, intent, aside=aside)
+            if slot_reply is not None:
+                return slot_reply
+            if self.tasks.expects_slot():  # the aside: its answer, then the question again
+                answer = self._answer(turn.text, hits)
+                return replace(answer, text=f"{answer.text} {self.tasks.pending_question()}")
+        return await self._speech(turn, intent, hits)
+
     async def _speech(self, turn: CallerTurn, intent: Intent, hits: list[Hit]) -> Reply:
-        negative = {normalise(a) for a in self.deps.classifier.intents.negative_answers}
-        if self._last_intent == "thanks" and normalise(turn.text) in negative:
-            return self._goodbye(1.0)
+        if self._asked_anything_else():
+            done = done_after_anything_else(turn.text, self.state.language, self._negatives)
+            if done:
+                return self._goodbye(1.0)
+            if done is False:
+                return Reply(GO_ON, intent.name, intent.score, reason_codes=("anything_else",))
         action = intent.action
         if action == "transfer":
             return Reply(self.lines.get("handoff", self.state.language), intent.name,
@@ -94,12 +154,14 @@ class EmbeddedDialog:
             return await self.tasks.start(intent, turn)
         return self._answer(turn.text, hits)
 
+    def _asked_anything_else(self) -> bool:
+        replies = self.state.recent_replies
+        return bool(replies) and replies[-1].endswith(ANYTHING_ELSE)
+
     def _answer(self, question: str, hits: list[Hit]) -> Reply:
-        min_score = self.settings.knowledge.min_score
-        if hits and hits[0].score >= min_score:
+        if hits and hits[0].score >= self.settings.knowledge.min_score:
             hit = hits[0]
             text = self.deps.index.answer_sentences(hit.passage, question)
-            self.state.low_confidence_streak = 0
             return Reply(text, "question", hit.score, citations=(hit.passage.id,),
                          reason_codes=("kb_answer",))
         score = hits[0].score if hits else 0.0
@@ -110,10 +172,11 @@ class EmbeddedDialog:
                          reason_codes=("low_confidence", f"escalate:{LOW_CONFIDENCE}"))
         return Reply(self._clarify(), UNCLEAR, score, reason_codes=("low_confidence",))
 
+    def _operator(self) -> Reply:
+        return Reply(self.lines.get("handoff", self.state.language), KEYPAD, 1.0,
+                     self._transfer("keypad_operator"), reason_codes=("keypad",))
+
     def _keypad(self, digits: str) -> Reply:
-        if digits == "0":
-            return Reply(self.lines.get("handoff", self.state.language), KEYPAD, 1.0,
-                         self._transfer("keypad_operator"), reason_codes=("keypad",))
         if digits == "9":
             return Reply(self.menu(), KEYPAD, 1.0, reason_codes=("keypad",))
         if digits in self.keypad_topics:
@@ -136,6 +199,7 @@ class EmbeddedDialog:
         return " ".join(options)
 
     def _goodbye(self, confidence: float) -> Reply:
+        self.tasks.cancel()
         text = f"Thank you for calling {self.settings.dialog.business_name}. Goodbye!"
         return Reply(text, "goodbye", confidence, Hangup("caller_goodbye"),
                      reason_codes=("intent:hangup",))

@@ -41,6 +41,13 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "fr": "Bien sûr, je vous passe un collègue. Veuillez patienter.",
         "de": "Natürlich, ich verbinde Sie mit einem Kollegen. Bitte bleiben Sie dran.",
     },
+    "connecting": {
+        "en": "Let me connect you with a colleague who can help. Please hold.",
+        "es": "Le paso con un compañero que podrá ayudarle. No cuelgue, por favor.",
+        "fr": "Je vous passe un collègue qui pourra vous aider. Veuillez patienter.",
+        "de": "Ich verbinde Sie mit einem Kollegen, der Ihnen helfen kann. Bitte bleiben Sie "
+              "dran.",
+    },
     "needs_human": {
         "en": "That needs one of my colleagues to approve it, so I'm connecting you now. "
               "They will have your request.",

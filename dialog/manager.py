@@ -163,7 +163,7 @@ class DialogManager:
         return escalation_reason(signals, settings)
 
     def _handoff(self, intent: Intent, reason: str) -> Reply:
-        text = self.lines.get("handoff", self.state.language)
+        text = self.lines.get("connecting", self.state.language)
         transfer = Transfer(self.deps.settings.dialog.default_queue, reason)
         return Reply(text, intent.name, intent.score, decision=transfer,
                      reason_codes=(f"escalate:{reason}",), language=self.state.language)
@@ -176,7 +176,7 @@ class DialogManager:
         extra = ""
         if reply.decision is None and \
                 state.tool_failures >= self.deps.settings.escalation.tool_failures:
-            extra = self.lines.get("handoff", state.language)
+            extra = self.lines.get("connecting", state.language)
             transfer = Transfer(self.deps.settings.dialog.default_queue, "backend_failure")
             reply = replace(reply, text=f"{reply.text} {extra}".strip(), decision=transfer,
                             reason_codes=(*reply.reason_codes, "escalate:backend_failure"))

@@ -5,21 +5,26 @@ finds the reservation by its confirmation number and verifies the guest with the
 the card's last four digits; the support line finds the account by caller ID and verifies the
 ZIP code. Then it collects the values the action needs (an order number, an amount, a time) and
 calls the tool. Every step goes through the ``ToolRegistry``: the same tools, permissions and
-audit as the LLM. Values are read from speech (``dialog.slots``) or the keypad; a value not
-understood is asked again, then the keypad is suggested, then a person takes over.
+audit as the LLM. Values are read from speech (``dialog.slots``) or the keypad, and from the
+request itself ("where is order 551234?"); a value not understood, or a number that matches
+nothing, is asked again, then the keypad is suggested, then a person takes over.
+
+The task's progress lives in ``CallState.slots`` (keys starting with "_" are bookkeeping), so a
+call carried between ``frontdesk try`` runs resumes where it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from dialog import slots
 from dialog.classifier import Intent
 from dialog.escalation import VERIFICATION_FAILED
 from dialog.lines import Lines
-from dialog.phrasing import describe
+from dialog.phrasing import ANYTHING_ELSE, CONNECTING, describe, spoken_digits
 from dialog.state import CallState
 from dialog.tools import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
@@ -27,12 +32,27 @@ from dialog.types import CallerTurn, Reply, Transfer
 if TYPE_CHECKING:
     from dialog.manager import DialogDeps
 
-__all__ = ["TASKS", "Tasks"]
+__all__ = [
+    "MAX_SLOT_MISSES",
+    "TASKS",
+    "Slot",
+    "Task",
+    "Tasks",
+    "found",
+    "moved_on",
+    "prefill",
+    "verification_arg",
+]
 
-MAX_SLOT_MISSES = 3  # not understood this many times: a person takes over
-_AWAITING = "_awaiting"
-_MISSES = "_misses"
-_REQUEST = "_request"
+MAX_SLOT_MISSES = 3  # a value missed this many times in a row: a person takes over
+KEYPAD_HINT = "You can also type it on your keypad."
+NOT_UNDERSTOOD = "Sorry, I didn't get that."
+# Slot keys for the task's bookkeeping (never a slot's name).
+_AWAITING = "_awaiting"  # the slot whose question was just asked
+_MISSES = "_misses"  # misses of that slot in a row
+_REQUEST = "_request"  # what the caller said to start the task (the ticket, the refund reason)
+_INTENT = "_intent"  # the intent that started the task (each of its replies carries it)
+_CHECKED = "_order_checked"  # a refund's order was found on the caller's account
 
 
 @dataclass(frozen=True)
@@ -53,12 +73,13 @@ def _verification(text: str, language: str) -> str | None:
 
 
 def _time(text: str, language: str) -> str | None:
-    value = slots.parse_time(text, language)
+    # "at 1" is 1 PM: nobody checks out at one in the morning.
+    value = slots.parse_time(text, language, assume_pm_before=8)
     return None if value is None else value.strftime("%H:%M")
 
 
-CONFIRMATION = Slot("confirmation", "Sure. What is your six-digit confirmation number? You can "
-                    "say it or type it on your keypad.", slots.parse_confirmation)
+CONFIRMATION = Slot("confirmation", "What is your six-digit confirmation number?",
+                    slots.parse_confirmation)
 GUEST_CHECK = Slot("verification", "To verify, please tell me the ZIP code on the booking, or "
                    "the last four digits of the card on file.", _verification)
 CUSTOMER_CHECK = Slot("postal_code", "To verify your account, what is the ZIP code on file?",
@@ -67,6 +88,8 @@ ORDER = Slot("order_number", "What is the six-digit order number?", slots.parse_
 AMOUNT = Slot("amount", "How much would you like refunded?", _amount, keypad=False)
 CHECKOUT_TIME = Slot("checkout_time", "What time would you like to check out?", _time,
                      keypad=False)
+_SLOTS = {slot.name: slot for slot in (CONFIRMATION, GUEST_CHECK, CUSTOMER_CHECK, ORDER, AMOUNT,
+                                       CHECKOUT_TIME)}
 
 
 @dataclass(frozen=True)
@@ -74,29 +97,67 @@ class Task:
     identity: str  # "reservation" | "customer"
     needs: tuple[Slot, ...]
     tool: str  # the action's tool
-    args: Callable[[dict[str, str]], dict[str, Any]]
+    # (collected slots, the verified reservation's confirmation or "") -> the tool's arguments
+    args: Callable[[dict[str, str], str], dict[str, Any]]
+    # Look the order up as soon as its number is given, before asking for anything else.
+    check_order: bool = False
+
+
+def _booking(extra: Callable[[dict[str, str]], dict[str, Any]] = lambda s: {}):
+    def args(values: dict[str, str], confirmation: str) -> dict[str, Any]:
+        return {**({"confirmation": confirmation} if confirmation else {}), **extra(values)}
+    return args
 
 
 TASKS: dict[str, Task] = {
-    "check_in": Task("reservation", (), "check_in", lambda s: {}),
-    "find_reservation": Task("reservation", (), "find_reservation",
-                             lambda s: {"confirmation": s["confirmation"]}),
+    "check_in": Task("reservation", (), "check_in", _booking()),
+    "find_reservation": Task("reservation", (), "find_reservation", _booking()),
     "late_checkout": Task("reservation", (CHECKOUT_TIME,), "request_late_checkout",
-                          lambda s: {"time": s["checkout_time"]}),
-    "folio": Task("reservation", (), "get_folio", lambda s: {}),
+                          _booking(lambda s: {"time": s["checkout_time"]})),
+    "folio": Task("reservation", (), "get_folio", _booking()),
     "cancel_reservation": Task("reservation", (), "cancel_reservation",
-                               lambda s: {"confirmation": s["confirmation"]}),
+                               _booking(lambda s: {"reason": s.get(_REQUEST, "")[:300]})),
     "order_status": Task("customer", (ORDER,), "get_order_status",
-                         lambda s: {"order_number": s["order_number"]}),
+                         lambda s, _: {"order_number": s["order_number"]}),
     "create_ticket": Task("customer", (), "create_ticket",
-                          lambda s: {"subject": "Problem reported by phone",
-                                     "description": s.get(_REQUEST, "")}),
+                          lambda s, _: {"subject": "Problem reported by phone",
+                                        "description": s.get(_REQUEST, "")[:2000]}),
     "refund": Task("customer", (ORDER, AMOUNT), "request_refund",
-                   lambda s: {"order_number": s["order_number"], "amount": float(s["amount"]),
-                              "reason": s.get(_REQUEST, "")}),
+                   lambda s, _: {"order_number": s["order_number"],
+                                 "amount": float(s["amount"]),
+                                 "reason": s.get(_REQUEST, "")[:500]},
+                   check_order=True),
 }
-_SLOTS = {slot.name: slot for slot in (CONFIRMATION, GUEST_CHECK, CUSTOMER_CHECK, ORDER, AMOUNT,
-                                       CHECKOUT_TIME)}
+
+
+# -- pure decisions ---------------------------------------------------------------------------
+
+def prefill(task: Task, text: str, language: str) -> dict[str, str]:
+    """Values the request already gives ("check in, confirmation 472913"), so they are not
+    asked for. Verification values are always asked for."""
+    wanted = ((CONFIRMATION,) if task.identity == "reservation" else ()) + task.needs
+    values = {slot.name: slot.parse(text, language) for slot in wanted}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def moved_on(intent: Intent, task: str | None) -> bool:
+    """A turn that gives no value but asks for something else (a person, goodbye, another
+    task): the task is dropped and the turn handled afresh. A question or chatter is a miss."""
+    return intent.action not in ("counterweight", "answer") and intent.task != task
+
+
+def verification_arg(tool: str, value: str) -> str:
+    """The verification tool's argument for ``value``: a guest may give the ZIP code (5 digits)
+    or the card's last four."""
+    if tool == "verify_guest" and len(value) == 4:
+        return "card_last4"
+    return "postal_code"
+
+
+def found(outcome: ToolOutcome) -> bool:
+    """False when the record the call named does not exist or is not the caller's (the two
+    look the same to the caller)."""
+    return outcome.reason != "not_owner" and (outcome.result or {}).get("found") is not False
 
 
 class Tasks:
@@ -105,108 +166,150 @@ class Tasks:
         self.state = state
         self.lines = lines
         self.outcomes: list[ToolOutcome] = []  # tool calls of the current turn
+        self._said: list[str] = []  # sentences of this turn that come before the reply's own
+        self._intent = "task"  # the intent the current turn's reply carries
 
     def expects_slot(self) -> bool:
         return self.state.task is not None and _AWAITING in self.state.slots
 
+    def cancel(self) -> None:
+        """Drop the task in progress (the caller pressed 0, or is leaving)."""
+        self._drop()
+
+    def pending_question(self) -> str | None:
+        """The question the caller has yet to answer, if any."""
+        if not self.expects_slot():
+            return None
+        return _SLOTS[self.state.slots[_AWAITING]].question
+
     async def start(self, intent: Intent, turn: CallerTurn) -> Reply:
         assert intent.task is not None
-        if intent.task not in TASKS:
-            return self._reply(f"I'm sorry, I can't do that by phone yet. "
-                               f"{self.lines.get('handoff', self.state.language)}",
-                               intent.name, intent.score,
-                               Transfer(self._queue, "task_unsupported"))
+        self._begin(intent.name)
+        task = TASKS.get(intent.task)
+        if task is None:
+            return self._reply(f"I'm sorry, I can't do that by phone yet. {CONNECTING}",
+                               intent.score, Transfer(self._queue, "task_unsupported"))
         self.state.task = intent.task
-        self.state.slots = {_REQUEST: turn.text}
-        return await self._advance(intent.name, intent.score)
+        self.state.slots = {_REQUEST: turn.text, _INTENT: intent.name,
+                            **prefill(task, turn.text, self.state.language)}
+        reply = await self._advance(intent.score)
+        if self.expects_slot() and _MISSES not in self.state.slots:  # the task's first question
+            reply = replace(reply, text=f"Sure. {reply.text}")
+        return reply
 
-    async def answer(self, turn: CallerTurn, intent: Intent | None = None) -> Reply | None:
+    async def answer(self, turn: CallerTurn, intent: Intent | None = None, *,
+                     aside: bool = False) -> Reply | None:
         """The caller's answer to the question asked; None when it is not an answer at all
-        (the caller moved on to something else) and the engine should treat it afresh."""
-        slot = _SLOTS[self.state.slots[_AWAITING]]
+        and the engine should treat it afresh: the caller moved on to something else (the task
+        is dropped), or ``aside``, a question of its own (the task keeps waiting)."""
+        state = self.state
+        self._begin(state.slots.get(_INTENT) or state.task or "task")
+        slot = _SLOTS[state.slots[_AWAITING]]
         if turn.dtmf is not None:
-            value = slots.parse_keypad_digits(turn.dtmf) if slot.keypad else None
+            digits = slots.parse_keypad_digits(turn.dtmf)
+            # Typed digits go through the slot's parser too: a wrong length is a miss.
+            value = slot.parse(digits, state.language) if slot.keypad and digits else None
         else:
-            value = slot.parse(turn.text, self.state.language)
+            value = slot.parse(turn.text, state.language)
         if value is None:
-            if intent is not None and intent.action not in ("counterweight", "answer") \
-                    and intent.task != self.state.task:
+            if intent is not None and moved_on(intent, state.task):
                 self._drop()
-                return None  # a different request: the engine handles it
-            return self._missed(slot)
-        self.state.slots.pop(_MISSES, None)
-        self.state.slots.pop(_AWAITING)
-        self.state.slots[slot.name] = value
-        return await self._advance(self.state.task or "task", 1.0)
+                return None
+            return None if aside else self._missed(slot)
+        del state.slots[_AWAITING]
+        state.slots[slot.name] = value
+        return await self._advance(1.0)
 
     # -- the steps ---------------------------------------------------------------------------
-    async def _advance(self, intent: str, score: float) -> Reply:
-        self.outcomes = []
+    async def _advance(self, score: float) -> Reply:
         task = TASKS[self.state.task or ""]
-        identified = await self._identify(task, intent, score)
+        identified = await self._identify(task, score)
         if identified is not None:
             return identified
+        values = self.state.slots
         for slot in task.needs:
-            if slot.name not in self.state.slots:
-                return self._ask(slot, intent, score)
-        if self.state.task == "refund" and "_order_checked" not in self.state.slots:
-            check = await self._call("get_order_status",
-                                     {"order_number": self.state.slots["order_number"]})
-            if not check.allowed or not (check.result or {}).get("found", True):
-                return self._finish_task(describe(check), intent, score)
-            self.state.slots["_order_checked"] = "1"
-        outcome = await self._call(task.tool, task.args(self.state.slots))
+            if slot.name not in values:
+                return self._ask(slot, score)
+            if slot is ORDER and task.check_order and _CHECKED not in values:
+                check = await self._call("get_order_status", {"order_number": values[ORDER.name]})
+                if not found(check) or not check.allowed:
+                    return self._order_problem(check, score)
+                values[_CHECKED] = "1"
+        # The reservation the caller named, else the verified one. Another guest's number is
+        # the tool's to refuse (governance: not the caller's), never silently swapped.
+        confirmation = (values.get(CONFIRMATION.name) or self.state.candidate_id or "") \
+            if task.identity == "reservation" else ""
+        outcome = await self._call(task.tool, task.args(values, confirmation))
         if outcome.reason == "needs_human":
+            request = str((outcome.result or {}).get("request") or outcome.name)
             self._drop()
-            return self._reply(self.lines.get("needs_human", self.state.language), intent, score,
-                               Transfer(self._queue, "needs_human",
-                                        request=f"{outcome.name} {outcome.args}"))
-        return self._finish_task(describe(outcome), intent, score)
+            return self._reply(self.lines.get("needs_human", self.state.language), score,
+                               Transfer(self._queue, "needs_human", request=request))
+        if ORDER in task.needs and not found(outcome):
+            return self._order_problem(outcome, score)
+        return self._finish_task(self._describe(outcome), score)
 
-    async def _identify(self, task: Task, intent: str, score: float) -> Reply | None:
+    async def _identify(self, task: Task, score: float) -> Reply | None:
         """None when the caller is verified; otherwise the next question (or a handoff)."""
         state = self.state
         if state.verified:
             return None
         if task.identity == "customer":
             if state.candidate_id is None:
-                found = await self._call("lookup_customer", {})
+                lookup = await self._call("lookup_customer", {})
                 if state.candidate_id is None:
                     self._drop()
-                    return self._reply(f"{describe(found)} "
-                                       f"{self.lines.get('handoff', state.language)}",
-                                       intent, score, Transfer(self._queue, "customer_not_found"))
-            check, tool, arg = CUSTOMER_CHECK, "verify_customer", "postal_code"
+                    return self._reply(f"{self._describe(lookup)} {CONNECTING}", score,
+                                       Transfer(self._queue, "customer_not_found"))
+            check, tool = CUSTOMER_CHECK, "verify_customer"
         else:
-            if "confirmation" not in state.slots:
-                return self._ask(CONFIRMATION, intent, score)
-            if state.candidate_id is None:
-                found = await self._call("find_reservation",
-                                         {"confirmation": state.slots["confirmation"]})
-                if state.candidate_id is None:
-                    state.slots.pop("confirmation")
-                    return self._missed(CONFIRMATION, prefix=describe(found))
-                return self._ask(GUEST_CHECK, intent, score, prefix=describe(found))
-            check, tool, arg = GUEST_CHECK, "verify_guest", ""
+            number = state.slots.get(CONFIRMATION.name)
+            if number is None:
+                return self._ask(CONFIRMATION, score)
+            if state.candidate_id != number:  # not looked up yet (or another reservation)
+                reservation = await self._call("find_reservation", {"confirmation": number})
+                if state.candidate_id != number:
+                    del state.slots[CONFIRMATION.name]
+                    said = (f"I couldn't find a reservation with the number "
+                            f"{spoken_digits(number)}." if not found(reservation)
+                            else self._describe(reservation))
+                    return self._missed(CONFIRMATION, said, reason="reservation_not_found")
+                return self._ask(GUEST_CHECK, score, prefix=self._describe(reservation))
+            check, tool = GUEST_CHECK, "verify_guest"
         if check.name not in state.slots:
-            return self._ask(check, intent, score)
+            return self._ask(check, score)
         value = state.slots.pop(check.name)
-        if not arg:  # the guest may give the ZIP code (5 digits) or the card's last four
-            arg = "postal_code" if len(value) == 5 else "card_last4"
-        verified = await self._call(tool, {arg: value})
+        verified = await self._call(tool, {verification_arg(tool, value): value})
         if state.verified:
+            # Said before whatever comes next (the next question or the task's result).
+            self._said.append(self._describe(verified))
             return None
         if state.verification_failures >= self.deps.settings.escalation.verification_attempts:
             self._drop()
-            return self._reply(f"{describe(verified)} "
-                               f"{self.lines.get('handoff', state.language)}", intent, score,
+            return self._reply(f"{self._describe(verified)} {CONNECTING}", score,
                                Transfer(self._queue, VERIFICATION_FAILED))
-        return self._ask(check, intent, score, prefix=describe(verified))
+        return self._ask(check, score, prefix=self._describe(verified))
+
+    def _order_problem(self, outcome: ToolOutcome, score: float) -> Reply:
+        """An order that is not the caller's (or does not exist) is asked for again; any other
+        problem (the system is down) ends the task with what happened."""
+        if found(outcome):
+            return self._finish_task(self._describe(outcome), score)
+        number = self.state.slots.pop(ORDER.name, "")
+        self.state.slots.pop(_CHECKED, None)
+        said = f"I couldn't find order {spoken_digits(number)} on your account."
+        return self._missed(ORDER, said, reason="order_not_found")
 
     # -- helpers -------------------------------------------------------------------------------
     @property
     def _queue(self) -> str:
         return self.deps.settings.dialog.default_queue
+
+    def _begin(self, intent: str) -> None:
+        self.outcomes, self._said, self._intent = [], [], intent
+
+    def _describe(self, outcome: ToolOutcome) -> str:
+        return describe(outcome, today=date.today())  # the registry's default "today" too
 
     async def _call(self, tool: str, args: dict[str, Any]) -> ToolOutcome:
         outcome = await self.deps.registry.call(tool, args, self.state)
@@ -215,36 +318,36 @@ class Tasks:
             self.state.facts[tool] = outcome.result
         return outcome
 
-    def _ask(self, slot: Slot, intent: str, score: float, prefix: str = "") -> Reply:
+    def _ask(self, slot: Slot, score: float, prefix: str = "") -> Reply:
         self.state.slots[_AWAITING] = slot.name
-        return self._reply(f"{prefix} {slot.question}".strip(), intent, score)
+        self.state.slots.pop(_MISSES, None)  # a new question: its misses start from zero
+        return self._reply(f"{prefix} {slot.question}", score)
 
-    def _missed(self, slot: Slot, prefix: str = "") -> Reply:
+    def _missed(self, slot: Slot, said: str = "", *, reason: str = "") -> Reply:
+        """``slot`` again (``said`` says why), with the keypad suggested the second time; a
+        person takes over after ``MAX_SLOT_MISSES``."""
         misses = int(self.state.slots.get(_MISSES, "0")) + 1
-        self.state.slots[_MISSES] = str(misses)
-        self.state.slots[_AWAITING] = slot.name
-        task = self.state.task or "task"
         if misses >= MAX_SLOT_MISSES:
             self._drop()
-            return self._reply(f"{prefix} {self.lines.get('handoff', self.state.language)}",
-                               task, 0.0, Transfer(self._queue, f"slot_not_understood:{slot.name}"))
-        hint = " You can also type it on your keypad." if slot.keypad and misses >= 2 else ""
-        again = prefix or "Sorry, I didn't get that."
-        return self._reply(f"{again} {slot.question}{hint}", task, 0.3)
+            said = said or "I'm sorry, I'm having trouble getting that."
+            return self._reply(f"{said} {CONNECTING}", 0.0,
+                               Transfer(self._queue, reason or f"slot_not_understood:{slot.name}"))
+        self.state.slots[_MISSES] = str(misses)
+        self.state.slots[_AWAITING] = slot.name
+        hint = KEYPAD_HINT if slot.keypad and misses >= 2 else ""
+        return self._reply(f"{said or NOT_UNDERSTOOD} {slot.question} {hint}", 0.3)
 
-    def _finish_task(self, text: str, intent: str, score: float) -> Reply:
+    def _finish_task(self, text: str, score: float) -> Reply:
         self._drop()
-        return self._reply(f"{text} Is there anything else I can help you with?", intent, score)
+        return self._reply(f"{text} {ANYTHING_ELSE}", score)
 
     def _drop(self) -> None:
         self.state.task = None
         self.state.slots = {}
 
-    def _reply(self, text: str, intent: str, score: float,
-               decision: Transfer | None = None) -> Reply:
+    def _reply(self, text: str, score: float, decision: Transfer | None = None) -> Reply:
+        spoken = " ".join(" ".join([*self._said, text]).split())
         tools = tuple(self.outcomes)
-        self.outcomes = []
-        return Reply(text.strip(), intent, score, decision, tools=tools,
+        self.outcomes, self._said = [], []
+        return Reply(spoken, self._intent, score, decision, tools=tools,
                      reason_codes=(f"task:{self.state.task or 'done'}",))
-
-

@@ -106,7 +106,8 @@ class _Hotel:
             "verify_with": ["postal_code", "card_last4"]}
         if args.get("confirmation"):
             data["confirmation"] = row["confirmation"]
-        return ToolResult(data, candidate=row["confirmation"])
+        # A verified guest asking about another reservation keeps their own as the candidate.
+        return ToolResult(data, candidate=None if ctx.customer_id else row["confirmation"])
 
     def verify(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         given = {k: str(args[k]) for k in ("postal_code", "card_last4") if args.get(k)}
