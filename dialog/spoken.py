@@ -134,6 +134,11 @@ def numbers_to_digits(text: str, lang: str) -> str:
     return alpha2digit(" ".join(_zeros(words, lang)), lang, threshold=0)
 
 
+# Words speech recognition writes for a digit said right after other digits (never at the start
+# of a run, so "room for two" and "I want to" are left alone).
+_EN_DIGIT_HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+
+
 @dataclass(frozen=True)
 class Run:
     """Digits said one after the other, with nothing but punctuation or fillers between."""
@@ -156,6 +161,8 @@ def digit_runs(text: str, lang: str) -> list[Run]:
         token = raw.strip(_EDGE)
         if not token:  # a lone "-" or "," between groups
             continue
+        if parts and lang == "en" and token in _EN_DIGIT_HOMOPHONES:
+            token = _EN_DIGIT_HOMOPHONES[token]  # "5 5 1 2 3 for": Whisper's spelling of a 4
         if _DIGIT_TOKEN.fullmatch(token):
             digits = re.sub(r"\D", "", token)
             if not parts:

@@ -55,10 +55,11 @@ async def test_caller_hears_their_order_status_after_verification(
     finally:
         records.close()
     replies = [t for t in call["turns"] if t["intent"] != "greeting"]
-    assert [r["intent"] for r in replies] == ["order_status"] * 3, replies
+    heard_by_agent = [r["caller_text"] for r in replies]
+    assert [r["intent"] for r in replies] == ["order_status"] * 3, heard_by_agent
     assert "zip code" in replies[0]["reply_text"].lower()
     assert "verified" in replies[1]["reply_text"].lower()
-    assert "shipped with UPS" in replies[2]["reply_text"]
+    assert "shipped with UPS" in replies[2]["reply_text"], heard_by_agent
     assert [t["name"] for r in replies for t in r["tools"]] == [
         "lookup_customer", "verify_customer", "get_order_status"]
     # What the caller heard, transcribed back from the call's audio.

@@ -521,3 +521,12 @@ def test_language_codes_with_region(code, expected):
 def test_unsupported_language_is_refused():
     with pytest.raises(ValueError, match="unsupported language"):
         parse_confirmation("quattro sette", "it")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The order number is 5 5 1 2 3 for.", "551234"),
+    ("five five one two to three", "551223"),
+    ("a room for two, order 551234", "551234"),
+])
+def test_digit_homophones_inside_a_run(text: str, expected: str) -> None:
+    assert parse_order_number(text, "en") == expected
