@@ -13,6 +13,12 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "fr": "Un instant, s'il vous plaît.",
         "de": "Einen Moment, bitte.",
     },
+    "go_on": {
+        "en": "Mm-hm, go on.",
+        "es": "Sí, continúe.",
+        "fr": "Oui, je vous écoute.",
+        "de": "Ja, bitte weiter.",
+    },
     "checking": {
         "en": "Let me check that for you.",
         "es": "Déjeme comprobarlo.",

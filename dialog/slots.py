@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
 __all__ = [
+    "digit_runs_of",
     "parse_digits",
     "parse_confirmation",
     "parse_order_number",
@@ -54,6 +55,11 @@ def parse_digits(text: str, language: str, *, min_len: int, max_len: int) -> str
     runs = digit_runs(text, spoken.language(language))
     fits = [run.digits for run in runs if min_len <= len(run.digits) <= max_len]
     return fits[-1] if fits else None
+
+
+def digit_runs_of(text: str, language: str) -> list[str]:
+    """Every run of digits said in ``text``, in order ("five five one" -> ["551"])."""
+    return [run.digits for run in digit_runs(text, spoken.language(language))]
 
 
 def parse_confirmation(text: str, language: str) -> str | None:

@@ -53,6 +53,7 @@ _MISSES = "_misses"  # misses of that slot in a row
 _REQUEST = "_request"  # what the caller said to start the task (the ticket, the refund reason)
 _INTENT = "_intent"  # the intent that started the task (each of its replies carries it)
 _CHECKED = "_order_checked"  # a refund's order was found on the caller's account
+_PARTIAL = "_partial"  # the first digits of a number the caller paused in the middle of
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Slot:
     question: str  # asked when the slot is needed
     parse: Callable[[str, str], str | None]  # (text, language) -> value
     keypad: bool = True  # digits typed on the keypad are accepted
+    digits: int = 0  # a number of this many digits at most (0: not a number)
 
 
 def _amount(text: str, language: str) -> str | None:
@@ -79,12 +81,13 @@ def _time(text: str, language: str) -> str | None:
 
 
 CONFIRMATION = Slot("confirmation", "What is your six-digit confirmation number?",
-                    slots.parse_confirmation)
+                    slots.parse_confirmation, digits=6)
 GUEST_CHECK = Slot("verification", "To verify, please tell me the ZIP code on the booking, or "
-                   "the last four digits of the card on file.", _verification)
+                   "the last four digits of the card on file.", _verification, digits=5)
 CUSTOMER_CHECK = Slot("postal_code", "To verify your account, what is the ZIP code on file?",
-                      slots.parse_postal_code)
-ORDER = Slot("order_number", "What is the six-digit order number?", slots.parse_order_number)
+                      slots.parse_postal_code, digits=5)
+ORDER = Slot("order_number", "What is the six-digit order number?", slots.parse_order_number,
+             digits=6)
 AMOUNT = Slot("amount", "How much would you like refunded?", _amount, keypad=False)
 CHECKOUT_TIME = Slot("checkout_time", "What time would you like to check out?", _time,
                      keypad=False)
@@ -211,6 +214,10 @@ class Tasks:
             value = slot.parse(digits, state.language) if slot.keypad and digits else None
         else:
             value = slot.parse(turn.text, state.language)
+            if slot.digits:
+                value, waiting = self._partial_number(slot, turn.text, value)
+                if waiting:
+                    return self._reply(self.lines.get("go_on", state.language), 1.0)
         if value is None:
             if intent is not None and moved_on(intent, state.task):
                 self._drop()
@@ -318,7 +325,28 @@ class Tasks:
             self.state.facts[tool] = outcome.result
         return outcome
 
+    def _partial_number(self, slot: Slot, text: str, value: str | None) -> tuple[str | None, bool]:
+        """A number said in two breaths ("five five one" ... "two three four"): the first part
+        is kept and the caller prompted to go on; the next turn's digits complete it. Returns
+        the value (or None) and whether to wait for the rest."""
+        partial = self.state.slots.pop(_PARTIAL, "")
+        if value is not None:
+            return value, False
+        runs = slots.digit_runs_of(text, self.state.language)
+        said = runs[-1] if runs else ""
+        if not said:
+            return None, False
+        if partial:
+            value = slot.parse(partial + said, self.state.language)
+            if value is not None:
+                return value, False
+        if len(partial + said) < slot.digits:
+            self.state.slots[_PARTIAL] = partial + said
+            return None, True
+        return None, False
+
     def _ask(self, slot: Slot, score: float, prefix: str = "") -> Reply:
+        self.state.slots.pop(_PARTIAL, None)
         self.state.slots[_AWAITING] = slot.name
         self.state.slots.pop(_MISSES, None)  # a new question: its misses start from zero
         return self._reply(f"{prefix} {slot.question}", score)

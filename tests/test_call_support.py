@@ -48,7 +48,10 @@ async def test_caller_hears_their_order_status_after_verification(
          CallerStep(say="My zip code is 9 4 1 1 0."),
          CallerStep(say="The order number is 5 5 1 2 3 4.")],
         settings=support_settings, voice=voice_models.voices["en"],
-        whisper=speech_models.english, from_number=ALEX)
+        whisper=speech_models.english, from_number=ALEX,
+        # A caller who pauses inside a number gets "go on" and a second turn: under load its
+        # transcription can take longer than the default quiet window.
+        quiet_seconds=3.0)
     records = Records(support_settings.database_url)
     try:
         call = await _ended(records, result.call_sid)
@@ -56,10 +59,11 @@ async def test_caller_hears_their_order_status_after_verification(
         records.close()
     replies = [t for t in call["turns"] if t["intent"] != "greeting"]
     heard_by_agent = [r["caller_text"] for r in replies]
-    assert [r["intent"] for r in replies] == ["order_status"] * 3, heard_by_agent
+    assert {r["intent"] for r in replies} == {"order_status"}, heard_by_agent
     assert "zip code" in replies[0]["reply_text"].lower()
     assert "verified" in replies[1]["reply_text"].lower()
-    assert "shipped with UPS" in replies[2]["reply_text"], heard_by_agent
+    assert "shipped with UPS" in replies[-1]["reply_text"], heard_by_agent
+    assert len(replies) == 3 or replies[2]["reply_text"] == "Mm-hm, go on.", heard_by_agent
     assert [t["name"] for r in replies for t in r["tools"]] == [
         "lookup_customer", "verify_customer", "get_order_status"]
     # What the caller heard, transcribed back from the call's audio.

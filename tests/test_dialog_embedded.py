@@ -326,6 +326,16 @@ async def test_order_status_after_verification(support_db: DialogDeps) -> None:
                               ("get_order_status", True, "ok")]
 
 
+async def test_a_number_said_in_two_breaths_is_joined(support_db: DialogDeps) -> None:
+    caller = Caller(support_db, ALEX)
+    await caller.say("where is my order")
+    await caller.say("nine four one one zero")
+    first_half = await caller.say("The order number is 5 5 1.")
+    assert first_half.text == "Mm-hm, go on." and first_half.decision is None
+    status = await caller.say("2 3 4.")
+    assert "Order 5 5 1 2 3 4 has shipped with UPS" in status.text
+
+
 async def test_order_number_given_with_the_request_is_not_asked_again(
         support_db: DialogDeps) -> None:
     caller = Caller(support_db, ALEX)
@@ -513,8 +523,10 @@ async def test_a_question_during_a_task_is_answered_and_the_task_goes_on(
     aside = await caller.say("what time is breakfast?")
     assert aside.citations == (BREAKFAST,) and "kb_answer" in aside.reason_codes
     assert aside.text.endswith("What is your six-digit confirmation number?")
-    short = await caller.say("four seven two nine")  # a number, too short: a miss, not a question
-    assert short.text.startswith("Sorry, I didn't get that.") and not short.citations
+    # A number too short: the first half of it, not a question; the whole number said again
+    # afterwards stands on its own.
+    short = await caller.say("four seven two nine")
+    assert short.text == "Mm-hm, go on." and not short.citations
     found = await caller.say(spelled(MARGARET))
     assert found.text.startswith("I found a reservation arriving today.")
 
