@@ -152,6 +152,9 @@ class EmbeddedDialog:
                          intent.score, reason_codes=("off_topic",))
         if action == "task" and intent.task:
             return await self.tasks.start(intent, turn)
+        if normalise(turn.text) in _GREETINGS:  # "Hi." said before the request itself
+            return Reply(self.lines.get("how_can_i_help", self.state.language), "chatter",
+                         intent.score, reason_codes=("greeting",))
         return self._answer(turn.text, hits)
 
     def _asked_anything_else(self) -> bool:
@@ -214,6 +217,11 @@ class EmbeddedDialog:
         listed = topics[0] if len(topics) == 1 else f"{', '.join(topics[:-1])} or {topics[-1]}"
         return (f"I'm not sure I understood. You can ask me about {listed}, "
                 "or say 'agent' to reach a person.")
+
+
+_GREETINGS = frozenset({"hi", "hello", "hey", "hi there", "hello there", "good morning",
+                        "good afternoon", "good evening", "hola", "buenos dias", "bonjour",
+                        "allo", "hallo", "guten tag", "guten morgen"})
 
 
 def _lower_first(title: str) -> str:

@@ -13,6 +13,12 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "fr": "Un instant, s'il vous plaît.",
         "de": "Einen Moment, bitte.",
     },
+    "how_can_i_help": {
+        "en": "Hello! How can I help you?",
+        "es": "¡Hola! ¿En qué puedo ayudarle?",
+        "fr": "Bonjour ! Comment puis-je vous aider ?",
+        "de": "Hallo! Wie kann ich Ihnen helfen?",
+    },
     "go_on": {
         "en": "Mm-hm, go on.",
         "es": "Sí, continúe.",

@@ -568,3 +568,10 @@ async def test_a_turn_takes_at_most_50_ms_of_compute(hotel_db: DialogDeps) -> No
     print(f"\nembedded turn compute over {len(samples)} turns: median {median:.1f} ms, "
           f"p95 {p95:.1f} ms, max {max(samples):.1f} ms")
     assert median <= 50
+
+
+async def test_a_bare_greeting_is_greeted_back_not_counted_as_a_miss(hotel: DialogDeps) -> None:
+    caller = Caller(hotel)
+    hello = await caller.say("Hi.")
+    assert hello.text == "Hello! How can I help you?" and hello.decision is None
+    assert caller.state.low_confidence_streak == 0
