@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 
-from dialog.business.store import open_engine
+from config.database import open_database
 
 if TYPE_CHECKING:
     from dialog.state import CallState
@@ -58,7 +58,7 @@ class ToolAudit:
     """Thread-safe; every method is one short transaction."""
 
     def __init__(self, database_url: str) -> None:
-        self.engine = open_engine(database_url)
+        self.engine = open_database(database_url)
         metadata.create_all(self.engine)
 
     def record(self, outcome: ToolOutcome, state: CallState) -> None:

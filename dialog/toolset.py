@@ -14,8 +14,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from config import Settings
+from config.database import open_database
 from dialog.audit import ToolAudit
-from dialog.business import create_and_seed, hotel_tools, open_engine, support_tools
+from dialog.business import create_and_seed, hotel_tools, support_tools
 from dialog.http_tools import http_tool_specs
 from dialog.tools import Tier, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
@@ -101,7 +102,7 @@ def build_registry(settings: Settings, *, index: SearchIndex | None, database_ur
     Synchronous (database set-up): call it at start-up, not on the event loop mid-call.
     Raises ``HttpToolConfigError`` for an HTTP tool that cannot work (e.g. a missing secret).
     """
-    engine = open_engine(database_url)
+    engine = open_database(database_url)
     create_and_seed(engine, today())
     specs = [
         *builtin_tools(index=index, min_score=settings.knowledge.min_score,

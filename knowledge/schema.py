@@ -1,14 +1,10 @@
-"""The knowledge base's tables (prefixed ``kb_``: the app's database holds other tables too)
-and the engine that reaches them.
+"""The knowledge base's tables (prefixed ``kb_``: the app's database holds other tables too).
 
 A chunk stores what the index needs to search without embedding anything again: its passage,
 the sentences its answers are cut from, and its vectors as float32 little-endian bytes.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -22,12 +18,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
 )
-from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["FORMAT_VERSION", "connect", "kb_chunks", "kb_documents", "metadata"]
+__all__ = ["FORMAT_VERSION", "kb_chunks", "kb_documents", "metadata"]
 
 # Bump when chunking or the stored vectors change meaning: every document is then re-embedded.
 FORMAT_VERSION = 1
@@ -60,27 +53,3 @@ kb_chunks = Table(
     Column("sentence_vectors", LargeBinary, nullable=False),  # (len(sentences), 512)
     UniqueConstraint("document_id", "position"),
 )
-
-
-def connect(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout, and its folder is created."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith(
-        "file:"
-    ):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL: calls read while an ingest writes; busy_timeout: a writer waits instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from config.database import open_database
 from knowledge.documents import Document, DocumentFile, file_sha256, find_documents, read_document
 from knowledge.embedding import (
     EmbeddedPassage,
@@ -32,7 +33,7 @@ from knowledge.embedding import (
 )
 from knowledge.index import KnowledgeIndex
 from knowledge.passages import Passage
-from knowledge.schema import FORMAT_VERSION, connect, kb_chunks, kb_documents, metadata
+from knowledge.schema import FORMAT_VERSION, kb_chunks, kb_documents, metadata
 
 __all__ = ["IngestReport", "KnowledgeBase"]
 
@@ -54,7 +55,7 @@ class KnowledgeBase:
     def __init__(self, database_url: str, encoder: Embedder, *, max_chars: int = 800) -> None:
         self.encoder = encoder
         self.max_chars = max_chars
-        self.engine: Engine = connect(database_url)
+        self.engine: Engine = open_database(database_url)
         metadata.create_all(self.engine)
 
     def ingest(self, paths: Iterable[Path | str], *, prune: bool = False) -> IngestReport:

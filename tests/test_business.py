@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from config import Settings
-from dialog.business import create_and_seed, open_engine
+from config.database import open_database
+from dialog.business import create_and_seed
 from dialog.business.store import (
     hotel_guests,
     hotel_reservations,
@@ -40,7 +41,7 @@ def registry(url, tmp_path) -> ToolRegistry:
 
 @pytest.fixture
 def engine(registry, url):
-    return open_engine(url)
+    return open_database(url)
 
 
 def hotel_call(sid: str = "CA-hotel") -> CallState:
@@ -73,7 +74,7 @@ async def verified_customer(registry: ToolRegistry, number: str = "+15551234567"
 # --- seed --------------------------------------------------------------------------------
 
 def test_seed_is_idempotent_relative_to_today_and_shares_the_file(tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'shared.db'}")
+    engine = open_database(f"sqlite:///{tmp_path / 'shared.db'}")
     with engine.begin() as conn:  # another module's table in the same file
         conn.execute(text("CREATE TABLE calls (call_sid TEXT PRIMARY KEY)"))
         conn.execute(text("INSERT INTO calls VALUES ('CA1')"))

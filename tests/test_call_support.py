@@ -11,8 +11,8 @@ from sqlalchemy import select
 from test_stream_refusals import _ended
 
 from config import DialogSettings, Settings
+from config.database import open_database
 from dialog.audit import tool_audit
-from dialog.business.store import open_engine
 from telephony.records import Records
 from telephony.simulator import CallerStep, place_call
 
@@ -69,7 +69,7 @@ async def test_caller_hears_their_order_status_after_verification(
     # What the caller heard, transcribed back from the call's audio.
     heard = result.agent_turns[-1].text.lower()
     assert "shipped" in heard and "ups" in heard
-    engine = open_engine(support_settings.database_url)
+    engine = open_database(support_settings.database_url)
     with engine.connect() as conn:
         audit = conn.execute(select(tool_audit).where(
             tool_audit.c.call_sid == result.call_sid)).mappings().all()

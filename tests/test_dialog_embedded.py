@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import Select, select
 
 from config import Settings
+from config.database import open_database
 from dialog.audit import tool_audit
 from dialog.business.store import (
     hotel_reservations,
     hotel_rooms,
-    open_engine,
     support_refunds,
     support_tickets,
 )
@@ -118,7 +118,7 @@ class Caller:
 
 def rows(deps: DialogDeps, query: Select) -> list[dict[str, object]]:
     """What ``query`` finds in the call's database."""
-    engine = open_engine(deps.settings.database_url)
+    engine = open_database(deps.settings.database_url)
     try:
         with engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]

@@ -20,9 +20,9 @@ from servers import ThreadedServer
 from sqlalchemy import select
 
 from config import Settings
+from config.database import open_database
 from dialog.business.store import (
     hotel_reservations,
-    open_engine,
     support_refunds,
     support_tickets,
 )
@@ -92,7 +92,7 @@ def _deps(business: str, data: Path, models_dir: Path, encoder: SentenceEncoder,
 
 
 def _snapshot(database_url: str) -> dict[str, list[dict]]:
-    engine = open_engine(database_url)
+    engine = open_database(database_url)
     with engine.connect() as conn:
         tables = {t.name: [dict(r) for r in conn.execute(select(t)).mappings()]
                   for t in (hotel_reservations, support_refunds, support_tickets)}

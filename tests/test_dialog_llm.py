@@ -16,8 +16,9 @@ from servers import ThreadedServer
 from sqlalchemy import select
 
 from config import Settings
+from config.database import open_database
 from dialog.audit import tool_audit
-from dialog.business.store import open_engine, support_refunds
+from dialog.business.store import support_refunds
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps, DialogManager
 from dialog.state import CallState
@@ -235,7 +236,7 @@ async def test_model_cannot_reach_another_customers_records(deps: DialogDeps, ll
     reply, spoken = await _turn(dialog, "refund my laptop order 551251 in full")
     assert isinstance(reply.decision, Transfer) and reply.decision.reason == "needs_human"
     assert "551251" in reply.decision.request and "899" in reply.decision.request
-    engine = open_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     with engine.connect() as conn:
         refunds = conn.execute(select(support_refunds)).mappings().all()
         audit = conn.execute(select(tool_audit).where(

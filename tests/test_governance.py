@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from config import GovernanceSettings, Settings
+from config.database import open_database
 from dialog.audit import ToolAudit
-from dialog.business import open_engine
 from dialog.business.store import (
     hotel_reservations,
     hotel_rooms,
@@ -202,7 +202,7 @@ async def test_social_engineering_suite(tmp_path):
     url = f"sqlite:///{tmp_path / 'frontdesk.db'}"
     registry = build_registry(Settings(data_dir=tmp_path), index=None, database_url=url,
                               environ={})
-    engine = open_engine(url)
+    engine = open_database(url)
     before = snapshot(engine)
 
     alex = CallState("support", caller_number="+15551234567", call_sid="CA-alex")

@@ -3,7 +3,6 @@ the tools that act on them."""
 
 from dialog.business.hotel import hotel_tools
 from dialog.business.seed import create_and_seed
-from dialog.business.store import open_engine
 from dialog.business.support import support_tools
 
-__all__ = ["create_and_seed", "hotel_tools", "open_engine", "support_tools"]
+__all__ = ["create_and_seed", "hotel_tools", "support_tools"]

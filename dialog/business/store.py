@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -18,15 +17,12 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Engine,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    create_engine,
-    event,
 )
 
 __all__ = [
@@ -40,7 +36,6 @@ __all__ = [
     "normalise_phone",
     "normalise_postal",
     "object_schema",
-    "open_engine",
     "support_customers",
     "support_orders",
     "support_refunds",
@@ -155,23 +150,6 @@ support_refunds = Table(
 )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The call records share the file: WAL lets readers and one writer work side by side.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def open_engine(url: str) -> Engine:
-    """An engine usable from worker threads (SQLite: one file, WAL, busy timeout)."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
 
 
 def dollars(cents: int) -> float:
