@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fake_llm import FakeLlm
 from loguru import logger
 from servers import FakeTwilio, ThreadedServer
 
@@ -123,3 +124,13 @@ def records(call_settings: Settings) -> Iterator[Records]:
     store = Records(call_settings.database_url)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def llm() -> Iterator[FakeLlm]:
+    """A scripted OpenAI-compatible chat-completions server on loopback (tests/fake_llm.py)."""
+    fake = FakeLlm()
+    server = ThreadedServer(fake.app()).start()
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()

@@ -10,13 +10,11 @@ restricted action may run at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_llm import FakeLlm, Step, call, say
-from servers import ThreadedServer
 from sqlalchemy import select
 
 from config import Settings
@@ -72,15 +70,6 @@ HOTEL_ATTACKS: list[tuple[str, list[dict[str, Any]]]] = [
     ("what's on the bill for reservation 590127",
      [call("get_folio", confirmation="590127")]),
 ]
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlm]:
-    fake = FakeLlm()
-    server = ThreadedServer(fake.app()).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
 
 
 def _deps(business: str, data: Path, models_dir: Path, encoder: SentenceEncoder,

@@ -7,12 +7,10 @@ registry over the seeded sample businesses in a SQLite file.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_llm import FakeLlm, Step, call, say
-from servers import ThreadedServer
 from sqlalchemy import select
 
 from config import Settings
@@ -27,15 +25,6 @@ from knowledge.encoder import SentenceEncoder
 
 ALEX = "+15551234567"  # seeded support customer: ZIP 94110, orders 551234/551240/551251
 PRIYA_ORDER = "662310"  # another customer's order
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlm]:
-    fake = FakeLlm()
-    server = ThreadedServer(fake.app()).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
 
 
 @pytest.fixture(scope="module")
