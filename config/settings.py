@@ -14,11 +14,13 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "DeskSettings",
     "DialogSettings",
     "EscalationSettings",
     "GovernanceSettings",
     "HttpToolSettings",
     "LlmSettings",
+    "QueueSettings",
     "KnowledgeSettings",
     "Settings",
     "StreamSettings",
@@ -221,6 +223,38 @@ class TransferSettings(BaseModel):
     )
 
 
+class QueueSettings(BaseModel):
+    """Who answers a transfer queue, and how."""
+
+    model_config = {"extra": "forbid"}
+
+    # Phone numbers (E.164) or sip: addresses, tried in order.
+    agents: list[str] = Field(default_factory=list)
+    # "warm": the agent is briefed and accepts before joining the caller (conference);
+    # "cold": a plain <Dial> to the first agent.
+    transfer: Literal["warm", "cold"] = "warm"
+    ring_timeout_seconds: int = Field(default=20, ge=5, le=120)
+    # Opening hours in the business's time zone, per weekday ("mon".."sun") as "HH:MM-HH:MM";
+    # an empty map means always open.
+    hours: dict[str, str] = Field(default_factory=dict)
+    timezone: str = "UTC"
+
+
+class DeskSettings(BaseModel):
+    """The agent desktop (/desk) and the handoff/call API (/api)."""
+
+    # username -> password for agents signing in to the desktop.
+    agents: dict[str, SecretStr] = Field(default_factory=dict)
+    # Bearer token for /api (a CRM or helpdesk pulling handoffs and call records). Empty: off.
+    api_token: SecretStr = SecretStr("")
+    # Signs desktop session cookies; empty: a random one per process (sessions end at restart).
+    session_secret: SecretStr = SecretStr("")
+    # Optional webhook that receives each new briefing (POST JSON, HMAC-SHA256 signed with
+    # webhook_secret in the X-Frontdesk-Signature header).
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTDESK_", env_nested_delimiter="__", extra="forbid"
@@ -252,6 +286,9 @@ class Settings(BaseSettings):
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     http_tools: list[HttpToolSettings] = Field(default_factory=list)
+    # queue name -> who answers it (warm transfers); queues only in transfer.queues are cold.
+    queues: dict[str, QueueSettings] = Field(default_factory=dict)
+    desk: DeskSettings = Field(default_factory=DeskSettings)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
