@@ -77,3 +77,6 @@ class ToolAudit:
             rows = conn.execute(select(tool_audit).where(tool_audit.c.call_sid == call_sid)
                                 .order_by(tool_audit.c.id)).mappings()
             return [dict(r) for r in rows]
+
+    def close(self) -> None:
+        self.engine.dispose()

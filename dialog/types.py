@@ -70,3 +70,6 @@ class Reply:
     tools: tuple[ToolOutcome, ...] = ()
     reason_codes: tuple[str, ...] = ()
     language: str = "en"
+    # The caller's sentiment in this turn's words: score in [-1, 1] and its label.
+    sentiment: float | None = None
+    sentiment_label: str | None = None

@@ -16,6 +16,7 @@ from loguru import logger
 from config import Settings
 from telephony import twiml
 from telephony.call import Call
+from telephony.desk import desk_router
 from telephony.handshake import StreamRefused, accept_stream
 from telephony.runtime import Runtime
 from telephony.security import external_url, swap_scheme, valid_twilio_signature
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
                 await app.state.runtime.aclose()
 
     app = FastAPI(title="frontdesk", lifespan=lifespan)
+    app.include_router(desk_router(settings))
 
     def _signed(request_url: str, path: str, headers, params: dict[str, str]) -> bool:
         if settings.dev_insecure_skip_signature:
@@ -85,6 +87,43 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             fallback_message="Please hold while I connect you to the front desk.",
         )
         return Response(document, media_type="application/xml")
+
+    async def _twilio_form(request: Request) -> dict[str, str] | None:
+        """The signed form of a Twilio request; None when the signature does not check out."""
+        form = await request.form()
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not _signed(str(request.url), _path_and_query(request.url), request.headers, params):
+            logger.warning(f"refused {request.url.path} from {request.client}: bad signature")
+            return None
+        return params
+
+    def _forbidden() -> JSONResponse:
+        return JSONResponse({"error": "invalid X-Twilio-Signature"}, status_code=403)
+
+    @app.post("/twilio/agent/{handoff_id}/answer")
+    async def agent_answered(handoff_id: str, request: Request) -> Response:
+        if await _twilio_form(request) is None:
+            return _forbidden()
+        rt: Runtime = request.app.state.runtime
+        return Response(await rt.warm.agent_answered(handoff_id), media_type="application/xml")
+
+    @app.post("/twilio/agent/{handoff_id}/gather")
+    async def agent_pressed(handoff_id: str, request: Request) -> Response:
+        params = await _twilio_form(request)
+        if params is None:
+            return _forbidden()
+        rt: Runtime = request.app.state.runtime
+        document = await rt.warm.agent_pressed(handoff_id, params.get("Digits", ""))
+        return Response(document, media_type="application/xml")
+
+    @app.post("/twilio/agent/{handoff_id}/status")
+    async def agent_status(handoff_id: str, request: Request) -> Response:
+        params = await _twilio_form(request)
+        if params is None:
+            return _forbidden()
+        rt: Runtime = request.app.state.runtime
+        await rt.warm.agent_status(handoff_id, params)
+        return Response(status_code=204)
 
     @app.websocket("/twilio/stream")
     async def media_stream(websocket: WebSocket) -> None:

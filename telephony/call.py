@@ -36,9 +36,10 @@ from dialog.frames import ReplyFrame
 from dialog.service import DialogService
 from dialog.state import CallState
 from dialog.types import Hangup, Transfer
-from telephony import wire
+from telephony import twiml, wire
 from telephony.heard import HeardTextGate, MarkLedger
 from telephony.keypad import KeypadTurns
+from telephony.security import external_url, swap_scheme
 from telephony.timing import TurnTimer, TurnTiming
 from telephony.transport import CallSerializer, CallTransport
 from telephony.writer import RecordWriter
@@ -126,7 +127,11 @@ class Call:
         await self.runtime.twilio.hang_up(self.call_sid)
         await self.finish(reason)
 
-    async def _transfer(self, queue: str) -> None:
+    async def _transfer(self, decision: Transfer) -> None:
+        queue = decision.queue
+        if self.runtime.warm.handles(queue):
+            await self._warm_transfer(decision)
+            return
         self._ending = f"transferred:{queue}"
         transferred = await self.runtime.twilio.cold_transfer(self.call_sid, queue)
         self._event("transfer_placed" if transferred else "transfer_failed", {"queue": queue})
@@ -137,6 +142,47 @@ class Call:
         self._decision_task = None  # the call goes on; a later request may try again
         if self._worker is not None:
             await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
+
+    async def _warm_transfer(self, decision: Transfer) -> None:
+        """Brief an agent while the caller waits in a conference (telephony/warm.py)."""
+        self._ending = f"warm_transfer:{decision.queue}"
+        assert self._records is not None
+        await self._records.drain()  # the briefing reads this call's turns from the database
+        briefing = await asyncio.to_thread(self._briefing, decision)
+        record = await asyncio.to_thread(self.runtime.records.call, self.call_sid) or {}
+        handoff_id = await self.runtime.warm.start(
+            call_sid=self.call_sid, queue=decision.queue, reason=decision.reason,
+            request=decision.request, briefing=briefing,
+            caller_id=str(record.get("to_number") or ""), base_url=self._base_url())
+        self._event("handoff_created" if handoff_id else "handoff_not_placed",
+                    {"queue": decision.queue, "handoff": handoff_id})
+        if handoff_id:
+            await self.finish(self._ending)  # Twilio moved the caller: the stream ends
+            return
+        self._ending = None
+        self._decision_task = None
+        if self._worker is not None:
+            await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
+
+    def _briefing(self, decision: Transfer) -> dict:
+        from dialog.briefing import TurnRecord, build_briefing
+
+
+        call = self.runtime.records.call(self.call_sid) or {}
+        turns = [TurnRecord.from_row(t) for t in call.get("turns", [])]
+        audit = self.runtime.dialog.registry.audit
+        tool_calls = audit.for_call(self.call_sid) if audit is not None else []
+        return build_briefing(
+            call_sid=self.call_sid, caller_number=str(call.get("from_number") or ""),
+            state=self.state, turns=turns, tool_calls=tool_calls, transfer=decision,
+            now=time.time()).to_json()
+
+    def _base_url(self) -> str:
+        ws = self.websocket
+        return swap_scheme(external_url(
+            request_url=str(ws.base_url).rstrip("/"), path_and_query="", headers=ws.headers,
+            public_url=self.settings.public_url,
+            trust_proxy_headers=self.settings.trust_proxy_headers)).rstrip("/")
 
     # -- replies and decisions -----------------------------------------------------------------
     async def on_reply(self, frame: ReplyFrame) -> None:
@@ -153,6 +199,7 @@ class Call:
             reason_codes=list(reply.reason_codes),
             tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
                    for t in reply.tools],
+            sentiment=reply.sentiment, sentiment_label=reply.sentiment_label,
         )
         if "injection_detected" in reply.reason_codes:
             self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
@@ -187,7 +234,7 @@ class Call:
         if isinstance(decision, Hangup):
             await self._hang_up(f"agent_hung_up:{decision.reason}")
         else:
-            await self._transfer(decision.queue)
+            await self._transfer(decision)
 
     async def _on_caller_silent(self) -> None:
         """Prompt a silent caller; after no_speech_hangup_seconds of silence, say goodbye."""
@@ -236,8 +283,9 @@ class Call:
         vad, turn_strategies = await asyncio.to_thread(rt.turn_detection)
         # The caller ID comes from the signed webhook that started the call.
         record = await asyncio.to_thread(rt.records.call, self.call_sid) or {}
-        state = CallState(business=self.settings.dialog.business, call_sid=self.call_sid,
-                          caller_number=str(record.get("from_number") or ""))
+        self.state = state = CallState(
+            business=self.settings.dialog.business, call_sid=self.call_sid,
+            caller_number=str(record.get("from_number") or ""))
         aggregators = LLMContextAggregatorPair(
             LLMContext(),
             user_params=LLMUserAggregatorParams(
@@ -265,6 +313,9 @@ class Call:
     def _wire_events(self, transport: CallTransport, aggregators: LLMContextAggregatorPair,
                      worker: PipelineWorker) -> None:
         greeting = self.runtime.greeting()
+        resumed = self.start.custom_parameters.get(twiml.RESUME_PARAMETER, "")
+        if resumed:  # back from a warm transfer no agent took: apologise, keep the request
+            greeting = self.runtime.prompts.back_from_transfer
 
         @transport.event_handler("on_client_connected")
         async def _connected(_transport, _ws) -> None:
@@ -275,6 +326,9 @@ class Call:
             self._playing_turn, self._next_turn = 0, 1
             self._record(self.runtime.records.add_turn, self.call_sid, 0, intent="greeting",
                          reply_text=greeting, replied_at=time.time())
+            if resumed:
+                self._record(self.runtime.handoffs.transition, resumed, "callback",
+                             expect={"returned"})
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:

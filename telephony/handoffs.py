@@ -14,7 +14,8 @@ Statuses:
     connected  caller and agent are in one conference
     declined / no_answer / busy / failed / closed
                this attempt ended without an agent; ``next_attempt`` or back to the caller
-    returned   the caller is back with the AI (apology and a choice)
+    returned   the caller is being brought back to the AI
+    callback   the caller is back with the AI; the handoff stays as a callback request
     completed  the conference ended after a connection
 """
 
@@ -61,6 +62,8 @@ handoffs = Table(
     Column("briefing", JSON, nullable=False),
     Column("agents", JSON, nullable=False),  # numbers / sip: addresses to try, in order
     Column("attempt", Integer, nullable=False, default=0),  # index into agents
+    Column("caller_id", String(64), nullable=False, default=""),  # our number, dialled from
+    Column("base_url", Text, nullable=False, default=""),  # where Twilio reaches us
     Column("agent_call_sid", String(64)),
     Column("agent_number", String(128)),
     Column("accepted_by", String(64)),  # "keypad" or the desktop user
@@ -88,14 +91,16 @@ class HandoffStore:
         metadata.create_all(self.engine)
 
     def create(self, *, call_sid: str, queue: str, reason: str, request: str,
-               briefing: dict[str, Any], agents: list[str]) -> str:
+               briefing: dict[str, Any], agents: list[str], caller_id: str = "",
+               base_url: str = "") -> str:
         handoff_id = secrets.token_hex(8)
         now = time.time()
         with self.engine.begin() as conn:
             conn.execute(insert(handoffs).values(
                 id=handoff_id, call_sid=call_sid, created_at=now, updated_at=now,
                 status="pending", queue=queue, reason=reason, request=request,
-                briefing=briefing, agents=agents, attempt=0))
+                briefing=briefing, agents=agents, attempt=0, caller_id=caller_id,
+                base_url=base_url))
             conn.execute(insert(handoff_events).values(
                 handoff_id=handoff_id, at=now, kind="created", detail={"queue": queue}))
         return handoff_id

@@ -83,6 +83,9 @@ turns = Table(
     Column("reason_codes", JSON),
     # The turn's tool calls: name, allowed, reason (arguments and results: tool_audit).
     Column("tools", JSON),
+    # The caller's sentiment in this turn: score in [-1, 1] and label.
+    Column("sentiment", Float),
+    Column("sentiment_label", String(16)),
 )
 
 call_events = Table(

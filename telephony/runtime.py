@@ -26,9 +26,11 @@ from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogDeps, DialogManager
 from dialog.state import CallState
 from knowledge.passages import split_sentences
+from telephony.handoffs import HandoffStore
 from telephony.records import Records
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
+from telephony.warm import WarmTransfers
 from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
@@ -44,6 +46,9 @@ class Prompts:
                         "or press 0 to reach the front desk.")
     silent_goodbye: str = ("I haven't heard anything, so I'll end the call now. "
                            "Please call again anytime.")
+    back_from_transfer: str = ("I'm sorry, none of my colleagues could take your call just "
+                               "now. I've passed on everything you told me, and someone will "
+                               "call you back. Is there anything else I can help you with?")
 
 
 @dataclass
@@ -55,6 +60,8 @@ class Runtime:
     speech: SpeechModels
     voices: VoiceModels
     dialog: DialogDeps
+    handoffs: HandoffStore
+    warm: WarmTransfers
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
@@ -63,12 +70,17 @@ class Runtime:
     def load(cls, settings: Settings) -> Runtime:
         """Load everything (blocking: call it in a thread)."""
         models_dir = settings.resolved_models_dir
+        tokens = StreamTokens.for_auth_token(settings.twilio.auth_token.get_secret_value(),
+                                             settings.stream.token_ttl_seconds)
+        twilio = TwilioRest(settings)
+        handoffs = HandoffStore(settings.database_url)
         runtime = cls(
             settings=settings,
             records=Records(settings.database_url),
-            tokens=StreamTokens.for_auth_token(settings.twilio.auth_token.get_secret_value(),
-                                               settings.stream.token_ttl_seconds),
-            twilio=TwilioRest(settings),
+            tokens=tokens,
+            twilio=twilio,
+            handoffs=handoffs,
+            warm=WarmTransfers(settings, handoffs, twilio, tokens),
             speech=SpeechModels.load(settings),
             voices=VoiceModels.load(settings),
             dialog=load_dialog(settings),
@@ -79,7 +91,8 @@ class Runtime:
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
             [*split_sentences(runtime._greeting), runtime.prompts.still_there,
-             runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
+             runtime.prompts.silent_goodbye, settings.transfer.no_agent_line,
+             *split_sentences(runtime.prompts.back_from_transfer)], ["en"])
         # The first call would otherwise pay for onnxruntime's first sessions and the
         # first synthesis/transcription paths (~0.5 s of greeting delay).
         runtime.turn_detection()
@@ -128,5 +141,6 @@ class Runtime:
         if self.dialog.llm_client is not None:
             await self.dialog.llm_client.close()
         self.records.close()
+        self.handoffs.close()
         self.speech.close()
         self.voices.close()

@@ -34,6 +34,12 @@ class RecordWriter:
                 await asyncio.to_thread(fn, *args, **kwargs)
             except Exception as exc:  # a record that cannot be written must not end the call
                 logger.error(f"{self._name}: could not write {fn.__name__}: {exc}")
+            finally:
+                self._queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is written (the writer stays open)."""
+        await self._queue.join()
 
     async def aclose(self) -> None:
         self._queue.put_nowait(None)

@@ -4,6 +4,7 @@ Twilio-compatible REST fake that records what it was asked."""
 from __future__ import annotations
 
 import base64
+import secrets
 import socket
 import threading
 import time
@@ -52,16 +53,33 @@ class ThreadedServer:
 
 @dataclass
 class FakeTwilio:
-    """Answers the Calls resource like api.twilio.com, recording every request."""
+    """Answers the Calls resource like api.twilio.com, recording every request: updates of a
+    call (redirect, hang up) and new outbound calls (``created``, each given a CA... SID).
+    ``refuse_to`` lists numbers whose new calls fail (HTTP 400), like an invalid number."""
 
     account_sid: str
     auth_token: str
     requests: list[dict] = field(default_factory=list)
+    created: list[dict] = field(default_factory=list)
+    refuse_to: set[str] = field(default_factory=set)
 
     def app(self) -> FastAPI:
         app = FastAPI()
         expected = "Basic " + base64.b64encode(
             f"{self.account_sid}:{self.auth_token}".encode()).decode()
+
+        @app.post("/2010-04-01/Accounts/{account}/Calls.json")
+        async def create_call(account: str, request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != expected or account != self.account_sid:
+                return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+            form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+            if form.get("To") in self.refuse_to:
+                return JSONResponse({"code": 21211, "message": "Invalid 'To' Phone Number"},
+                                    status_code=400)
+            sid = "CA" + secrets.token_hex(16)
+            self.created.append({"sid": sid, "form": form, "at": time.time()})
+            return JSONResponse({"sid": sid, "status": "queued", "to": form.get("To")},
+                                status_code=201)
 
         @app.post("/2010-04-01/Accounts/{account}/Calls/{call_sid}.json")
         async def update_call(account: str, call_sid: str, request: Request) -> JSONResponse:

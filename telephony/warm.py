@@ -1,0 +1,195 @@
+"""Warm transfer over Twilio: the caller waits in a conference while an agent is briefed.
+
+1. The handoff (with its briefing) is written to the database before anything is dialled.
+2. The caller's call is redirected into a conference named after the handoff (hold music).
+3. The queue's agents are dialled one after another (REST ``Calls``, status callbacks, ring
+   timeout). An agent who answers hears the spoken briefing and presses 1 to join the caller's
+   conference, or 2 to decline.
+4. No answer, busy, declined, failed, or closed hours: the next agent; when none is left the
+   caller's call is redirected back to a new media stream, where the AI apologises and the
+   handoff stays as a callback request with its briefing. The caller is never dropped.
+
+Every step is a compare-and-set on the handoff's status (``HandoffStore.transition``), so a
+status callback Twilio retries, or one reaching a restarted server, changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+
+from config import QueueSettings, Settings
+from telephony import twiml
+from telephony.handoffs import HandoffStore
+from telephony.security import StreamTokens, swap_scheme
+from telephony.twilio_rest import TwilioRest
+
+__all__ = ["WarmTransfers", "conference_name", "is_open"]
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Twilio's CallStatus of an agent leg that ended without the agent taking the call.
+_UNANSWERED = {"no-answer": "no_answer", "busy": "busy", "failed": "failed",
+               "canceled": "no_answer"}
+_RINGING = ("dialing", "briefing")
+
+
+def conference_name(handoff_id: str) -> str:
+    return f"handoff-{handoff_id}"
+
+
+def is_open(queue: QueueSettings, now: datetime) -> bool:
+    """Whether ``queue`` takes calls at ``now`` (aware datetime), in the queue's time zone."""
+    if not queue.hours:
+        return True
+    local = now.astimezone(ZoneInfo(queue.timezone))
+    window = queue.hours.get(_WEEKDAYS[local.weekday()])
+    if not window:
+        return False
+    start, end = window.split("-")
+    return start <= local.strftime("%H:%M") < end
+
+
+class WarmTransfers:
+    def __init__(self, settings: Settings, store: HandoffStore, twilio: TwilioRest,
+                 tokens: StreamTokens) -> None:
+        self.settings = settings
+        self.store = store
+        self.twilio = twilio
+        self.tokens = tokens
+        self._tasks: set[asyncio.Task] = set()
+
+    def handles(self, queue: str) -> bool:
+        config = self.settings.queues.get(queue)
+        return config is not None and config.transfer == "warm"
+
+    async def start(self, *, call_sid: str, queue: str, reason: str, request: str,
+                    briefing: dict[str, Any], caller_id: str, base_url: str,
+                    now: datetime | None = None) -> str | None:
+        """Write the handoff, move the caller to the conference, dial the first agent.
+
+        None when the caller stays with the AI (closed hours, no agents, Twilio refused the
+        redirect); the handoff is stored either way.
+        """
+        config = self.settings.queues[queue]
+        handoff_id = await asyncio.to_thread(
+            self.store.create, call_sid=call_sid, queue=queue, reason=reason, request=request,
+            briefing=briefing, agents=list(config.agents), caller_id=caller_id,
+            base_url=base_url)
+        if not config.agents or not is_open(config, now or datetime.now().astimezone()):
+            await self._set(handoff_id, "closed", expect={"pending"})
+            return None
+        held = await self.twilio.redirect(call_sid, twiml.hold_in_conference(
+            conference_name(handoff_id)))
+        if not held:
+            await self._set(handoff_id, "failed", expect={"pending"})
+            return None
+        await self._dial(handoff_id, attempt=0)
+        return handoff_id
+
+    # -- Twilio's requests about the agent leg ---------------------------------------------
+    async def agent_answered(self, handoff_id: str) -> str:
+        """TwiML for the agent who picked up: the briefing and a key to press."""
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if handoff is None:
+            return twiml.hang_up_message("This transfer no longer exists. Goodbye.")
+        if handoff["status"] == "accepted":  # accepted on the desktop while it rang
+            await self._set(handoff_id, "connected", expect={"accepted"})
+            return twiml.agent_join(conference_name(handoff_id))
+        if not await self._set(handoff_id, "briefing", expect={"dialing"}):
+            return twiml.hang_up_message("This caller has already been helped. Goodbye.")
+        from dialog.briefing import Briefing, spoken_briefing
+
+        text = spoken_briefing(Briefing.from_json(handoff["briefing"]))
+        return twiml.agent_briefing(text, f"{handoff['base_url']}/twilio/agent/{handoff_id}"
+                                          "/gather")
+
+    async def agent_pressed(self, handoff_id: str, digits: str) -> str:
+        if digits == "1" and await self._set(handoff_id, "accepted", expect=_RINGING,
+                                             accepted_by="keypad"):
+            await self._set(handoff_id, "connected", expect={"accepted"})
+            return twiml.agent_join(conference_name(handoff_id))
+        if await self._set(handoff_id, "declined", expect=_RINGING):
+            self._later(self._next_agent(handoff_id))
+            return twiml.hang_up_message("Declined. The caller will be offered another option.")
+        return twiml.hang_up_message("This transfer has already been handled. Goodbye.")
+
+    async def agent_status(self, handoff_id: str, params: dict[str, str]) -> None:
+        """A status callback for the agent leg (signed; possibly a retry)."""
+        status = params.get("CallStatus", "")
+        key = f"{params.get('CallSid', '')}:{status}:{params.get('SequenceNumber', '')}"
+        fresh = await asyncio.to_thread(self.store.add_event, handoff_id, f"agent_{status}",
+                                        {"call_sid": params.get("CallSid", "")}, dedupe_key=key)
+        if not fresh:
+            return
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if handoff is None or params.get("CallSid") != handoff["agent_call_sid"]:
+            return  # a leg of an earlier attempt, or an unknown handoff
+        if status in _UNANSWERED:
+            if await self._set(handoff_id, _UNANSWERED[status], expect=_RINGING):
+                await self._next_agent(handoff_id)
+        elif status == "completed":
+            if await self._set(handoff_id, "declined", expect=_RINGING):  # hung up unaccepted
+                await self._next_agent(handoff_id)
+            else:
+                await self._set(handoff_id, "completed", expect={"connected"})
+
+    # -- steps ------------------------------------------------------------------------------
+    async def _dial(self, handoff_id: str, attempt: int) -> None:
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        assert handoff is not None
+        agents: list[str] = handoff["agents"]
+        if attempt >= len(agents):
+            await self._return_caller(handoff)
+            return
+        base = handoff["base_url"]
+        config = self.settings.queues.get(handoff["queue"])
+        sid = await self.twilio.create_call(
+            to=agents[attempt], from_=handoff["caller_id"],
+            url=f"{base}/twilio/agent/{handoff_id}/answer",
+            status_callback=f"{base}/twilio/agent/{handoff_id}/status",
+            timeout_seconds=config.ring_timeout_seconds if config else 20)
+        expect = {"pending", "no_answer", "busy", "failed", "declined"}
+        if sid is None:
+            await self._set(handoff_id, "failed", expect=expect, attempt=attempt)
+            await self._dial(handoff_id, attempt + 1)
+            return
+        await self._set(handoff_id, "dialing", expect=expect, attempt=attempt,
+                        agent_call_sid=sid, agent_number=agents[attempt])
+
+    async def _next_agent(self, handoff_id: str) -> None:
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if handoff is not None:
+            await self._dial(handoff_id, handoff["attempt"] + 1)
+
+    async def _return_caller(self, handoff: dict[str, Any]) -> None:
+        """No agent took the call: back to the AI on a new media stream."""
+        handoff_id = handoff["id"]
+        if not await self._set(handoff_id, "returned", expect={
+                "pending", "no_answer", "busy", "failed", "declined"}):
+            return
+        document = twiml.connect_stream(
+            f"{swap_scheme(handoff['base_url'])}/twilio/stream",
+            self.tokens.mint(handoff["call_sid"]), resume=handoff_id,
+            fallback_number=self.settings.transfer.fallback_number)
+        if not await self.twilio.redirect(handoff["call_sid"], document):
+            logger.error(f"handoff {handoff_id}: could not bring the caller back")
+
+    async def _set(self, handoff_id: str, status: str, *, expect: Any, **fields: Any) -> bool:
+        return await asyncio.to_thread(self.store.transition, handoff_id, status,
+                                       expect=expect, **fields)
+
+    def _later(self, work: Any) -> None:
+        """Run a step after answering Twilio (it waits for our TwiML, not for the next dial)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                logger.opt(exception=finished.exception()).error("warm transfer step failed")
+
+        task.add_done_callback(done)

@@ -1,0 +1,169 @@
+"""Warm transfer over a real WebSocket, with a Twilio-compatible REST fake on loopback.
+
+The test plays Twilio's part for the agent leg: it fetches the answer URL and posts the keypad
+digits and status callbacks, each signed with the account's auth token, as Twilio does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from conftest import AUTH_TOKEN
+from servers import FakeTwilio, ThreadedServer
+from twilio.request_validator import RequestValidator
+
+from config import QueueSettings, Settings
+from telephony.handoffs import HandoffStore
+from telephony.simulator import CallerStep, place_call
+from telephony.warm import conference_name
+
+pytestmark = pytest.mark.asyncio
+AGENT_1, AGENT_2 = "+15550002222", "+15550003333"
+ALEX = "+15551234567"
+
+
+@pytest.fixture(scope="module")
+def warm_settings(call_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data = tmp_path_factory.mktemp("warm")
+    return call_settings.model_copy(update={
+        "data_dir": data, "database_url": f"sqlite:///{data}/frontdesk.db",
+        "queues": {"front_desk": QueueSettings(agents=[AGENT_1, AGENT_2])},
+    })
+
+
+def _server(settings: Settings, port: int | None = None) -> ThreadedServer:
+    from telephony.app import create_app
+
+    return ThreadedServer(create_app(settings), port=port,
+                          ws_max_size=settings.stream.max_message_bytes).start()
+
+
+@pytest.fixture(scope="module")
+def warm_line(warm_settings: Settings) -> Iterator[ThreadedServer]:
+    server = _server(warm_settings)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def store(warm_settings: Settings) -> Iterator[HandoffStore]:
+    handoffs = HandoffStore(warm_settings.database_url)
+    yield handoffs
+    handoffs.close()
+
+
+def twilio_post(url: str, params: dict[str, str], *, token: str = AUTH_TOKEN) -> httpx.Response:
+    """A request signed the way Twilio signs its webhooks and callbacks."""
+    signature = RequestValidator(token).compute_signature(url, params)
+    return httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
+
+
+async def _until(find: Callable[[], Any], within: float = 20.0) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = await asyncio.to_thread(find)
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def _ask_for_a_person(line: ThreadedServer, settings: Settings, fake: FakeTwilio,
+                            store: HandoffStore, voice_models, speech_models
+                            ) -> tuple[dict, list[dict]]:
+    created_before = len(fake.created)
+    result = await place_call(
+        line.url, [CallerStep(say="I would like to speak to a real person.")],
+        settings=settings, voice=voice_models.voices["en"], whisper=speech_models.english,
+        from_number=ALEX)
+    [handoff] = await _until(lambda: store.for_call(result.call_sid))
+    handoff = await _until(lambda: (h := store.get(handoff["id"])) and h["status"] == "dialing"
+                           and h)
+    assert "connect you" in result.agent_turns[-1].text.lower()  # the caller heard why
+    holds = [r for r in fake.for_call(result.call_sid) if "Conference" in r["form"]["Twiml"]]
+    assert len(holds) == 1 and conference_name(handoff["id"]) in holds[0]["form"]["Twiml"]
+    return handoff, fake.created[created_before:]
+
+
+async def test_the_agent_is_briefed_then_joins_the_callers_conference(
+        warm_line, warm_settings, fake_twilio, store, voice_models, speech_models):
+    handoff, [agent] = await _ask_for_a_person(warm_line, warm_settings, fake_twilio, store,
+                                               voice_models, speech_models)
+    # The briefing was stored before anything was dialled.
+    kinds = [e["kind"] for e in store.events(handoff["id"])]
+    assert kinds.index("created") < kinds.index("dialing")
+    briefing = handoff["briefing"]
+    assert briefing["reason"] == "caller_asked_for_person" and briefing["caller_number"] == ALEX
+    assert any("person" in t["text"].lower() for t in briefing["transcript"])
+    assert agent["form"]["To"] == AGENT_1
+    answer = twilio_post(agent["form"]["Url"], {"CallSid": agent["sid"],
+                                                  "CallStatus": "in-progress"})
+    assert answer.status_code == 200 and "<Gather" in answer.text and "Press 1" in answer.text
+    gather_url = re.search(r'action="([^"]+)"', answer.text)[1].replace("&amp;", "&")
+    joined = twilio_post(gather_url, {"CallSid": agent["sid"], "Digits": "1"})
+    conference = conference_name(handoff["id"])
+    assert f">{conference}</Conference>" in joined.text
+    assert store.get(handoff["id"])["status"] == "connected"
+    # The conference ends: a completed callback closes the handoff; a retry of it is ignored.
+    done = {"CallSid": agent["sid"], "CallStatus": "completed", "SequenceNumber": "3"}
+    assert twilio_post(agent["form"]["StatusCallback"], done).status_code == 204
+    assert twilio_post(agent["form"]["StatusCallback"], done).status_code == 204
+    assert store.get(handoff["id"])["status"] == "completed"
+    assert [e["kind"] for e in store.events(handoff["id"])].count("completed") == 1
+
+
+async def test_no_answer_then_busy_brings_the_caller_back_to_the_ai(
+        warm_line, warm_settings, fake_twilio, store, voice_models, speech_models):
+    handoff, [first] = await _ask_for_a_person(warm_line, warm_settings, fake_twilio, store,
+                                               voice_models, speech_models)
+    callback = first["form"]["StatusCallback"]
+    # Forged and replayed callbacks change nothing.
+    forged = {"CallSid": first["sid"], "CallStatus": "no-answer", "SequenceNumber": "2"}
+    assert twilio_post(callback, forged, token="not-the-token").status_code == 403
+    assert store.get(handoff["id"])["status"] == "dialing"
+    created = len(fake_twilio.created)
+    for _ in range(2):  # Twilio retries: the second is a no-op
+        assert twilio_post(callback, forged).status_code == 204
+    second = (await _until(lambda: fake_twilio.created[created:]))[0]
+    assert second["form"]["To"] == AGENT_2 and len(fake_twilio.created) == created + 1
+    busy = {"CallSid": second["sid"], "CallStatus": "busy", "SequenceNumber": "2"}
+    assert twilio_post(second["form"]["StatusCallback"], busy).status_code == 204
+    back = await _until(lambda: [r for r in fake_twilio.for_call(handoff["call_sid"])
+                                 if "frontdesk_resume" in r["form"]["Twiml"]])
+    assert handoff["id"] in back[0]["form"]["Twiml"] and "<Stream" in back[0]["form"]["Twiml"]
+    assert store.get(handoff["id"])["status"] == "returned"
+    # A late callback for the first agent's leg does not move it again.
+    late = {"CallSid": first["sid"], "CallStatus": "completed", "SequenceNumber": "4"}
+    assert twilio_post(callback, late).status_code == 204
+    assert store.get(handoff["id"])["status"] == "returned"
+
+
+async def test_a_restart_between_dialling_and_the_agents_answer_loses_nothing(
+        warm_settings, fake_twilio, store, voice_models, speech_models, tmp_path):
+    settings = warm_settings.model_copy(update={
+        "database_url": f"sqlite:///{tmp_path}/restart.db"})
+    handoffs = HandoffStore(settings.database_url)
+    first = _server(settings)
+    try:
+        handoff, [agent] = await _ask_for_a_person(first, settings, fake_twilio, handoffs,
+                                                   voice_models, speech_models)
+    finally:
+        first.stop()
+    second = _server(settings, port=first.port)  # the same address after a restart
+    try:
+        answer = twilio_post(agent["form"]["Url"], {"CallSid": agent["sid"],
+                                                      "CallStatus": "in-progress"})
+        assert "<Gather" in answer.text
+        gather_url = re.search(r'action="([^"]+)"', answer.text)[1]
+        joined = twilio_post(gather_url, {"CallSid": agent["sid"], "Digits": "1"})
+        assert conference_name(handoff["id"]) in joined.text
+        assert handoffs.get(handoff["id"])["status"] == "connected"
+    finally:
+        second.stop()
+        handoffs.close()
