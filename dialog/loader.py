@@ -16,6 +16,7 @@ from config import Settings, load_intents
 from dialog.classifier import IntentClassifier
 from dialog.llm import make_client
 from dialog.manager import DialogDeps
+from dialog.sentiment import SentimentAnalyzer
 from dialog.toolset import build_registry
 from knowledge.encoder import SentenceEncoder, default_model_path
 from knowledge.store import KnowledgeBase
@@ -43,4 +44,5 @@ def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None) -
     registry = build_registry(settings, index=index, database_url=settings.database_url)
     client = make_client(settings.llm) if settings.llm.enabled else None
     return DialogDeps(settings=settings, encoder=encoder, index=index, classifier=classifier,
-                      registry=registry, llm_client=client)
+                      registry=registry, sentiment=SentimentAnalyzer.for_encoder(encoder),
+                      llm_client=client)

@@ -36,6 +36,7 @@ from dialog.grounding import figures
 from dialog.guard import detect_injection
 from dialog.lines import Lines
 from dialog.llm import LlmDialog
+from dialog.sentiment import Sentiment, SentimentAnalyzer
 from dialog.state import CallState
 from dialog.tools import ToolRegistry
 from dialog.types import CallerTurn, Exchange, Reply, Transfer
@@ -59,6 +60,7 @@ class DialogDeps:
     index: KnowledgeIndex
     classifier: IntentClassifier
     registry: ToolRegistry
+    sentiment: SentimentAnalyzer
     llm_client: AsyncOpenAI | None = None  # when an LLM is configured
 
     def new_call(self, state: CallState) -> DialogManager:
@@ -82,12 +84,14 @@ class DialogManager:
                 default_queue=settings.dialog.default_queue, queues=settings.transfer.queues,
             )
         self._question_vectors: list[np.ndarray] = []
+        self._feeling: Sentiment | None = None  # the current turn's, once understood
 
     def greeting(self, language: str) -> str:
         return self.embedded.greeting(language)
 
     async def respond(self, history: Sequence[Exchange], turn: CallerTurn, say: Say) -> Reply:
         self.state.language = turn.language or self.state.language
+        self._feeling = None
         if turn.dtmf or self.deps.classifier.is_noise(turn.text):
             reply = await self.embedded.respond(history, turn, None, [])
             return await self._finish(turn, reply, say)
@@ -99,7 +103,8 @@ class DialogManager:
             reply = Reply(text, "injection", 1.0, reason_codes=("injection_detected", injection),
                           language=self.state.language)
             return await self._finish(turn, reply, say)
-        intent, hits, vector = await asyncio.to_thread(self._understand, turn.text)
+        intent, hits, vector, feeling = await asyncio.to_thread(self._understand, turn.text)
+        self._feeling = feeling
         reason = self._escalation(vector)
         if reason is not None:
             return await self._finish(turn, self._handoff(intent, reason), say)
@@ -123,12 +128,14 @@ class DialogManager:
     def _min_score(self) -> float:
         return self.deps.settings.knowledge.min_score
 
-    def _understand(self, text: str) -> tuple[Intent, list[Hit], np.ndarray]:
-        """Intent, knowledge hits and the utterance's embedding (blocking: run in a thread)."""
+    def _understand(self, text: str) -> tuple[Intent, list[Hit], np.ndarray, Sentiment]:
+        """Intent, knowledge hits, the utterance's embedding and the caller's sentiment
+        (blocking: run in a thread)."""
         intent = self.deps.classifier.classify(text)
         hits = self.deps.index.search(text, k=3)
         vector = self.deps.encoder.embed([text])[0]
-        return intent, hits, vector
+        feeling = self.deps.sentiment.analyze(text, self.state.language, vector=vector)
+        return intent, hits, vector, feeling
 
     def _embedded_answers(self, intent: Intent, hits: list[Hit]) -> bool:
         llm = self.deps.settings.llm
@@ -186,7 +193,10 @@ class DialogManager:
         state.remember("replies", reply.text)
         caller = f"DTMF: {turn.dtmf}" if turn.dtmf else turn.text
         state.history = [*state.history, (caller, reply.text)][-20:]
-        return replace(reply, language=state.language)
+        feeling = self._feeling
+        return replace(reply, language=state.language,
+                       sentiment=None if feeling is None else round(feeling.score, 3),
+                       sentiment_label=None if feeling is None else feeling.label)
 
 
 def _repeats(replies: Sequence[str]) -> int:

@@ -47,6 +47,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "end_call": isinstance(decision, Hangup),
         "citations": list(reply.citations),
         "reason_codes": list(reply.reason_codes),
+        "sentiment": ({"score": reply.sentiment, "label": reply.sentiment_label}
+                      if reply.sentiment is not None else None),
     }
 
 

@@ -56,7 +56,7 @@ def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, 
 
     first = turn("I'd like to check in", "--caller", "+16175550142")
     assert set(first) == {"reply", "language", "intent", "confidence", "tools", "transfer",
-                          "end_call", "citations", "reason_codes"}
+                          "end_call", "citations", "reason_codes", "sentiment"}
     assert first["intent"] == "check_in" and "confirmation" in first["reply"]
     second = turn("it's four seven two nine one three")
     assert [(t["name"], t["allowed"]) for t in second["tools"]] == [("find_reservation", True)]

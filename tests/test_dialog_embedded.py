@@ -575,3 +575,12 @@ async def test_a_bare_greeting_is_greeted_back_not_counted_as_a_miss(hotel: Dial
     hello = await caller.say("Hi.")
     assert hello.text == "Hello! How can I help you?" and hello.decision is None
     assert caller.state.low_confidence_streak == 0
+
+
+async def test_each_turn_carries_the_callers_sentiment(support: DialogDeps) -> None:
+    caller = Caller(support, ALEX)
+    angry = await caller.say("This is ridiculous, I've called three times and nobody helps me!")
+    assert angry.sentiment_label == "negative" and angry.sentiment is not None
+    assert angry.sentiment < -0.3
+    pleased = await caller.say("Perfect, thank you so much, that's great.")
+    assert pleased.sentiment_label == "positive" and pleased.sentiment > 0.3
