@@ -32,6 +32,7 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocket
 
+from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.frames import ReplyFrame
 from dialog.service import DialogService
 from dialog.state import CallState
@@ -149,10 +150,14 @@ class Call:
         assert self._records is not None
         await self._records.drain()  # the briefing reads this call's turns from the database
         briefing = await asyncio.to_thread(self._briefing, decision)
+        deps = self.runtime.dialog
+        if deps.llm_client is not None and self.settings.llm.enabled:  # a model's summary
+            briefing = (await summarize_with_llm(deps.llm_client, self.settings.llm, briefing))
+        briefing_json = briefing.to_json()
         record = await asyncio.to_thread(self.runtime.records.call, self.call_sid) or {}
         handoff_id = await self.runtime.warm.start(
             call_sid=self.call_sid, queue=decision.queue, reason=decision.reason,
-            request=decision.request, briefing=briefing,
+            request=decision.request, briefing=briefing_json,
             caller_id=str(record.get("to_number") or ""), base_url=self._base_url())
         self._event("handoff_created" if handoff_id else "handoff_not_placed",
                     {"queue": decision.queue, "handoff": handoff_id})
@@ -164,9 +169,7 @@ class Call:
         if self._worker is not None:
             await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
 
-    def _briefing(self, decision: Transfer) -> dict:
-        from dialog.briefing import TurnRecord, build_briefing
-
+    def _briefing(self, decision: Transfer) -> Briefing:
 
         call = self.runtime.records.call(self.call_sid) or {}
         turns = [TurnRecord.from_row(t) for t in call.get("turns", [])]
@@ -175,7 +178,7 @@ class Call:
         return build_briefing(
             call_sid=self.call_sid, caller_number=str(call.get("from_number") or ""),
             state=self.state, turns=turns, tool_calls=tool_calls, transfer=decision,
-            now=time.time()).to_json()
+            now=time.time())
 
     def _base_url(self) -> str:
         ws = self.websocket

@@ -137,6 +137,7 @@ class Runtime:
         return vad, UserTurnStrategies(stop=stop)
 
     async def aclose(self) -> None:
+        await self.warm.aclose()
         await self.twilio.aclose()
         if self.dialog.llm_client is not None:
             await self.dialog.llm_client.close()

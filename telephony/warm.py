@@ -20,10 +20,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from loguru import logger
 
 from config import QueueSettings, Settings
+from dialog.briefing import Briefing, spoken_briefing
 from telephony import twiml
+from telephony.desk import post_briefing_webhook
 from telephony.handoffs import HandoffStore
 from telephony.security import StreamTokens, swap_scheme
 from telephony.twilio_rest import TwilioRest
@@ -61,6 +64,7 @@ class WarmTransfers:
         self.twilio = twilio
         self.tokens = tokens
         self._tasks: set[asyncio.Task] = set()
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
 
     def handles(self, queue: str) -> bool:
         config = self.settings.queues.get(queue)
@@ -79,6 +83,8 @@ class WarmTransfers:
             self.store.create, call_sid=call_sid, queue=queue, reason=reason, request=request,
             briefing=briefing, agents=list(config.agents), caller_id=caller_id,
             base_url=base_url)
+        if self.settings.desk.webhook_url:  # a CRM hears of it at once, whatever follows
+            self._later(self._post_webhook(handoff_id))
         if not config.agents or not is_open(config, now or datetime.now().astimezone()):
             await self._set(handoff_id, "closed", expect={"pending"})
             return None
@@ -101,8 +107,6 @@ class WarmTransfers:
             return twiml.agent_join(conference_name(handoff_id))
         if not await self._set(handoff_id, "briefing", expect={"dialing"}):
             return twiml.hang_up_message("This caller has already been helped. Goodbye.")
-        from dialog.briefing import Briefing, spoken_briefing
-
         text = spoken_briefing(Briefing.from_json(handoff["briefing"]))
         return twiml.agent_briefing(text, f"{handoff['base_url']}/twilio/agent/{handoff_id}"
                                           "/gather")
@@ -177,6 +181,15 @@ class WarmTransfers:
             fallback_number=self.settings.transfer.fallback_number)
         if not await self.twilio.redirect(handoff["call_sid"], document):
             logger.error(f"handoff {handoff_id}: could not bring the caller back")
+
+    async def _post_webhook(self, handoff_id: str) -> None:
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if handoff is not None:
+            await post_briefing_webhook(self.settings, handoff, self._http)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._http.aclose()
 
     async def _set(self, handoff_id: str, status: str, *, expect: Any, **fields: Any) -> bool:
         return await asyncio.to_thread(self.store.transition, handoff_id, status,

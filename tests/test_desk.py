@@ -1,0 +1,564 @@
+"""The agent desktop's routes and the handoff/call API, over real HTTP on loopback.
+
+The app here is the desk router alone (no voice models): ``FastAPI()`` + ``desk_router``, its
+stores opened on a temporary SQLite database that the tests write to directly, as the call
+path would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from servers import ThreadedServer, free_port
+from sqlalchemy import update
+
+from config.settings import Settings
+from telephony.desk import desk_router, handoff_json, post_briefing_webhook
+from telephony.handoffs import HandoffStore, handoffs
+from telephony.records import Records
+
+PASSWORDS = {"alice": "correct horse battery staple", "bob": "tr0ub4dor&3 long enough"}
+API_TOKEN = "api-token-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
+SESSION_SECRET = "session-secret-0123456789abcdef0123456789abcdef"
+WEBHOOK_SECRET = "webhook-secret-fedcba9876543210"
+SECRETS = [*PASSWORDS.values(), API_TOKEN, SESSION_SECRET, WEBHOOK_SECRET]
+XRW = {"X-Requested-With": "frontdesk-desk"}
+
+
+def desk_settings(data_dir: Path, **desk: Any) -> Settings:
+    values: dict[str, Any] = {"agents": PASSWORDS, "api_token": API_TOKEN,
+                              "session_secret": SESSION_SECRET,
+                              "webhook_secret": WEBHOOK_SECRET}
+    values.update(desk)
+    return Settings(data_dir=data_dir, desk=values)
+
+
+def briefing(call_sid: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "call_sid": call_sid, "caller_number": "+15555550123", "verified": True,
+        "customer_id": "G-1001",
+        "customer": {"name": "Maria Lopez", "room": "412", "loyalty": "gold"},
+        "language": "en", "intent": "billing_dispute",
+        "summary": "Guest disputes a minibar charge of $48 on her final bill.",
+        "bullets": ["Checked out this morning", "Says she never opened the minibar"],
+        "sentiment_now": -0.62, "sentiment_label": "negative",
+        "sentiment_trend": [0.1, -0.2, -0.45, -0.62],
+        "transcript": [
+            {"at": 1.2, "speaker": "agent", "text": "Thank you for calling. How can I help?"},
+            {"at": 4.8, "speaker": "caller", "text": "There is a minibar charge I never made."},
+            {"at": 9.0, "speaker": "caller", "text": "I want to talk to a person please."},
+        ],
+        "tools": [
+            {"name": "find_guest", "args": {"phone": "+15555550123"}, "allowed": True,
+             "reason": "", "result": {"found": True}},
+            {"name": "refund", "args": {"amount": 48}, "allowed": False,
+             "reason": "needs_verified", "result": None},
+        ],
+        "reason": "caller_asked_for_person", "reason_text": "The caller asked for a person.",
+        "request": "remove the minibar charge",
+        "suggested_next_step": "Check the minibar log for room 412 and refund if unopened.",
+        "created_at": time.time(), **extra,
+    }
+
+
+def new_handoff(store: HandoffStore, call_sid: str = "CA" + "1" * 32, **extra: Any) -> str:
+    return store.create(call_sid=call_sid, queue="front_desk", reason="caller_asked_for_person",
+                        request="remove the minibar charge", briefing=briefing(call_sid, **extra),
+                        agents=["+15550001111"])
+
+
+class Desk:
+    """A desk-only frontdesk on loopback with direct access to its database."""
+
+    def __init__(self, settings: Settings, **router_options: Any) -> None:
+        self.settings = settings
+        app = FastAPI()
+        app.include_router(desk_router(settings, **router_options))
+        self.server = ThreadedServer(app).start()
+        self.url = self.server.url
+        self.store = HandoffStore(settings.database_url)
+        self.records = Records(settings.database_url)
+        self.clients: list[httpx.Client] = []
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=5.0, **kwargs)
+
+    def signed_in(self, user: str = "alice") -> tuple[httpx.Client, str]:
+        """A client with an agent's session cookie (closed with the server) and its CSRF
+        token."""
+        client = self.client()
+        self.clients.append(client)
+        response = client.post("/desk/login", data={"username": user,
+                                                    "password": PASSWORDS[user]}, headers=XRW)
+        assert response.status_code == 200, response.text
+        return client, response.json()["csrf"]
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.server.stop()
+        self.store.close()
+        self.records.close()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    served = Desk(desk_settings(tmp_path_factory.mktemp("desk")))
+    yield served
+    served.close()
+
+
+# -- Server-Sent Events, read with httpx -------------------------------------------------
+
+class EventReader:
+    def __init__(self, response: httpx.Response) -> None:
+        self.lines = response.iter_lines()
+
+    def next(self) -> tuple[str, Any, str | None]:
+        event, data, event_id = "message", [], None
+        for line in self.lines:
+            if not line:
+                if data:
+                    return event, json.loads("\n".join(data)), event_id
+                continue
+            if line.startswith(":"):
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+            elif field == "id":
+                event_id = value
+        raise EOFError("stream ended")
+
+    def until(self, predicate) -> tuple[str, Any, str | None]:
+        while True:
+            item = self.next()
+            if predicate(item):
+                return item
+
+
+# -- the page and signing in -----------------------------------------------------------------
+
+def test_page_and_assets(desk: Desk) -> None:
+    with desk.client() as client:
+        page = client.get("/desk")
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        state = json.loads(page.text.split('type="application/json">')[1].split("</script>")[0])
+        assert state["enabled"] is True and state["user"] is None
+        assert client.get("/desk/desk.js").headers["content-type"].startswith("text/javascript")
+        assert client.get("/desk/desk.css").status_code == 200
+        for secret in SECRETS:
+            assert secret not in page.text
+
+
+def test_desk_off_without_agents(tmp_path: Path) -> None:
+    off = Desk(desk_settings(tmp_path, agents={}, api_token=""))
+    try:
+        with off.client() as client:
+            page = client.get("/desk")
+            assert page.status_code == 200
+            assert '"enabled": false' in page.text
+            assert "FRONTDESK_DESK__AGENTS" in page.text
+            login = client.post("/desk/login", data={"username": "a", "password": "b"},
+                                headers=XRW)
+            assert login.status_code == 404
+            assert client.get("/desk/events").status_code == 401
+            # No API token: the API is off.
+            assert client.get("/api/handoffs",
+                              headers={"Authorization": "Bearer x"}).status_code == 404
+    finally:
+        off.close()
+
+
+def test_login(desk: Desk) -> None:
+    with desk.client() as client:
+        ok = client.post("/desk/login", data={"username": "alice",
+                                              "password": PASSWORDS["alice"]}, headers=XRW)
+        assert ok.status_code == 200
+        assert ok.json()["user"] == "alice" and len(ok.json()["csrf"]) >= 24
+        cookie = ok.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+        assert PASSWORDS["alice"] not in ok.headers["set-cookie"]
+        assert client.get("/desk/session").json()["user"] == "alice"
+        page = client.get("/desk")
+        assert '"user": "alice"' in page.text
+        out = client.post("/desk/logout", headers=XRW)
+        assert out.status_code == 200
+        assert client.get("/desk/session").status_code == 401
+
+
+def test_login_refused(desk: Desk) -> None:
+    with desk.client() as client:
+        wrong = client.post("/desk/login", data={"username": "alice", "password": "nope"},
+                            headers=XRW)
+        unknown = client.post("/desk/login", data={"username": "mallory", "password": "nope"},
+                              headers=XRW)
+        assert wrong.status_code == unknown.status_code == 401
+        assert wrong.json() == unknown.json() == {"error": "Wrong username or password."}
+        assert "set-cookie" not in wrong.headers
+        # A cross-site form cannot add the header.
+        bare = client.post("/desk/login", data={"username": "alice",
+                                                "password": PASSWORDS["alice"]})
+        assert bare.status_code == 403
+
+
+def test_login_throttled(tmp_path: Path) -> None:
+    guarded = Desk(desk_settings(tmp_path))
+    try:
+        with guarded.client() as client:
+            for _ in range(10):
+                assert client.post("/desk/login", data={"username": "bob", "password": "x"},
+                                   headers=XRW).status_code == 401
+            right = {"username": "bob", "password": PASSWORDS["bob"]}
+            assert client.post("/desk/login", data=right, headers=XRW).status_code == 429
+            other = {"username": "alice", "password": PASSWORDS["alice"]}
+            assert client.post("/desk/login", data=other, headers=XRW).status_code == 200
+    finally:
+        guarded.close()
+
+
+def test_session_required(desk: Desk) -> None:
+    handoff_id = new_handoff(desk.store)
+    with desk.client() as client:
+        assert client.get("/desk/events").status_code == 401
+        assert client.post(f"/desk/handoffs/{handoff_id}/accept",
+                           headers={"X-CSRF-Token": "x"}).status_code == 401
+        client.cookies.set("frontdesk_desk", "forged.cookie")
+        assert client.get("/desk/events").status_code == 401
+    client, csrf = desk.signed_in()
+    # Signed in, but without the CSRF header (what a cross-site form would send).
+    assert client.post(f"/desk/handoffs/{handoff_id}/accept").status_code == 403
+    assert client.post(f"/desk/handoffs/{handoff_id}/accept",
+                       headers={"X-CSRF-Token": csrf + "x"}).status_code == 403
+    assert desk.store.get(handoff_id)["status"] == "pending"
+
+
+# -- live handoffs ----------------------------------------------------------------------------
+
+def test_events_deliver_existing_and_new_handoffs(desk: Desk) -> None:
+    existing = new_handoff(desk.store, "CA" + "2" * 32)
+    client, _ = desk.signed_in()
+    with client.stream("GET", "/desk/events") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = EventReader(response)
+        seen = {}
+        kind, data, _ = events.next()
+        while kind != "ready":
+            seen[data["id"]] = data
+            kind, data, _ = events.next()
+        assert existing in seen
+        first = seen[existing]
+        assert first["status"] == "pending" and first["queue"] == "front_desk"
+        assert first["briefing"]["summary"].startswith("Guest disputes")
+        assert "agents" not in first
+
+        created: dict[str, float] = {}
+
+        def create() -> None:
+            time.sleep(0.3)
+            created["at"] = time.time()
+            created["id"] = new_handoff(desk.store, "CA" + "3" * 32)
+
+        thread = threading.Thread(target=create)
+        thread.start()
+        _, data, event_id = events.until(lambda e: e[0] == "handoff" and e[1]["id"] != existing
+                                         and e[1]["call_sid"] == "CA" + "3" * 32)
+        delay = time.time() - created["at"]
+        thread.join()
+        print(f"SSE: new handoff delivered {delay * 1000:.0f} ms after it was created")
+        assert data["id"] == created["id"] and delay < 1.0
+        assert event_id is not None and float(event_id) >= data["updated_at"]
+
+        # A status change is an event too.
+        desk.store.transition(created["id"], "dialing", expect={"pending"},
+                              agent_call_sid="CA" + "9" * 32)
+        _, data, _ = events.until(lambda e: e[0] == "handoff" and e[1]["id"] == created["id"])
+        assert data["status"] == "dialing"
+    # The client went away: the server's stream ends (nothing left running for it).
+    deadline = time.monotonic() + 2.0
+    while desk.server.server.server_state.tasks and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not desk.server.server.server_state.tasks
+
+
+def test_events_leave_out_old_handoffs(desk: Desk) -> None:
+    old = new_handoff(desk.store, "CA" + "6" * 32)
+    with desk.store.engine.begin() as conn:
+        conn.execute(update(handoffs).where(handoffs.c.id == old).values(
+            updated_at=time.time() - 3 * 24 * 3600))
+    client, _ = desk.signed_in()
+    with client.stream("GET", "/desk/events") as response:
+        events = EventReader(response)
+        seen = {events.until(lambda e: e[0] in ("handoff", "ready"))[1].get("id")}
+        while None not in seen:  # until "ready" (it has no id)
+            seen.add(events.next()[1].get("id"))
+        marker = new_handoff(desk.store, "CA" + "8" * 32)  # polls after the snapshot
+        while marker not in seen:
+            seen.add(events.next()[1].get("id"))
+    assert old not in seen
+
+
+def test_events_resume_after_reconnect(tmp_path: Path) -> None:
+    short = Desk(desk_settings(tmp_path), stream_seconds=0.6)
+    try:
+        new_handoff(short.store, "CA" + "4" * 32)
+        client, _ = short.signed_in()
+        with client.stream("GET", "/desk/events") as response:
+            events = EventReader(response)
+            _, _, last_id = events.until(lambda e: e[0] == "handoff")
+            events.until(lambda e: e[0] == "ready")
+            with pytest.raises(EOFError):  # the stream ends by itself
+                while True:
+                    events.next()
+        later = new_handoff(short.store, "CA" + "5" * 32)
+        with client.stream("GET", "/desk/events",
+                           headers={"Last-Event-ID": str(last_id)}) as response:
+            events = EventReader(response)
+            _, data, _ = events.until(lambda e: e[0] == "handoff" and
+                                      e[1]["id"] == later)
+            assert data["status"] == "pending"
+    finally:
+        short.close()
+
+
+# -- accept, decline, notes -------------------------------------------------------------------
+
+def test_accept_then_second_accept_conflicts(desk: Desk) -> None:
+    handoff_id = new_handoff(desk.store)
+    alice, alice_csrf = desk.signed_in("alice")
+    bob, bob_csrf = desk.signed_in("bob")
+    ok = alice.post(f"/desk/handoffs/{handoff_id}/accept",
+                    headers={"X-CSRF-Token": alice_csrf})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "accepted" and ok.json()["accepted_by"] == "alice"
+    late = bob.post(f"/desk/handoffs/{handoff_id}/accept", headers={"X-CSRF-Token": bob_csrf})
+    assert late.status_code == 409
+    assert "accepted by alice" in late.json()["error"]
+    assert late.json()["handoff"]["status"] == "accepted"
+    decline = bob.post(f"/desk/handoffs/{handoff_id}/decline",
+                       headers={"X-CSRF-Token": bob_csrf})
+    assert decline.status_code == 409
+    missing = alice.post("/desk/handoffs/nope/accept", headers={"X-CSRF-Token": alice_csrf})
+    assert missing.status_code == 404
+    row = desk.store.get(handoff_id)
+    assert row["status"] == "accepted" and row["accepted_by"] == "alice"
+    kinds = [e["kind"] for e in desk.store.events(handoff_id)]
+    assert kinds == ["created", "accepted"]
+
+
+def test_decline(desk: Desk) -> None:
+    handoff_id = new_handoff(desk.store)
+    desk.store.transition(handoff_id, "briefing", expect={"pending"})
+    client, csrf = desk.signed_in("bob")
+    response = client.post(f"/desk/handoffs/{handoff_id}/decline",
+                           headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200 and response.json()["status"] == "declined"
+    again = client.post(f"/desk/handoffs/{handoff_id}/accept", headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 409
+    events = desk.store.events(handoff_id)
+    assert [e["kind"] for e in events] == ["created", "briefing", "declined", "desk"]
+    assert events[-1]["detail"] == {"agent": "bob", "action": "declined"}
+
+
+def test_notes_saved(desk: Desk) -> None:
+    handoff_id = new_handoff(desk.store)
+    client, csrf = desk.signed_in()
+    headers = {"X-CSRF-Token": csrf}
+    saved = client.post(f"/desk/handoffs/{handoff_id}/notes", headers=headers,
+                        json={"notes": "Refunded $48; minibar log shows no use.",
+                              "outcome": "resolved"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["outcome"] == "resolved"
+    bad = client.post(f"/desk/handoffs/{handoff_id}/notes", headers=headers,
+                      json={"notes": "x", "outcome": "shrug"})
+    assert bad.status_code == 422
+    assert client.post(f"/desk/handoffs/{handoff_id}/notes", headers=headers,
+                       content=b"not json").status_code == 400
+    assert client.post("/desk/handoffs/nope/notes", headers=headers,
+                       json={"notes": "x"}).status_code == 404
+    row = desk.store.get(handoff_id)
+    assert row["notes"] == "Refunded $48; minibar log shows no use."
+    assert row["outcome"] == "resolved"
+    assert desk.store.events(handoff_id)[-1]["detail"] == {"agent": "alice",
+                                                             "outcome": "resolved"}
+
+
+# -- the API ------------------------------------------------------------------------------------
+
+def test_api_auth(desk: Desk) -> None:
+    with desk.client() as client:
+        assert client.get("/api/handoffs").status_code == 401
+        wrong = client.get("/api/handoffs", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        assert client.get("/api/handoffs",
+                          headers={"Authorization": f"Basic {API_TOKEN}"}).status_code == 401
+        assert client.get("/api/calls/CA1").status_code == 401
+        assert client.get("/api/handoffs/x").status_code == 401
+        # A desk session is not an API credential.
+    alice, _ = desk.signed_in()
+    assert alice.get("/api/handoffs").status_code == 401
+
+
+def test_api_content(desk: Desk) -> None:
+    call_sid = "CA" + "7" * 32
+    desk.records.start_call(call_sid=call_sid, stream_sid="MZ1", account_sid="AC1",
+                            from_number="+15555550123", to_number="+15550009999",
+                            language="en")
+    desk.records.add_turn(call_sid, 0, caller_text="There is a minibar charge I never made.",
+                          caller_ended_at=time.time(), reply_text="I'm sorry to hear that.",
+                          heard_text="I'm sorry to hear that.", replied_at=time.time())
+    desk.records.add_turn(call_sid, 1, caller_dtmf="0", reply_text="Connecting you now.",
+                          replied_at=time.time())
+    desk.records.add_event(call_sid, "transfer", {"queue": "front_desk"})
+    before = time.time()
+    handoff_id = new_handoff(desk.store, call_sid)
+    auth = {"Authorization": f"Bearer {API_TOKEN}"}
+    with desk.client(headers=auth) as client:
+        listed = client.get("/api/handoffs", params={"since": before - 0.001, "limit": 10})
+        assert listed.status_code == 200
+        ids = [h["id"] for h in listed.json()["handoffs"]]
+        assert handoff_id in ids
+        assert client.get("/api/handoffs", params={"limit": 0}).status_code == 422
+        later = client.get("/api/handoffs", params={"since": time.time() + 60})
+        assert later.json()["handoffs"] == []
+
+        one = client.get(f"/api/handoffs/{handoff_id}").json()
+        assert one["briefing"]["summary"].startswith("Guest disputes")
+        assert [e["kind"] for e in one["events"]] == ["created"]
+        assert client.get("/api/handoffs/nope").status_code == 404
+
+        call = client.get(f"/api/calls/{call_sid}")
+        assert call.status_code == 200
+        body = call.json()
+        assert [t["turn_index"] for t in body["turns"]] == [0, 1]
+        assert [(line["speaker"], line["text"]) for line in body["transcript"]] == [
+            ("caller", "There is a minibar charge I never made."),
+            ("agent", "I'm sorry to hear that."),
+            ("caller", "[keypad] 0"),
+            ("agent", "Connecting you now."),
+        ]
+        assert [e["kind"] for e in body["events"]] == ["transfer"]
+        assert [h["id"] for h in body["handoffs"]] == [handoff_id]
+        assert client.get("/api/calls/CA-none").status_code == 404
+        for response in (listed, call):
+            for secret in SECRETS:
+                assert secret not in response.text
+
+
+# -- the webhook ------------------------------------------------------------------------------
+
+class Receiver:
+    """A loopback webhook receiver that checks the signature like a real one would."""
+
+    def __init__(self, secret: str) -> None:
+        self.received: list[dict[str, Any]] = []
+        app = FastAPI()
+
+        @app.post("/hook")
+        async def hook(request: Request) -> JSONResponse:
+            body = await request.body()
+            timestamp = request.headers.get("x-frontdesk-timestamp", "")
+            expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body,
+                                            hashlib.sha256).hexdigest()
+            valid = hmac.compare_digest(expected, request.headers.get(
+                "x-frontdesk-signature", ""))
+            fresh = abs(time.time() - int(timestamp or 0)) < 300
+            self.received.append({"valid": valid and fresh, "body": json.loads(body),
+                                  "event": request.headers.get("x-frontdesk-event")})
+            return JSONResponse({"ok": valid}, status_code=200 if valid else 401)
+
+        self.server = ThreadedServer(app).start()
+        self.url = self.server.url + "/hook"
+
+
+async def test_webhook_signed(tmp_path: Path) -> None:
+    receiver = Receiver(WEBHOOK_SECRET)
+    store = HandoffStore(f"sqlite:///{tmp_path / 'hook.db'}")
+    try:
+        row = store.get(new_handoff(store))
+        settings = desk_settings(tmp_path, webhook_url=receiver.url)
+        async with httpx.AsyncClient() as client:
+            assert await post_briefing_webhook(settings, row, client) is True
+            # A receiver with another secret refuses it: the signature covers the body.
+            other = desk_settings(tmp_path, webhook_url=receiver.url, webhook_secret="other")
+            assert await post_briefing_webhook(other, row, client) is False
+        first, second = receiver.received
+        assert first["valid"] and not second["valid"]
+        assert first["event"] == "handoff.created"
+        assert first["body"] == handoff_json(row)
+        assert first["body"]["briefing"]["summary"].startswith("Guest disputes")
+    finally:
+        receiver.server.stop()
+        store.close()
+
+
+async def test_webhook_failures_are_not_raised(tmp_path: Path) -> None:
+    row = {"id": "h1", "briefing": {"summary": "x"}}
+    async with httpx.AsyncClient() as client:
+        nobody = desk_settings(tmp_path, webhook_url=f"http://127.0.0.1:{free_port()}/hook")
+        assert await post_briefing_webhook(nobody, row, client) is False
+        off = desk_settings(tmp_path, webhook_url="")
+        assert await post_briefing_webhook(off, row, client) is False
+
+    slow_app = FastAPI()
+
+    @slow_app.post("/hook")
+    async def slow() -> JSONResponse:
+        await asyncio.sleep(2)
+        return JSONResponse({})
+
+    slow_server = ThreadedServer(slow_app).start()
+    try:
+        async with httpx.AsyncClient() as client:
+            settings = desk_settings(tmp_path, webhook_url=slow_server.url + "/hook")
+            started = time.monotonic()
+            assert await post_briefing_webhook(settings, row, client, timeout_seconds=0.3) is False
+            assert time.monotonic() - started < 1.5
+    finally:
+        slow_server.stop()
+
+
+def test_in_the_app_with_runtime_stores(tmp_path: Path) -> None:
+    """create_app serves the desk, with the runtime's stores when it has them."""
+    from types import SimpleNamespace
+
+    from telephony.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'runtime.db'}"
+    runtime = SimpleNamespace(handoffs=HandoffStore(url), records=Records(url), active_calls=0)
+    settings = desk_settings(tmp_path / "settings")  # another database: must not be used
+    server = ThreadedServer(create_app(settings, runtime=runtime)).start()  # type: ignore[arg-type]
+    try:
+        handoff_id = new_handoff(runtime.handoffs)
+        with httpx.Client(base_url=server.url, timeout=5.0) as client:
+            assert client.get("/desk").status_code == 200
+            found = client.get(f"/api/handoffs/{handoff_id}",
+                               headers={"Authorization": f"Bearer {API_TOKEN}"})
+            assert found.status_code == 200 and found.json()["status"] == "pending"
+            login = client.post("/desk/login", data={"username": "bob",
+                                                     "password": PASSWORDS["bob"]}, headers=XRW)
+            accepted = client.post(f"/desk/handoffs/{handoff_id}/accept",
+                                   headers={"X-CSRF-Token": login.json()["csrf"]})
+            assert accepted.status_code == 200
+        assert runtime.handoffs.get(handoff_id)["accepted_by"] == "bob"
+    finally:
+        server.stop()
+        runtime.handoffs.close()
+        runtime.records.close()
