@@ -12,11 +12,11 @@ def test_defaults_derive_paths(tmp_path):
 
 
 def test_environment_nesting(monkeypatch):
-    monkeypatch.setenv("FRONTDESK_TWILIO__AUTH_TOKEN", "secret")
+    monkeypatch.setenv("FRONTDESK_TWILIO__AUTH_TOKEN", "tok-9f2c7e")
     monkeypatch.setenv("FRONTDESK_STT__CPU_THREADS", "2")
     settings = Settings()
-    assert settings.twilio.auth_token.get_secret_value() == "secret"
-    assert "secret" not in repr(settings)
+    assert settings.twilio.auth_token.get_secret_value() == "tok-9f2c7e"
+    assert "tok-9f2c7e" not in repr(settings)
     assert settings.stt.cpu_threads == 2
 
 
