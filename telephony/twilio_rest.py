@@ -72,7 +72,9 @@ class TwilioRest:
         return await self._update_call(call_sid, {"Status": "completed"})
 
     async def cold_transfer(self, call_sid: str, queue: str) -> bool:
-        number = self._settings.transfer.queues.get(queue, "")
+        configured = self._settings.queues.get(queue)
+        number = self._settings.transfer.queues.get(queue, "") or (
+            configured.agents[0] if configured and configured.agents else "")
         if not number:
             logger.warning(f"call {call_sid}: no number configured for queue {queue!r}")
             return False

@@ -24,7 +24,7 @@ from telephony.simulator import CallerStep, place_call
 from telephony.warm import conference_name
 
 pytestmark = pytest.mark.asyncio
-AGENT_1, AGENT_2 = "+15550002222", "+15550003333"
+AGENT_1, AGENT_2, AGENT_3 = "+15550002222", "+15550003333", "sip:desk@frontdesk.example.com"
 ALEX = "+15551234567"
 
 
@@ -33,7 +33,7 @@ def warm_settings(call_settings: Settings, tmp_path_factory: pytest.TempPathFact
     data = tmp_path_factory.mktemp("warm")
     return call_settings.model_copy(update={
         "data_dir": data, "database_url": f"sqlite:///{data}/frontdesk.db",
-        "queues": {"front_desk": QueueSettings(agents=[AGENT_1, AGENT_2])},
+        "queues": {"front_desk": QueueSettings(agents=[AGENT_1, AGENT_2, AGENT_3])},
     })
 
 
@@ -118,26 +118,40 @@ async def test_the_agent_is_briefed_then_joins_the_callers_conference(
     assert [e["kind"] for e in store.events(handoff["id"])].count("completed") == 1
 
 
-async def test_no_answer_then_busy_brings_the_caller_back_to_the_ai(
+async def _next_leg(fake: FakeTwilio, seen: int) -> dict:
+    return (await _until(lambda: fake.created[seen:]))[0]
+
+
+async def test_no_answer_busy_and_decline_bring_the_caller_back_to_the_ai(
         warm_line, warm_settings, fake_twilio, store, voice_models, speech_models):
     handoff, [first] = await _ask_for_a_person(warm_line, warm_settings, fake_twilio, store,
                                                voice_models, speech_models)
     callback = first["form"]["StatusCallback"]
     # Forged and replayed callbacks change nothing.
-    forged = {"CallSid": first["sid"], "CallStatus": "no-answer", "SequenceNumber": "2"}
-    assert twilio_post(callback, forged, token="not-the-token").status_code == 403
+    no_answer = {"CallSid": first["sid"], "CallStatus": "no-answer", "SequenceNumber": "2"}
+    assert twilio_post(callback, no_answer, token="not-the-token").status_code == 403
     assert store.get(handoff["id"])["status"] == "dialing"
     created = len(fake_twilio.created)
     for _ in range(2):  # Twilio retries: the second is a no-op
-        assert twilio_post(callback, forged).status_code == 204
-    second = (await _until(lambda: fake_twilio.created[created:]))[0]
+        assert twilio_post(callback, no_answer).status_code == 204
+    second = await _next_leg(fake_twilio, created)
     assert second["form"]["To"] == AGENT_2 and len(fake_twilio.created) == created + 1
     busy = {"CallSid": second["sid"], "CallStatus": "busy", "SequenceNumber": "2"}
     assert twilio_post(second["form"]["StatusCallback"], busy).status_code == 204
+    third = await _next_leg(fake_twilio, created + 1)
+    assert third["form"]["To"] == AGENT_3
+    answer = twilio_post(third["form"]["Url"], {"CallSid": third["sid"],
+                                                 "CallStatus": "in-progress"})
+    gather_url = re.search(r'action="([^"]+)"', answer.text)[1]
+    declined = twilio_post(gather_url, {"CallSid": third["sid"], "Digits": "2"})
+    assert "Declined" in declined.text and "Conference" not in declined.text
     back = await _until(lambda: [r for r in fake_twilio.for_call(handoff["call_sid"])
                                  if "frontdesk_resume" in r["form"]["Twiml"]])
     assert handoff["id"] in back[0]["form"]["Twiml"] and "<Stream" in back[0]["form"]["Twiml"]
     assert store.get(handoff["id"])["status"] == "returned"
+    kinds = [e["kind"] for e in store.events(handoff["id"])]
+    assert [k for k in kinds if k in ("no_answer", "busy", "declined", "returned")] == [
+        "no_answer", "busy", "declined", "returned"]
     # A late callback for the first agent's leg does not move it again.
     late = {"CallSid": first["sid"], "CallStatus": "completed", "SequenceNumber": "4"}
     assert twilio_post(callback, late).status_code == 204
