@@ -151,13 +151,19 @@ class Call:
         await self._records.drain()  # the briefing reads this call's turns from the database
         briefing = await asyncio.to_thread(self._briefing, decision)
         deps = self.runtime.dialog
+        better = None
         if deps.llm_client is not None and self.settings.llm.enabled:  # a model's summary
-            briefing = (await summarize_with_llm(deps.llm_client, self.settings.llm, briefing))
-        briefing_json = briefing.to_json()
+
+            async def summarized() -> dict:
+                assert deps.llm_client is not None
+                return (await summarize_with_llm(deps.llm_client, self.settings.llm,
+                                                 briefing)).to_json()
+
+            better = summarized()
         record = await asyncio.to_thread(self.runtime.records.call, self.call_sid) or {}
         handoff_id = await self.runtime.warm.start(
             call_sid=self.call_sid, queue=decision.queue, reason=decision.reason,
-            request=decision.request, briefing=briefing_json,
+            request=decision.request, briefing=briefing.to_json(), better_briefing=better,
             caller_id=str(record.get("to_number") or ""), base_url=self._base_url())
         self._event("handoff_created" if handoff_id else "handoff_not_placed",
                     {"queue": decision.queue, "handoff": handoff_id})

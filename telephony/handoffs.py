@@ -158,6 +158,14 @@ class HandoffStore:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    def update_briefing(self, handoff_id: str, briefing: dict[str, Any]) -> None:
+        """A better briefing (the model's summary) replaces the first one."""
+        with self.engine.begin() as conn:
+            conn.execute(update(handoffs).where(handoffs.c.id == handoff_id).values(
+                briefing=briefing, updated_at=time.time()))
+            conn.execute(insert(handoff_events).values(
+                handoff_id=handoff_id, at=time.time(), kind="briefing_updated", detail={}))
+
     def save_notes(self, handoff_id: str, *, notes: str, outcome: str | None,
                    agent: str) -> bool:
         with self.engine.begin() as conn:

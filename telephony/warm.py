@@ -16,6 +16,7 @@ status callback Twilio retries, or one reaching a restarted server, changes noth
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -72,17 +73,21 @@ class WarmTransfers:
 
     async def start(self, *, call_sid: str, queue: str, reason: str, request: str,
                     briefing: dict[str, Any], caller_id: str, base_url: str,
-                    now: datetime | None = None) -> str | None:
+                    now: datetime | None = None,
+                    better_briefing: Awaitable[dict[str, Any]] | None = None) -> str | None:
         """Write the handoff, move the caller to the conference, dial the first agent.
 
         None when the caller stays with the AI (closed hours, no agents, Twilio refused the
-        redirect); the handoff is stored either way.
+        redirect); the handoff is stored either way. ``better_briefing`` (the model's summary)
+        replaces the stored briefing when it arrives, without holding anything up.
         """
         config = self.settings.queues[queue]
         handoff_id = await asyncio.to_thread(
             self.store.create, call_sid=call_sid, queue=queue, reason=reason, request=request,
             briefing=briefing, agents=list(config.agents), caller_id=caller_id,
             base_url=base_url)
+        if better_briefing is not None:
+            self._later(self._improve(handoff_id, better_briefing))
         if self.settings.desk.webhook_url:  # a CRM hears of it at once, whatever follows
             self._later(self._post_webhook(handoff_id))
         if not config.agents or not is_open(config, now or datetime.now().astimezone()):
@@ -181,6 +186,9 @@ class WarmTransfers:
             fallback_number=self.settings.transfer.fallback_number)
         if not await self.twilio.redirect(handoff["call_sid"], document):
             logger.error(f"handoff {handoff_id}: could not bring the caller back")
+
+    async def _improve(self, handoff_id: str, briefing: Awaitable[dict[str, Any]]) -> None:
+        await asyncio.to_thread(self.store.update_briefing, handoff_id, await briefing)
 
     async def _post_webhook(self, handoff_id: str) -> None:
         handoff = await asyncio.to_thread(self.store.get, handoff_id)

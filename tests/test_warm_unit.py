@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,15 +39,25 @@ async def test_closed_hours_store_the_handoff_and_dial_nobody(tmp_path) -> None:
     store = HandoffStore(settings.database_url)
     warm = WarmTransfers(settings, store, TwilioRest(settings), StreamTokens.for_auth_token(
         "t", 60))
+    summarized = asyncio.Event()
+
+    async def better() -> dict:  # the model's summary, arriving after the handoff is stored
+        await summarized.wait()
+        return {"summary": "better"}
+
     try:
         handoff_id = await warm.start(
             call_sid="CA1", queue="front_desk", reason="caller_asked_for_person", request="",
             briefing={"summary": "x"}, caller_id="+15559870000", base_url="http://x",
-            now=datetime(2026, 11, 23, 2, 0, tzinfo=NY))
+            now=datetime(2026, 11, 23, 2, 0, tzinfo=NY), better_briefing=better())
         assert handoff_id is None  # the caller stays with the AI
         [handoff] = store.for_call("CA1")
         assert handoff["status"] == "closed" and handoff["briefing"] == {"summary": "x"}
-        assert [e["kind"] for e in store.events(handoff["id"])] == ["created", "closed"]
+        summarized.set()
     finally:
-        await warm.aclose()
-        store.close()
+        await warm.aclose()  # waits for the pending steps
+    [handoff] = store.for_call("CA1")
+    assert handoff["briefing"] == {"summary": "better"}
+    assert [e["kind"] for e in store.events(handoff["id"])] == [
+        "created", "closed", "briefing_updated"]
+    store.close()
