@@ -214,14 +214,18 @@ class Tasks:
             value = slot.parse(digits, state.language) if slot.keypad and digits else None
         else:
             value = slot.parse(turn.text, state.language)
+            heard = ""
             if slot.digits:
-                value, waiting = self._partial_number(slot, turn.text, value)
+                value, waiting, heard = self._partial_number(slot, turn.text, value)
                 if waiting:
                     return self._reply(self.lines.get("go_on", state.language), 1.0)
         if value is None:
             if intent is not None and moved_on(intent, state.task):
                 self._drop()
                 return None
+            if heard:  # a number of the wrong length: say what was heard, so it can be fixed
+                return self._missed(slot, f"I heard {spoken_digits(heard)}, which isn't "
+                                          f"{slot.digits} digits.")
             return None if aside else self._missed(slot)
         del state.slots[_AWAITING]
         state.slots[slot.name] = value
@@ -325,25 +329,30 @@ class Tasks:
             self.state.facts[tool] = outcome.result
         return outcome
 
-    def _partial_number(self, slot: Slot, text: str, value: str | None) -> tuple[str | None, bool]:
+    def _partial_number(self, slot: Slot, text: str,
+                        value: str | None) -> tuple[str | None, bool, str]:
         """A number said in two breaths ("five five one" ... "two three four"): the first part
-        is kept and the caller prompted to go on; the next turn's digits complete it. Returns
-        the value (or None) and whether to wait for the rest."""
+        is kept and the caller prompted to go on; the next turn's digits complete it.
+
+        Returns the value (or None), whether to wait for the rest, and the digits heard when
+        they make a number of the wrong length. One digit short is taken as a digit lost to
+        speech recognition (read back and asked again), not as half a number.
+        """
         partial = self.state.slots.pop(_PARTIAL, "")
         if value is not None:
-            return value, False
+            return value, False, ""
         runs = slots.digit_runs_of(text, self.state.language)
         said = runs[-1] if runs else ""
         if not said:
-            return None, False
+            return None, False, ""
         if partial:
             value = slot.parse(partial + said, self.state.language)
             if value is not None:
-                return value, False
-        if len(partial + said) < slot.digits:
+                return value, False, ""
+        if len(partial + said) <= slot.digits - 2:
             self.state.slots[_PARTIAL] = partial + said
-            return None, True
-        return None, False
+            return None, True, ""
+        return None, False, partial + said
 
     def _ask(self, slot: Slot, score: float, prefix: str = "") -> Reply:
         self.state.slots.pop(_PARTIAL, None)

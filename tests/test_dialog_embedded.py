@@ -584,3 +584,14 @@ async def test_each_turn_carries_the_callers_sentiment(support: DialogDeps) -> N
     assert angry.sentiment < -0.3
     pleased = await caller.say("Perfect, thank you so much, that's great.")
     assert pleased.sentiment_label == "positive" and pleased.sentiment > 0.3
+
+
+async def test_a_number_one_digit_short_is_read_back(support_db: DialogDeps) -> None:
+    caller = Caller(support_db, ALEX)
+    await caller.say("where is my order")
+    await caller.say("nine four one one zero")
+    short = await caller.say("The order number is 51234.")
+    assert short.text.startswith("I heard 5 1 2 3 4, which isn't 6 digits.")
+    assert short.text.endswith("What is the six-digit order number?")
+    status = await caller.say("551234")
+    assert "has shipped with UPS" in status.text
