@@ -125,6 +125,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         await rt.warm.agent_status(handoff_id, params)
         return Response(status_code=204)
 
+    @app.post("/twilio/conference/{handoff_id}/status")
+    async def conference_status(handoff_id: str, request: Request) -> Response:
+        params = await _twilio_form(request)
+        if params is None:
+            return _forbidden()
+        rt: Runtime = request.app.state.runtime
+        await rt.warm.conference_status(handoff_id, params)
+        return Response(status_code=204)
+
     @app.websocket("/twilio/stream")
     async def media_stream(websocket: WebSocket) -> None:
         rt: Runtime = websocket.app.state.runtime

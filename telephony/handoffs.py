@@ -17,6 +17,7 @@ Statuses:
     returned   the caller is being brought back to the AI
     callback   the caller is back with the AI; the handoff stays as a callback request
     completed  the conference ended after a connection
+    abandoned  the caller hung up while on hold; the agent's leg was stopped
 """
 
 from __future__ import annotations

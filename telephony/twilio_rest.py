@@ -50,6 +50,10 @@ class TwilioRest:
     async def _update_call(self, call_sid: str, data: dict[str, str]) -> bool:
         return await self._post(f"Calls/{call_sid}.json", data, f"call {call_sid}") is not None
 
+    async def update_call(self, call_sid: str, data: dict[str, str]) -> bool:
+        """Change a call (``{"Status": "canceled"}`` stops one still ringing)."""
+        return await self._update_call(call_sid, data)
+
     async def redirect(self, call_sid: str, document: str) -> bool:
         """Replace what the call is doing with ``document`` (TwiML)."""
         return await self._update_call(call_sid, {"Twiml": document})

@@ -94,7 +94,8 @@ class WarmTransfers:
             await self._set(handoff_id, "closed", expect={"pending"})
             return None
         held = await self.twilio.redirect(call_sid, twiml.hold_in_conference(
-            conference_name(handoff_id)))
+            conference_name(handoff_id),
+            status_url=f"{base_url}/twilio/conference/{handoff_id}/status"))
         if not held:
             await self._set(handoff_id, "failed", expect={"pending"})
             return None
@@ -145,6 +146,26 @@ class WarmTransfers:
                 await self._next_agent(handoff_id)
             else:
                 await self._set(handoff_id, "completed", expect={"connected"})
+
+    async def conference_status(self, handoff_id: str, params: dict[str, str]) -> None:
+        """The caller left the conference (hung up on hold): stop ringing the agent."""
+        event = params.get("StatusCallbackEvent", "")
+        if event not in ("participant-leave", "conference-end"):
+            return
+        key = f"{event}:{params.get('CallSid', '')}:{params.get('SequenceNumber', '')}"
+        fresh = await asyncio.to_thread(self.store.add_event, handoff_id, f"conference_{event}",
+                                        {"call_sid": params.get("CallSid", "")}, dedupe_key=key)
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if not fresh or handoff is None:
+            return
+        if event == "participant-leave" and params.get("CallSid") != handoff["call_sid"]:
+            return  # the agent left; the conference ends with them (end_conference_on_exit)
+        was = handoff["status"]
+        if await self._set(handoff_id, "abandoned", expect={"pending", *_RINGING}):
+            # Ringing is cancelled; a leg already answered (hearing the briefing) is ended.
+            status = "canceled" if was in ("pending", "dialing") else "completed"
+            if handoff["agent_call_sid"]:
+                await self.twilio.update_call(handoff["agent_call_sid"], {"Status": status})
 
     # -- steps ------------------------------------------------------------------------------
     async def _dial(self, handoff_id: str, attempt: int) -> None:

@@ -181,3 +181,24 @@ async def test_a_restart_between_dialling_and_the_agents_answer_loses_nothing(
     finally:
         second.stop()
         handoffs.close()
+
+
+async def test_a_caller_hanging_up_on_hold_stops_the_agents_phone_ringing(
+        warm_line, warm_settings, fake_twilio, store, voice_models, speech_models):
+    handoff, [agent] = await _ask_for_a_person(warm_line, warm_settings, fake_twilio, store,
+                                               voice_models, speech_models)
+    [hold] = [r for r in fake_twilio.for_call(handoff["call_sid"])
+              if "Conference" in r["form"]["Twiml"]]
+    status_url = re.search(r'statusCallback="([^"]+)"', hold["form"]["Twiml"])[1]
+    left = {"CallSid": handoff["call_sid"], "StatusCallbackEvent": "participant-leave",
+            "ConferenceSid": "CF1", "SequenceNumber": "2"}
+    assert twilio_post(status_url, left, token="not-the-token").status_code == 403
+    for _ in range(2):  # a retry changes nothing
+        assert twilio_post(status_url, left).status_code == 204
+    assert store.get(handoff["id"])["status"] == "abandoned"
+    stopped = fake_twilio.for_call(agent["sid"])
+    assert [r["form"] for r in stopped] == [{"Status": "canceled"}]
+    # The agent answering afterwards is told, and nothing is joined.
+    answer = twilio_post(agent["form"]["Url"], {"CallSid": agent["sid"],
+                                                  "CallStatus": "in-progress"})
+    assert "Conference" not in answer.text and "<Hangup" in answer.text
