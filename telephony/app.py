@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
 from loguru import logger
 
@@ -26,6 +27,20 @@ __all__ = ["create_app"]
 
 def _path_and_query(url) -> str:
     return url.path + (f"?{url.query}" if url.query else "")
+
+
+async def _signed_form(request: Request) -> dict[str, str]:
+    """The form of a Twilio request whose signature checks out; 403 otherwise."""
+    form = await request.form()
+    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not request.app.state.signed(str(request.url), _path_and_query(request.url),
+                                    request.headers, params):
+        logger.warning(f"refused {request.url.path} from {request.client}: bad signature")
+        raise HTTPException(status_code=403, detail="invalid X-Twilio-Signature")
+    return params
+
+
+SignedForm = Annotated[dict[str, str], Depends(_signed_form)]
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
@@ -88,51 +103,31 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         )
         return Response(document, media_type="application/xml")
 
-    async def _twilio_form(request: Request) -> dict[str, str] | None:
-        """The signed form of a Twilio request; None when the signature does not check out."""
-        form = await request.form()
-        params = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not _signed(str(request.url), _path_and_query(request.url), request.headers, params):
-            logger.warning(f"refused {request.url.path} from {request.client}: bad signature")
-            return None
-        return params
+    app.state.signed = _signed
 
-    def _forbidden() -> JSONResponse:
-        return JSONResponse({"error": "invalid X-Twilio-Signature"}, status_code=403)
-
-    @app.post("/twilio/agent/{handoff_id}/answer")
-    async def agent_answered(handoff_id: str, request: Request) -> Response:
-        if await _twilio_form(request) is None:
-            return _forbidden()
-        rt: Runtime = request.app.state.runtime
-        return Response(await rt.warm.agent_answered(handoff_id), media_type="application/xml")
-
-    @app.post("/twilio/agent/{handoff_id}/gather")
-    async def agent_pressed(handoff_id: str, request: Request) -> Response:
-        params = await _twilio_form(request)
-        if params is None:
-            return _forbidden()
-        rt: Runtime = request.app.state.runtime
-        document = await rt.warm.agent_pressed(handoff_id, params.get("Digits", ""))
+    def _xml(document: str) -> Response:
         return Response(document, media_type="application/xml")
 
-    @app.post("/twilio/agent/{handoff_id}/status")
-    async def agent_status(handoff_id: str, request: Request) -> Response:
-        params = await _twilio_form(request)
-        if params is None:
-            return _forbidden()
-        rt: Runtime = request.app.state.runtime
-        await rt.warm.agent_status(handoff_id, params)
-        return Response(status_code=204)
+    # The agent leg and the caller's conference of a warm transfer (telephony/warm.py).
+    @app.post("/twilio/agent/{handoff_id}/answer", dependencies=[Depends(_signed_form)])
+    async def agent_answered(handoff_id: str, request: Request) -> Response:
+        return _xml(await request.app.state.runtime.warm.agent_answered(handoff_id))
 
-    @app.post("/twilio/conference/{handoff_id}/status")
-    async def conference_status(handoff_id: str, request: Request) -> Response:
-        params = await _twilio_form(request)
-        if params is None:
-            return _forbidden()
-        rt: Runtime = request.app.state.runtime
-        await rt.warm.conference_status(handoff_id, params)
-        return Response(status_code=204)
+    @app.post("/twilio/agent/{handoff_id}/gather")
+    async def agent_pressed(handoff_id: str, request: Request,
+                            params: SignedForm) -> Response:
+        warm = request.app.state.runtime.warm
+        return _xml(await warm.agent_pressed(handoff_id, params.get("Digits", "")))
+
+    @app.post("/twilio/agent/{handoff_id}/status", status_code=204)
+    async def agent_status(handoff_id: str, request: Request,
+                           params: SignedForm) -> None:
+        await request.app.state.runtime.warm.agent_status(handoff_id, params)
+
+    @app.post("/twilio/conference/{handoff_id}/status", status_code=204)
+    async def conference_status(handoff_id: str, request: Request,
+                                params: SignedForm) -> None:
+        await request.app.state.runtime.warm.conference_status(handoff_id, params)
 
     @app.websocket("/twilio/stream")
     async def media_stream(websocket: WebSocket) -> None:
