@@ -17,6 +17,7 @@ __all__ = [
     "ANYTHING_ELSE",
     "CONNECTING",
     "describe",
+    "money",
     "spoken_date",
     "spoken_digits",
     "spoken_time",
@@ -62,9 +63,14 @@ def spoken_time(hhmm: str | None) -> str:
     return f"{shown}{f':{minute:02d}' if minute else ''} {suffix}"
 
 
-def _money(amount: Any) -> str:
-    value = abs(float(amount))
-    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+def money(amount: Any) -> str:
+    """"$899" / "$1,250.50": the sign is dropped (a sentence says "credit" or "balance");
+    something that is not a number is shown as it is."""
+    try:
+        value = abs(float(amount))
+    except (TypeError, ValueError):
+        return str(amount)
+    return f"${value:,.0f}" if value.is_integer() else f"${value:,.2f}"
 
 
 def _on(iso: str | None, today: date | None) -> str:
@@ -136,8 +142,8 @@ def _folio(d: dict[str, Any], today: date | None) -> str:
     if not charges:
         return "There are no charges on your room yet."
     balance = float(d.get("balance", 0))
-    owed = (f"a balance of {_money(balance)}" if balance > 0 else
-            f"a credit of {_money(balance)}" if balance < 0 else "nothing left to pay")
+    owed = (f"a balance of {money(balance)}" if balance > 0 else
+            f"a credit of {money(balance)}" if balance < 0 else "nothing left to pay")
     return f"You have {len(charges)} charge{'s' if len(charges) != 1 else ''}, with {owed}."
 
 
@@ -169,13 +175,13 @@ def _ticket(d: dict[str, Any], today: date | None) -> str:
 
 def _refund(d: dict[str, Any], today: date | None) -> str:
     if d.get("refunded"):
-        return (f"I've refunded {_money(d.get('amount', 0))}. It goes back to the original "
+        return (f"I've refunded {money(d.get('amount', 0))}. It goes back to the original "
                 "payment method in 5 to 7 business days.")
     if d.get("status"):  # not delivered or returned yet
         return f"That order is {d['status']}, so it can't be refunded yet."
     if "refundable" in d:
         left = float(d["refundable"])
-        return (f"The most I can refund on that order is {_money(left)}." if left > 0
+        return (f"The most I can refund on that order is {money(left)}." if left > 0
                 else "That order has already been refunded in full.")
     return "I couldn't refund that order."
 

@@ -25,9 +25,11 @@ from dialog.briefing import (
     spoken_briefing,
     summarize_with_llm,
 )
+from dialog.briefing_mood import frustration_signals
 from dialog.llm import make_client
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps
+from dialog.sentiment import FrustrationSignals
 from dialog.state import CallState
 from dialog.tools import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
@@ -349,6 +351,91 @@ def test_spoken_briefing_stays_short():
     assert "Reason: the AI could not understand the caller several times in a row." in spoken
     improving = replace(b, sentiment_label="negative", sentiment_trend="improving")
     assert "The caller sounds unhappy, improving." in spoken_briefing(improving)
+
+
+# -- frustration ----------------------------------------------------------------------------
+
+def _said(at: float, text: str, reply: str, intent: str, *, level_db: float | None = None,
+          interrupted: bool = False, codes: tuple[str, ...] = (),
+          sentiment: float | None = None, label: str | None = None) -> TurnRecord:
+    return TurnRecord(T0 + at, text, None, reply, None, intent, sentiment, label, [],
+                      replied_at=T0 + at + 2, interrupted=interrupted,
+                      reason_codes=list(codes), caller_level_db=level_db)
+
+
+def _frustrated_call() -> list[TurnRecord]:
+    """The caller re-asks, talks over two replies and ends 8 dB louder than before."""
+    return [_turn(0, "", "Hello.", "greeting"),
+            _said(10, "do you price match", "Price matching depends on the store and...",
+                  "question", level_db=-30.0, interrupted=True, sentiment=-0.1,
+                  label="neutral"),
+            _said(20, "will you match a lower price", "It depends on the product and...",
+                  "question", level_db=-31.0, interrupted=True, sentiment=-0.3,
+                  label="negative"),
+            _said(30, "can you just match the price", "Let me connect you.", "question",
+                  level_db=-22.5, codes=("escalate:caller_rephrased",), sentiment=-0.6,
+                  label="negative")]
+
+
+def test_frustration_signals_and_reasons_from_the_turns():
+    turns = _frustrated_call()
+    signals = frustration_signals(turns, "caller_rephrased")
+    assert signals == FrustrationSignals(rephrases=1, barge_ins=2, asked_for_person=False,
+                                         raised_level=True, negative_streak=2)
+    state = CallState(business="support", caller_number=ALEX, call_sid="CAF")
+    b = build_briefing(call_sid="CAF", caller_number=ALEX, state=state, turns=turns,
+                       tool_calls=[], transfer=Transfer("front_desk", "caller_rephrased"),
+                       now=T0)
+    assert b.frustration == 0.856  # 1 - (1 - 0.6)(1 - 0.4)(1 - 0.25)(1 - 0.2)
+    assert b.frustration_reasons == ("negative_streak", "raised_voice", "rephrasing",
+                                     "talking_over")
+    assert b.sentiment_scores == (-0.1, -0.3, -0.6)
+    spoken = spoken_briefing(b)  # "unhappy" becomes "frustrated"; two reasons at the most
+    assert "The caller sounds frustrated, getting worse: they raised their voice and " \
+        "rephrased their question." in spoken
+    assert _words(spoken) <= MAX_SPOKEN_WORDS
+    again = Briefing.from_json(json.loads(json.dumps(b.to_json())))
+    assert again == b and again.frustration_reasons == b.frustration_reasons
+
+
+def test_frustration_from_call_record_rows():
+    rows = [{"turn_index": 0, "reply_text": "Hi", "replied_at": T0, "interrupted": 0},
+            {"turn_index": 1, "caller_text": "I need a person", "caller_started_at": T0 + 5,
+             "reply_text": "Of course.", "intent": "human", "interrupted": 1,
+             "reason_codes": ["escalate:caller_asked_for_person"], "caller_level_db": -28},
+            {"turn_index": 2, "caller_text": "now", "caller_started_at": T0 + 9,
+             "reply_text": "Connecting.", "intent": "human", "interrupted": 0,
+             "reason_codes": None}]
+    turns = [TurnRecord.from_row(r) for r in rows]
+    assert (turns[1].interrupted, turns[1].reason_codes, turns[1].caller_level_db) == (
+        True, ["escalate:caller_asked_for_person"], -28.0)
+    assert (turns[2].interrupted, turns[2].reason_codes, turns[2].caller_level_db) == (
+        False, [], None)
+    b = build_briefing(call_sid="CAP", caller_number=ALEX,
+                       state=CallState(business="support"), turns=turns, tool_calls=[],
+                       transfer=Transfer("front_desk", "caller_asked_for_person"), now=T0)
+    # One barge-in is ordinary and levels without a baseline say nothing: only the ask counts.
+    assert (b.frustration, b.frustration_reasons) == (0.35, ("asked_for_person",))
+    assert "frustrated" not in spoken_briefing(b)
+
+
+def test_no_caller_turns_no_frustration():
+    b = build_briefing(call_sid="CAN", caller_number="", state=CallState(business="hotel"),
+                       turns=[_turn(0, "", "Hello.", "greeting")], tool_calls=[],
+                       transfer=Transfer("front_desk", "llm_unavailable"), now=T0)
+    assert (b.frustration, b.frustration_reasons, b.sentiment_scores) == (None, (), ())
+
+
+def test_briefings_stored_before_frustration_still_load():
+    b = build_briefing(call_sid="CAO", caller_number=ALEX, state=_verified_alex(),
+                       turns=_frustrated_call(), tool_calls=[],
+                       transfer=Transfer("front_desk", "caller_rephrased"), now=T0)
+    stored = {k: v for k, v in b.to_json().items()
+              if k not in ("frustration", "frustration_reasons", "sentiment_scores")}
+    old = Briefing.from_json(json.loads(json.dumps(stored)))
+    assert (old.frustration, old.frustration_reasons, old.sentiment_scores) == (None, (), ())
+    assert old.summary == b.summary
+    assert "The caller sounds unhappy, getting worse." in spoken_briefing(old)
 
 
 # -- the LLM's summary ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from sqlalchemy import update
 from config.settings import Settings
 from telephony.desk import desk_router, handoff_json, post_briefing_webhook
 from telephony.handoffs import HandoffStore, handoffs
-from telephony.records import Records
+from telephony.records import Records, calls
 
 PASSWORDS = {"alice": "correct horse battery staple", "bob": "tr0ub4dor&3 long enough"}
 API_TOKEN = "api-token-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -53,8 +53,9 @@ def briefing(call_sid: str, **extra: Any) -> dict[str, Any]:
         "language": "en", "intent": "billing_dispute",
         "summary": "Guest disputes a minibar charge of $48 on her final bill.",
         "bullets": ["Checked out this morning", "Says she never opened the minibar"],
-        "sentiment_now": -0.62, "sentiment_label": "negative",
-        "sentiment_trend": [0.1, -0.2, -0.45, -0.62],
+        "sentiment_now": -0.62, "sentiment_label": "negative", "sentiment_trend": "worsening",
+        "sentiment_scores": [0.1, -0.2, -0.45, -0.62],
+        "frustration": 0.72, "frustration_reasons": ["rephrasing", "raised_voice"],
         "transcript": [
             {"at": 1.2, "speaker": "agent", "text": "Thank you for calling. How can I help?"},
             {"at": 4.8, "speaker": "caller", "text": "There is a minibar charge I never made."},
@@ -460,6 +461,52 @@ def test_api_content(desk: Desk) -> None:
         for response in (listed, call):
             for secret in SECRETS:
                 assert secret not in response.text
+
+
+def test_api_lists_calls(tmp_path: Path) -> None:
+    served = Desk(desk_settings(tmp_path))
+    try:
+        records, store = served.records, served.store
+        for n, sid in enumerate(["CA" + "c" * 32, "CA" + "d" * 32, "CA" + "e" * 32]):
+            records.start_call(call_sid=sid, stream_sid=f"MZ{n}", account_sid="AC1",
+                               from_number=f"+1555000000{n}", to_number="+15550009999",
+                               language="en")
+            with records.engine.begin() as conn:  # started a minute apart, oldest first
+                conn.execute(update(calls).where(calls.c.call_sid == sid)
+                             .values(started_at=1_750_000_000.0 + 60 * n))
+            for turn in range(n + 1):
+                records.add_turn(sid, turn, caller_text="hi", reply_text="Hello.")
+        older, middle, newest = ("CA" + c * 32 for c in "cde")
+        first = new_handoff(store, middle)
+        second = new_handoff(store, middle)
+        records.end_call(older, "hangup")  # ended now: changed after any ``since`` below
+        auth = {"Authorization": f"Bearer {API_TOKEN}"}
+        with served.client(headers=auth) as client:
+            listed = client.get("/api/calls")
+            assert listed.status_code == 200
+            found = listed.json()["calls"]
+            assert [c["call_sid"] for c in found] == [newest, middle, older]  # newest first
+            assert found[1] == {
+                "call_sid": middle, "from_number": "+15550000001", "to_number": "+15550009999",
+                "started_at": 1_750_000_060.0, "ended_at": None, "end_reason": None,
+                "language": "en", "turn_count": 2, "handoff_ids": [first, second]}
+            assert (found[2]["end_reason"], found[2]["turn_count"], found[2]["handoff_ids"]) \
+                == ("hangup", 1, [])
+            since = {"since": 1_750_000_030.0}
+            assert [c["call_sid"] for c in client.get("/api/calls", params=since)
+                    .json()["calls"]] == [newest, middle, older]  # older: it ended since
+            assert [c["call_sid"] for c in client.get(
+                "/api/calls", params={**since, "limit": 1}).json()["calls"]] == [newest]
+            assert client.get("/api/calls", params={"since": time.time() + 60}).json()[
+                "calls"] == []
+            for bad in ({"limit": 0}, {"limit": 201}, {"since": -1}):
+                assert client.get("/api/calls", params=bad).status_code == 422
+        with served.client() as client:
+            assert client.get("/api/calls").status_code == 401
+            assert client.get("/api/calls",
+                              headers={"Authorization": "Bearer nope"}).status_code == 401
+    finally:
+        served.close()
 
 
 # -- the webhook ------------------------------------------------------------------------------

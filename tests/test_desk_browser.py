@@ -101,6 +101,8 @@ def test_desk_shows_handoff_live_and_saves(desk: Desk, page) -> None:
     assert "negative" in page.text_content("#h-sentiment")
     assert "-0.62" in page.text_content("#h-sentiment")
     assert page.locator("#h-spark svg polyline").count() == 1
+    assert page.text_content("#h-frustration") == (
+        "Frustrated: rephrased their question and raised their voice.")
     transcript = page.locator("#h-transcript li.line")
     assert transcript.count() == 3
     assert "There is a minibar charge I never made." in transcript.nth(1).text_content()

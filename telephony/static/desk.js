@@ -76,7 +76,7 @@
     return v <= -0.25 ? "negative" : v >= 0.25 ? "positive" : "neutral";
   }
   function sentimentSeries(b) {
-    var t = b.sentiment_trend, out = [];
+    var t = Array.isArray(b.sentiment_scores) ? b.sentiment_scores : b.sentiment_trend, out = [];
     if (Array.isArray(t)) {
       t.forEach(function (p) {
         var v = typeof p === "number" ? p
@@ -105,6 +105,26 @@
       return d < -0.15 ? "↘ getting worse" : d > 0.15 ? "↗ getting better" : "→ steady";
     }
     return "";
+  }
+  // What made the caller seem frustrated (dialog.sentiment.REASONS), in plain words.
+  var FRUSTRATION_WHY = {
+    rephrasing: "rephrased their question", talking_over: "talked over the AI",
+    asked_for_person: "asked for a person", raised_voice: "raised their voice",
+    negative_streak: "unhappy several turns in a row"
+  };
+  function frustration(b) {
+    var level = b.frustration;
+    if (typeof level !== "number" || !isFinite(level)) { return null; }
+    var why = (Array.isArray(b.frustration_reasons) ? b.frustration_reasons : [])
+      .map(function (r) { return FRUSTRATION_WHY[r] || humanize(r); });
+    var last = why.pop();
+    return {
+      words: level >= 0.75 ? "Very frustrated" : level >= 0.5 ? "Frustrated"
+        : level >= 0.2 ? "Somewhat frustrated" : "No sign of frustration",
+      cls: level >= 0.5 ? "f-high" : level >= 0.2 ? "f-some" : "f-none",
+      why: last ? ": " + (why.length ? why.join(", ") + " and " : "") + last + "." : ".",
+      level: level
+    };
   }
   function sparkline(series) {
     var NS = "http://www.w3.org/2000/svg", w = 180, hgt = 40, pad = 4;
@@ -229,6 +249,14 @@
     var spark = $("h-spark");
     clear(spark);
     if (series.length >= 2) { spark.appendChild(sparkline(series)); }
+    var upset = frustration(b);
+    show($("h-frustration"), !!upset);
+    if (upset) {
+      $("h-frustration-level").textContent = upset.words;
+      $("h-frustration-level").className = upset.cls;
+      $("h-frustration-level").title = "Frustration " + upset.level.toFixed(2) + " of 1";
+      $("h-frustration-why").textContent = upset.why;
+    }
 
     $("h-reason").textContent = b.reason_text || humanize(b.reason || h.reason) || "—";
     var request = b.request || h.request;
