@@ -1,4 +1,4 @@
-"""`frontdesk` command line: serve, models, call, bench, try, kb."""
+"""`frontdesk` command line: serve, models, call, bench, try, kb, routes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from loguru import logger
 from pydantic import ValidationError
@@ -103,6 +104,40 @@ def _kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _routes(args: argparse.Namespace) -> int:
+    from config.rules import RulesError
+    from dialog.routes_commands import (
+        LabelsError,
+        check_command,
+        eval_command,
+        format_check,
+        format_eval,
+    )
+
+    settings = _settings(args)
+    if args.action == "check":
+        from config.intents import load_intents
+
+        report = check_command(args.file, catalogue=load_intents(settings.dialog.intents_file),
+                               http_tools=settings.http_tools)
+        out = json.dumps(report, ensure_ascii=False, indent=2) if args.json else (
+            format_check(report))
+        print(out, file=sys.stdout if report["ok"] or args.json else sys.stderr)
+        return 0 if report["ok"] else 1
+    from knowledge.encoder import SentenceEncoder, default_model_path
+
+    encoder = SentenceEncoder(default_model_path(settings.resolved_models_dir))
+    try:
+        report = eval_command(args.labels, encoder, rules_path=args.rules,
+                              intents_file=settings.dialog.intents_file,
+                              http_tools=settings.http_tools)
+    except (LabelsError, RulesError) as exc:
+        print(f"frontdesk routes eval: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_eval(report))
+    return 0 if args.min_accuracy is None or report["accuracy"] >= args.min_accuracy else 1
+
+
 def _try(args: argparse.Namespace) -> int:
     from telephony.trycli import run_try_command
 
@@ -147,6 +182,22 @@ def _parser() -> argparse.ArgumentParser:
     kb.add_argument("--language", help="search: only passages in this language")
     kb.add_argument("--json", action="store_true")
     kb.set_defaults(func=_kb)
+
+    routes = sub.add_parser("routes", help="routing rules: check a file, evaluate on labels")
+    routes_sub = routes.add_subparsers(dest="action", required=True)
+    check = routes_sub.add_parser("check", help="validate a rules file offline (exit 1: invalid)")
+    check.add_argument("file", type=Path)
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=_routes)
+    evaluate = routes_sub.add_parser(
+        "eval", help="replay labeled calls through a rules version; accuracy and disagreements")
+    evaluate.add_argument("--labels", type=Path, required=True, help="labeled calls (YAML)")
+    evaluate.add_argument("--rules", type=Path,
+                          help="rules file (default: the bundled one of the labels' business)")
+    evaluate.add_argument("--min-accuracy", type=float,
+                          help="exit 1 when the accuracy is below this (for CI)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=_routes)
 
     from telephony.trycli import add_try_arguments
 
