@@ -234,6 +234,9 @@ class QueueSettings(BaseModel):
     # "cold": a plain <Dial> to the first agent.
     transfer: Literal["warm", "cold"] = "warm"
     ring_timeout_seconds: int = Field(default=20, ge=5, le=120)
+    # Agents rung, one after another, while the caller waits on hold; then the caller comes back
+    # to the AI and chooses a callback or the next agent.
+    agents_per_hold: int = Field(default=1, ge=1, le=20)
     # Opening hours in the business's time zone, per weekday ("mon".."sun") as "HH:MM-HH:MM";
     # an empty map means always open.
     hours: dict[str, str] = Field(default_factory=dict)

@@ -92,6 +92,74 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "de": "Das kann ich leider nicht tun. Ich kann Ihnen bei Ihrer eigenen Buchung oder "
               "Ihrem Konto helfen oder Sie mit einem Kollegen verbinden.",
     },
+    # Back from a transfer no agent took (``{number}``: " at the number ending in 4 5 6 7").
+    "choice_next_or_callback": {
+        "en": "I'm sorry, none of my colleagues could answer just now. I've kept everything "
+              "you told me. I can have someone call you back{number}, or try another colleague. "
+              "Press 1 for a call back, or 2 to try again.",
+        "es": "Lo siento, ahora mismo ningún compañero ha podido atenderle. He guardado todo lo "
+              "que me ha contado. Puedo pedir que le devuelvan la llamada{number}, o intentarlo "
+              "con otro compañero. Pulse 1 para que le llamen, o 2 para intentarlo de nuevo.",
+        "fr": "Je suis désolé, aucun collègue n'a pu répondre pour le moment. J'ai gardé tout ce "
+              "que vous m'avez dit. Je peux vous faire rappeler{number}, ou essayer un autre "
+              "collègue. Tapez 1 pour être rappelé, ou 2 pour réessayer.",
+        "de": "Es tut mir leid, gerade konnte kein Kollege den Anruf annehmen. Ich habe alles "
+              "notiert, was Sie mir gesagt haben. Ich kann einen Rückruf veranlassen{number} "
+              "oder es bei einem anderen Kollegen versuchen. Drücken Sie 1 für einen Rückruf "
+              "oder 2, um es noch einmal zu versuchen.",
+    },
+    "choice_callback_only": {
+        "en": "I'm sorry, none of my colleagues are available right now. I've kept everything "
+              "you told me. Would you like someone to call you back{number}? "
+              "Say yes, or press 1.",
+        "es": "Lo siento, ahora mismo no hay ningún compañero disponible. He guardado todo lo "
+              "que me ha contado. ¿Quiere que le devuelvan la llamada{number}? "
+              "Diga sí, o pulse 1.",
+        "fr": "Je suis désolé, aucun collègue n'est disponible pour le moment. J'ai gardé tout "
+              "ce que vous m'avez dit. Voulez-vous être rappelé{number} ? Dites oui, ou "
+              "tapez 1.",
+        "de": "Es tut mir leid, gerade ist kein Kollege erreichbar. Ich habe alles notiert, was "
+              "Sie mir gesagt haben. Möchten Sie einen Rückruf{number}? Sagen Sie ja, oder "
+              "drücken Sie 1.",
+    },
+    "choice_number": {
+        "en": " at the number ending in {digits}",
+        "es": " al número que termina en {digits}",
+        "fr": " au numéro se terminant par {digits}",
+        "de": " unter der Nummer mit der Endung {digits}",
+    },
+    "choice_again": {
+        "en": "Sorry, I didn't catch that. Say \"call me back\" or \"another colleague\", or "
+              "press 1 for a call back, or 2 to try again.",
+        "es": "Perdone, no le he entendido. Diga \"llámenme\" u \"otro compañero\", o pulse 1 "
+              "para que le llamen, o 2 para intentarlo de nuevo.",
+        "fr": "Pardon, je n'ai pas compris. Dites « rappelez-moi » ou « un autre collègue », ou "
+              "tapez 1 pour être rappelé, ou 2 pour réessayer.",
+        "de": "Entschuldigung, das habe ich nicht verstanden. Sagen Sie „Rückruf“ oder „anderer "
+              "Kollege“, oder drücken Sie 1 für einen Rückruf oder 2 für einen neuen Versuch.",
+    },
+    "callback_booked": {
+        "en": "Done. A colleague will call you back{number}, with everything you told me. "
+              "Is there anything else I can help you with?",
+        "es": "Hecho. Un compañero le devolverá la llamada{number}, con todo lo que me ha "
+              "contado. ¿Puedo ayudarle en algo más?",
+        "fr": "C'est noté. Un collègue vous rappellera{number}, avec tout ce que vous m'avez "
+              "dit. Puis-je vous aider pour autre chose ?",
+        "de": "Erledigt. Ein Kollege ruft Sie zurück{number}, mit allem, was Sie mir gesagt "
+              "haben. Kann ich sonst noch etwas für Sie tun?",
+    },
+    "retrying": {
+        "en": "Of course. Please hold while I try another colleague.",
+        "es": "Por supuesto. No cuelgue mientras lo intento con otro compañero.",
+        "fr": "Bien sûr. Veuillez patienter pendant que j'essaie un autre collègue.",
+        "de": "Natürlich. Bitte bleiben Sie dran, ich versuche es bei einem anderen Kollegen.",
+    },
+    "anything_else": {
+        "en": "All right. Is there anything else I can help you with?",
+        "es": "De acuerdo. ¿Puedo ayudarle en algo más?",
+        "fr": "D'accord. Puis-je vous aider pour autre chose ?",
+        "de": "In Ordnung. Kann ich sonst noch etwas für Sie tun?",
+    },
 }
 
 
@@ -101,7 +169,10 @@ class Lines:
         self._lines = lines
         self._values = values
 
-    def get(self, key: str, language: str) -> str:
+    def get(self, key: str, language: str, **values: str) -> str:
+        """The line in ``language`` (English when missing), with ``{business}`` and
+        ``values`` filled in."""
         by_language = self._lines[key]
         text = by_language.get(language) or by_language["en"]
-        return text.format(**self._values) if self._values else text
+        values = {**self._values, **values}
+        return text.format(**values) if values else text

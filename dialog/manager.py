@@ -23,6 +23,7 @@ from loguru import logger
 from openai import AsyncOpenAI
 
 from config import Settings
+from dialog.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 from dialog.classifier import Intent, IntentClassifier
 from dialog.embedded import EmbeddedDialog
 from dialog.engine import Say
@@ -39,7 +40,7 @@ from dialog.llm import LlmDialog
 from dialog.sentiment import Sentiment, SentimentAnalyzer
 from dialog.state import CallState
 from dialog.tools import ToolRegistry
-from dialog.types import CallerTurn, Exchange, Reply, Transfer
+from dialog.types import Callback, CallerTurn, Exchange, Reply, Transfer, Withdraw
 from knowledge.encoder import SentenceEncoder
 from knowledge.index import Hit, KnowledgeIndex
 from knowledge.passages import Passage
@@ -89,9 +90,20 @@ class DialogManager:
     def greeting(self, language: str) -> str:
         return self.embedded.greeting(language)
 
+    def offer_choice(self, options: Sequence[str]) -> str:
+        """The caller is back from a transfer no agent took: offer ``options`` (``CALLBACK``,
+        ``NEXT_AGENT``); the caller's next turn answers (``dialog.choice``)."""
+        self.state.pending_choice = list(options)
+        self.state.choice_asked = 0
+        return self._choice_line(options)
+
     async def respond(self, history: Sequence[Exchange], turn: CallerTurn, say: Say) -> Reply:
         self.state.language = turn.language or self.state.language
         self._feeling = None
+        if self.state.pending_choice:
+            chosen = self._choose(turn)
+            if chosen is not None:
+                return await self._finish(turn, chosen, say)
         if turn.dtmf or self.deps.classifier.is_noise(turn.text):
             reply = await self.embedded.respond(history, turn, None, [])
             return await self._finish(turn, reply, say)
@@ -122,6 +134,43 @@ class DialogManager:
             reason_codes=("llm", *answer.reason_codes), language=self.state.language,
         )
         return await self._finish(turn, reply, say, streamed=True)
+
+    # -- the choice after a failed transfer ------------------------------------------------
+    def _choice_line(self, options: Sequence[str]) -> str:
+        key = "choice_next_or_callback" if NEXT_AGENT in options else "choice_callback_only"
+        return self.lines.get(key, self.state.language, number=self._callback_number())
+
+    def _callback_number(self) -> str:
+        digits = spoken_digits(self.state.caller_number)
+        if not digits:
+            return ""
+        return self.lines.get("choice_number", self.state.language, digits=digits)
+
+    def _choose(self, turn: CallerTurn) -> Reply | None:
+        """The caller's answer to the choice; None: not an answer, the turn goes on as usual."""
+        state = self.state
+        offered = state.pending_choice or []
+        choice = read_choice(turn.text, turn.dtmf, state.language, offered)
+        if choice is None:
+            if state.choice_asked >= 1:  # asked twice: the caller is saying something else
+                state.pending_choice = None
+                return None
+            state.choice_asked += 1
+            text = self.lines.get("choice_again", state.language) \
+                if NEXT_AGENT in offered else self._choice_line(offered)
+            return Reply(text, "transfer_choice", 1.0, reason_codes=("choice:unclear",))
+        state.pending_choice = None
+        if choice == CALLBACK:
+            text = self.lines.get("callback_booked", state.language,
+                                  number=self._callback_number())
+            return Reply(text, "transfer_choice", 1.0, decision=Callback(state.caller_number),
+                         reason_codes=("choice:callback",))
+        if choice == NEXT_AGENT:
+            transfer = Transfer(self.deps.settings.dialog.default_queue, "caller_chose_next_agent")
+            return Reply(self.lines.get("retrying", state.language), "transfer_choice", 1.0,
+                         decision=transfer, reason_codes=("choice:next_agent",))
+        return Reply(self.lines.get("anything_else", state.language), "transfer_choice", 1.0,
+                     decision=Withdraw(), reason_codes=("choice:decline",))
 
     # -- helpers ---------------------------------------------------------------------------
     @property

@@ -39,6 +39,10 @@ class CallState:
     recent_replies: list[str] = field(default_factory=list)  # newest last, a few kept
     # What the embedded engine or the LLM has been told and found, for the briefing/handoff.
     facts: dict[str, Any] = field(default_factory=dict)
+    # Back from a transfer no agent took: the options offered ("callback", "next_agent") and
+    # how many times the caller was asked; None when no choice is pending.
+    pending_choice: list[str] | None = None
+    choice_asked: int = 0
     # Past exchanges (caller, agent) kept for `frontdesk try`; live calls take theirs from
     # the pipeline's context (cut to what the caller heard).
     history: list[tuple[str, str]] = field(default_factory=list)
@@ -50,11 +54,18 @@ class CallState:
         del items[:-keep]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     @classmethod
     def from_json(cls, text: str) -> CallState:
-        data = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallState:
+        data = dict(data)
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

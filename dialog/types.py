@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from dialog.tools import ToolOutcome
 
-__all__ = ["CallerTurn", "Exchange", "Hangup", "Reply", "Transfer"]
+__all__ = ["Callback", "CallerTurn", "Exchange", "Hangup", "Reply", "Transfer", "Withdraw"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,22 @@ class Hangup:
     """End the call after the reply has been spoken."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Back from a transfer no agent took, the caller asked to be called back at ``number``
+    ("" when the caller ID is unknown); the handoff becomes a callback request."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """Back from a transfer no agent took, the caller no longer wants a person."""
+
+
+Decision = Transfer | Hangup | Callback | Withdraw
 
 
 @dataclass(frozen=True)
@@ -65,7 +81,7 @@ class Reply:
     text: str
     intent: str
     confidence: float
-    decision: Transfer | Hangup | None = None
+    decision: Decision | None = None
     citations: tuple[str, ...] = ()
     tools: tuple[ToolOutcome, ...] = ()
     reason_codes: tuple[str, ...] = ()

@@ -8,6 +8,7 @@ transport.input -> STT -> keypad -> user turn (Silero VAD + Smart Turn) -> dialo
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from pipecat.frames.frames import (
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMTextFrame,
+    TranscriptionFrame,
     TTSSpeakFrame,
 )
 from pipecat.pipeline.pipeline import Pipeline
@@ -34,9 +36,10 @@ from starlette.websockets import WebSocket
 
 from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.frames import ReplyFrame
+from dialog.manager import DialogManager
 from dialog.service import DialogService
 from dialog.state import CallState
-from dialog.types import Hangup, Transfer
+from dialog.types import Callback, Hangup, Transfer, Withdraw
 from telephony import twiml, wire
 from telephony.heard import HeardTextGate, MarkLedger
 from telephony.keypad import KeypadTurns
@@ -53,6 +56,18 @@ __all__ = ["Call"]
 OUTPUT_LEAD_SECONDS = 0.3
 HEARD_WAIT_SECONDS = 20.0
 DECISION_GRACE_SECONDS = 5.0
+
+
+def _history_messages(state: CallState) -> list[dict[str, str]]:
+    """The exchanges before a transfer, as context messages: the dialog of a caller brought
+    back knows what was said."""
+    messages = []
+    for caller, agent in state.history:
+        if caller:
+            messages.append({"role": "user", "content": caller})
+        if agent:
+            messages.append({"role": "assistant", "content": agent})
+    return messages
 
 
 def _wall(monotonic_at: float | None) -> float | None:
@@ -75,6 +90,23 @@ class _ReplyTap(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
+class _LevelTap(FrameProcessor):
+    """Hands the loudness of each transcribed utterance to the call (for the raised-voice
+    frustration signal in a briefing)."""
+
+    def __init__(self, on_level: Callable[[float], None]) -> None:
+        super().__init__()
+        self._on_level = on_level
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, TranscriptionFrame):
+            level = getattr(frame.result, "level_db", None)
+            if isinstance(level, float) and math.isfinite(level):
+                self._on_level(level)
+        await self.push_frame(frame, direction)
+
+
 class Call:
     def __init__(self, runtime: Runtime, websocket: WebSocket, start: wire.Start) -> None:
         self.runtime = runtime
@@ -94,6 +126,12 @@ class Call:
         self._decision_task: asyncio.Task | None = None
         self._silent_prompts = 0
         self._records: RecordWriter | None = None
+        self._engine: DialogManager | None = None
+        # Back from a transfer no agent took (or one that could not be placed): the handoff
+        # whose choice (callback or next agent) the caller has been offered.
+        self._open_handoff: str | None = None
+        self._resumed: dict | None = None  # that handoff's row, on a stream it started
+        self._levels: list[float] = []  # loudness of the caller's utterances since the reply
 
     def _record(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         assert self._records is not None
@@ -130,6 +168,9 @@ class Call:
 
     async def _transfer(self, decision: Transfer) -> None:
         queue = decision.queue
+        if self._open_handoff is not None:  # the caller wants the next agent after all
+            await self._retry_transfer(self._open_handoff)
+            return
         if self.runtime.warm.handles(queue):
             await self._warm_transfer(decision)
             return
@@ -161,19 +202,60 @@ class Call:
 
             better = summarized()
         record = await asyncio.to_thread(self.runtime.records.call, self.call_sid) or {}
-        handoff_id = await self.runtime.warm.start(
+        placed = await self.runtime.warm.start(
             call_sid=self.call_sid, queue=decision.queue, reason=decision.reason,
             request=decision.request, briefing=briefing.to_json(), better_briefing=better,
-            caller_id=str(record.get("to_number") or ""), base_url=self._base_url())
-        self._event("handoff_created" if handoff_id else "handoff_not_placed",
-                    {"queue": decision.queue, "handoff": handoff_id})
-        if handoff_id:
+            caller_id=str(record.get("to_number") or ""), base_url=self._base_url(),
+            state=self.state.to_dict())
+        self._event("handoff_created" if placed.held else "handoff_not_placed",
+                    {"queue": decision.queue, "handoff": placed.handoff_id})
+        if placed.held:
             await self.finish(self._ending)  # Twilio moved the caller: the stream ends
             return
         self._ending = None
         self._decision_task = None
-        if self._worker is not None:
-            await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
+        await self._offer(placed.handoff_id)
+
+    async def _retry_transfer(self, handoff_id: str) -> None:
+        """The caller chose the next agent: the same handoff, its briefing brought up to date."""
+        handoff = await asyncio.to_thread(self.runtime.handoffs.get, handoff_id)
+        assert handoff is not None and self._records is not None
+        self._ending = f"warm_transfer:{handoff['queue']}"
+        await self._records.drain()
+        original = Transfer(handoff["queue"], handoff["reason"], handoff["request"] or "")
+        briefing = await asyncio.to_thread(self._briefing, original)
+        held = await self.runtime.warm.retry(handoff_id, briefing.to_json(),
+                                             self.state.to_dict())
+        self._event("handoff_retried" if held else "handoff_not_placed",
+                    {"queue": handoff["queue"], "handoff": handoff_id})
+        if held:
+            self._open_handoff = None
+            await self.finish(self._ending)
+            return
+        self._ending = None
+        self._decision_task = None
+        await self._offer(handoff_id)
+
+    async def _offer(self, handoff_id: str) -> None:
+        """No agent took the call: offer a callback, or the next agent when the queue is open."""
+        handoff = await asyncio.to_thread(self.runtime.handoffs.get, handoff_id)
+        assert handoff is not None and self._engine is not None
+        await self.runtime.warm.offered(handoff_id)
+        self._open_handoff = handoff_id
+        line = self._engine.offer_choice(self.runtime.warm.options(handoff))
+        await self._speak_turn(line, "transfer_choice")
+
+    def _settle(self, decision: Callback | Withdraw) -> None:
+        """The caller answered the choice: the handoff becomes a callback request, or is
+        withdrawn."""
+        if self._open_handoff is None:
+            return
+        handoff_id, self._open_handoff = self._open_handoff, None
+        if isinstance(decision, Callback):
+            self._record(self.runtime.handoffs.settle, handoff_id, "callback",
+                         callback_number=decision.number)
+        else:
+            self._record(self.runtime.handoffs.settle, handoff_id, "withdrawn")
 
     def _briefing(self, decision: Transfer) -> Briefing:
 
@@ -200,6 +282,8 @@ class Call:
         index, self._next_turn = self._next_turn, self._next_turn + 1
         self._playing_turn = index
         self._silent_prompts = 0
+        level = round(max(self._levels), 1) if self._levels and not turn.dtmf else None
+        self._levels = []
         self._record(
             self.runtime.records.add_turn, self.call_sid, index,
             caller_text=turn.text, caller_dtmf=turn.dtmf, caller_language=turn.language,
@@ -209,13 +293,16 @@ class Call:
             tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
                    for t in reply.tools],
             sentiment=reply.sentiment, sentiment_label=reply.sentiment_label,
+            caller_level_db=level,
         )
         if "injection_detected" in reply.reason_codes:
             self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
-        if reply.decision is not None:
-            kind = "transfer" if isinstance(reply.decision, Transfer) else "hangup"
-            self._event(kind, {"decision": type(reply.decision).__name__,
-                               **vars(reply.decision)})
+        decision = reply.decision
+        if decision is not None:
+            self._event(type(decision).__name__.lower(), {"decision": type(decision).__name__,
+                                                          **vars(decision)})
+        if isinstance(decision, (Callback, Withdraw)):
+            self._settle(decision)
 
     async def on_reply_heard(self, frame: ReplyFrame) -> None:
         """After the heard-text gate: the caller heard the reply, or talked over it.
@@ -224,7 +311,7 @@ class Call:
         speech does not.
         """
         decision = frame.reply.decision
-        if decision is not None and not self._busy():
+        if isinstance(decision, (Transfer, Hangup)) and not self._busy():
             self._decision_task = self._start_decision(self._act_on(decision))
 
     def _start_decision(self, work: Coroutine[object, object, None]) -> asyncio.Task:
@@ -292,19 +379,19 @@ class Call:
         vad, turn_strategies = await asyncio.to_thread(rt.turn_detection)
         # The caller ID comes from the signed webhook that started the call.
         record = await asyncio.to_thread(rt.records.call, self.call_sid) or {}
-        self.state = state = CallState(
-            business=self.settings.dialog.business, call_sid=self.call_sid,
-            caller_number=str(record.get("from_number") or ""))
+        self.state = state = await asyncio.to_thread(self._initial_state, record)
         aggregators = LLMContextAggregatorPair(
-            LLMContext(),
+            LLMContext(_history_messages(state)),
             user_params=LLMUserAggregatorParams(
                 vad_analyzer=vad, user_turn_strategies=turn_strategies,
                 user_idle_timeout=self.settings.turn.no_speech_prompt_seconds,
             ),
         )
+        self._engine = rt.dialog_engine(state)
         pipeline = Pipeline([
-            transport.input(), rt.stt_service(), KeypadTurns(), aggregators.user(),
-            DialogService(rt.dialog_engine(state)), _ReplyTap(self.on_reply), rt.tts_service(),
+            transport.input(), rt.stt_service(), _LevelTap(self._levels.append), KeypadTurns(),
+            aggregators.user(), DialogService(self._engine), _ReplyTap(self.on_reply),
+            rt.tts_service(),
             transport.output(), HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
             _ReplyTap(self.on_reply_heard), aggregators.assistant(),
         ])
@@ -319,25 +406,42 @@ class Call:
         self._wire_events(transport, aggregators, worker)
         return worker
 
+    def _initial_state(self, record: dict) -> CallState:
+        """A new call's dialog state; a caller back from a transfer no agent took goes on with
+        the state stored with the handoff (identity, task, language, what was said), and the
+        turns go on being numbered after the earlier ones (blocking: run it in a thread)."""
+        resumed = self.start.custom_parameters.get(twiml.RESUME_PARAMETER, "")
+        handoff = self.runtime.handoffs.get(resumed) if resumed else None
+        if handoff is not None and handoff["call_sid"] == self.call_sid:
+            self._resumed = handoff
+            self._next_turn = self.runtime.records.last_turn_index(self.call_sid) + 1
+            if handoff["state"]:
+                return CallState.from_dict(handoff["state"])
+        elif resumed:
+            logger.warning(f"call {self.call_sid}: unknown handoff {resumed!r} to resume")
+        return CallState(business=self.settings.dialog.business, call_sid=self.call_sid,
+                         caller_number=str(record.get("from_number") or ""))
+
+    async def _speak_turn(self, text: str, intent: str) -> None:
+        """Say a line of the call's own (the greeting, the choice after a failed transfer) as
+        a reply: sentence by sentence, a mark each, so what of it the caller heard is recorded
+        as a turn like any other reply."""
+        assert self._worker is not None
+        index, self._next_turn = self._next_turn, self._next_turn + 1
+        await self._worker.queue_frames([LLMFullResponseStartFrame(), LLMTextFrame(text),
+                                         LLMFullResponseEndFrame()])
+        self._playing_turn = index
+        self._record(self.runtime.records.add_turn, self.call_sid, index, intent=intent,
+                     reply_text=text, replied_at=time.time())
+
     def _wire_events(self, transport: CallTransport, aggregators: LLMContextAggregatorPair,
                      worker: PipelineWorker) -> None:
-        greeting = self.runtime.greeting()
-        resumed = self.start.custom_parameters.get(twiml.RESUME_PARAMETER, "")
-        if resumed:  # back from a warm transfer no agent took: apologise, keep the request
-            greeting = self.runtime.prompts.back_from_transfer
-
         @transport.event_handler("on_client_connected")
         async def _connected(_transport, _ws) -> None:
-            # Spoken like a reply (sentence by sentence, a mark each), so what of it the
-            # caller heard is recorded as turn 0 like any other reply.
-            await worker.queue_frames([LLMFullResponseStartFrame(), LLMTextFrame(greeting),
-                                       LLMFullResponseEndFrame()])
-            self._playing_turn, self._next_turn = 0, 1
-            self._record(self.runtime.records.add_turn, self.call_sid, 0, intent="greeting",
-                         reply_text=greeting, replied_at=time.time())
-            if resumed:
-                self._record(self.runtime.handoffs.transition, resumed, "callback",
-                             expect={"returned"})
+            if self._resumed is not None:  # back from a transfer no agent took: the choice
+                await self._offer(self._resumed["id"])
+            else:
+                await self._speak_turn(self.runtime.greeting(), "greeting")
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:
@@ -382,6 +486,11 @@ class Call:
             raise
         finally:
             await self._settle_decision()
+            if self._open_handoff is not None and self._ending is None:
+                # Gone before choosing: a person calls back rather than the request being lost.
+                self._record(self.runtime.handoffs.settle, self._open_handoff, "callback",
+                             callback_number=self.state.caller_number,
+                             why="caller_left_before_choosing")
             self._record(self.runtime.records.end_call, self.call_sid,
                          self.end_reason or "caller_hung_up")
             await self._records.aclose()

@@ -15,7 +15,10 @@ Statuses:
     declined / no_answer / busy / failed / closed
                this attempt ended without an agent; ``next_attempt`` or back to the caller
     returned   the caller is being brought back to the AI
-    callback   the caller is back with the AI; the handoff stays as a callback request
+    offered    the caller is back with the AI and was offered a callback or the next agent
+    callback   the caller chose a callback (or hung up before choosing): a request for a
+               person to call ``callback_number``, with the briefing
+    withdrawn  the caller no longer wanted a person
     completed  the conference ended after a connection
     abandoned  the caller hung up while on hold; the agent's leg was stopped
 """
@@ -43,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from config.database import open_database
+from config.database import create_tables, open_database
 
 __all__ = ["ENDED_WITHOUT_AGENT", "HandoffStore", "handoff_events", "handoffs"]
 
@@ -70,6 +73,11 @@ handoffs = Table(
     Column("accepted_by", String(64)),  # "keypad" or the desktop user
     Column("notes", Text),
     Column("outcome", String(16)),  # resolved / follow_up / escalated
+    # The dialog's state when the caller was handed over (identity, task, language): a caller
+    # brought back to the AI goes on from here instead of starting again.
+    Column("state", JSON),
+    Column("hold_from", Integer),  # the first attempt of the caller's current wait on hold
+    Column("callback_number", String(64)),
 )
 handoff_events = Table(
     "handoff_events", metadata,
@@ -89,19 +97,19 @@ class HandoffStore:
 
     def __init__(self, url: str) -> None:
         self.engine = open_database(url)
-        metadata.create_all(self.engine)
+        create_tables(self.engine, metadata)
 
     def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                briefing: dict[str, Any], agents: list[str], caller_id: str = "",
-               base_url: str = "") -> str:
+               base_url: str = "", state: dict[str, Any] | None = None) -> str:
         handoff_id = secrets.token_hex(8)
         now = time.time()
         with self.engine.begin() as conn:
             conn.execute(insert(handoffs).values(
                 id=handoff_id, call_sid=call_sid, created_at=now, updated_at=now,
                 status="pending", queue=queue, reason=reason, request=request,
-                briefing=briefing, agents=agents, attempt=0, caller_id=caller_id,
-                base_url=base_url))
+                briefing=briefing, agents=agents, attempt=0, hold_from=0,
+                caller_id=caller_id, base_url=base_url, state=state))
             conn.execute(insert(handoff_events).values(
                 handoff_id=handoff_id, at=now, kind="created", detail={"queue": queue}))
         return handoff_id
@@ -138,8 +146,20 @@ class HandoffStore:
             if changed:
                 conn.execute(insert(handoff_events).values(
                     handoff_id=handoff_id, at=now, kind=status,
-                    detail={k: v for k, v in fields.items() if k != "briefing"}))
+                    detail={k: v for k, v in fields.items()
+                            if k not in ("briefing", "state")}))
         return bool(changed)
+
+    def settle(self, handoff_id: str, status: str, *, callback_number: str = "",
+               why: str = "") -> bool:
+        """The caller's answer to the choice offered: ``callback`` (a request for a person to
+        call ``callback_number``, with the briefing) or ``withdrawn``; ``why`` is recorded as an
+        event (e.g. the caller hung up before choosing)."""
+        changed = self.transition(handoff_id, status, expect={"offered"},
+                                  callback_number=callback_number or None)
+        if changed and why:
+            self.add_event(handoff_id, why)
+        return changed
 
     def add_event(self, handoff_id: str, kind: str, detail: dict[str, Any] | None = None,
                   *, dedupe_key: str | None = None) -> bool:

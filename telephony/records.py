@@ -23,15 +23,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     insert,
-    inspect,
     select,
     text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
-from config.database import open_database
+from config.database import create_tables, open_database
 
 __all__ = [
     "Records",
@@ -86,6 +86,8 @@ turns = Table(
     # The caller's sentiment in this turn: score in [-1, 1] and label.
     Column("sentiment", Float),
     Column("sentiment_label", String(16)),
+    # How loud the caller spoke (dBFS of the speech), for the raised-voice signal.
+    Column("caller_level_db", Float),
 )
 
 call_events = Table(
@@ -112,20 +114,7 @@ class Records:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = open_database(url)
-        metadata.create_all(self.engine)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        """Columns added since a database was created are added to it (nullable, no data)."""
-        existing = inspect(self.engine)
-        with self.engine.begin() as conn:
-            for table in metadata.sorted_tables:
-                have = {c["name"] for c in existing.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name not in have:
-                        kind = column.type.compile(dialect=self.engine.dialect)
-                        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN '
-                                          f'"{column.name}" {kind}'))
+        create_tables(self.engine, metadata)
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
@@ -175,6 +164,14 @@ class Records:
                 insert(turns).values(call_sid=call_sid, turn_index=turn_index, **values)
             )
             return int(result.inserted_primary_key[0])
+
+    def last_turn_index(self, call_sid: str) -> int:
+        """The highest turn index of a call so far (-1: none); a call back from a transfer
+        goes on numbering from here."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(func.max(turns.c.turn_index))
+                                 .where(turns.c.call_sid == call_sid)).scalar()
+        return -1 if found is None else int(found)
 
     def update_turn(self, call_sid: str, turn_index: int, **values: Any) -> None:
         with self.engine.begin() as conn:

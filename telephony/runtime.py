@@ -46,9 +46,6 @@ class Prompts:
                         "or press 0 to reach the front desk.")
     silent_goodbye: str = ("I haven't heard anything, so I'll end the call now. "
                            "Please call again anytime.")
-    back_from_transfer: str = ("I'm sorry, none of my colleagues could take your call just "
-                               "now. I've passed on everything you told me, and someone will "
-                               "call you back. Is there anything else I can help you with?")
 
 
 @dataclass
@@ -91,8 +88,7 @@ class Runtime:
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
             [*split_sentences(runtime._greeting), runtime.prompts.still_there,
-             runtime.prompts.silent_goodbye, settings.transfer.no_agent_line,
-             *split_sentences(runtime.prompts.back_from_transfer)], ["en"])
+             runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
         # The first call would otherwise pay for onnxruntime's first sessions and the
         # first synthesis/transcription paths (~0.5 s of greeting delay).
         runtime.turn_detection()

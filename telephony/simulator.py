@@ -52,7 +52,7 @@ __all__ = [
     "AgentTurn", "CallResult", "CallerStep", "CallerTurn", "PreparedTurn", "SimulatorError",
     "StreamTwiml", "add_call_arguments", "analyse_call", "build_scenario", "default_url",
     "format_call", "load_models", "parse_stream_twiml", "place_call", "place_prepared_call",
-    "prepare_steps", "run_call_command", "sign_webhook", "split_agent_audio",
+    "prepare_steps", "resume_call", "run_call_command", "sign_webhook", "split_agent_audio",
     "steps_from_pairs", "trim_silence", "webhook_params",
 ]
 
@@ -219,6 +219,34 @@ async def place_prepared_call(
     account_sid = settings.twilio.account_sid or _new_sid("AC")
     answer = await _answer(base_url, webhook_params(call_sid, account_sid, from_number,
                                                     to_number), settings)
+    return await _stream(answer, turns, call_sid=call_sid, account_sid=account_sid,
+                         settings=settings, whisper=whisper,
+                         response_timeout_seconds=response_timeout_seconds,
+                         quiet_seconds=quiet_seconds)
+
+
+async def resume_call(
+    document: str, steps: Sequence[CallerStep], *, call_sid: str, settings: Settings,
+    voice: PiperVoice | None, whisper: WhisperModel | None,
+    response_timeout_seconds: float = 15.0, quiet_seconds: float = 1.2,
+) -> CallResult:
+    """Go on with a call Twilio was told to redirect to ``document`` (TwiML with a
+    ``<Connect><Stream>``, e.g. a caller brought back from a transfer): a new media stream
+    of the same call."""
+    turns = await asyncio.to_thread(prepare_steps, steps, voice)
+    return await _stream(parse_stream_twiml(document), turns, call_sid=call_sid,
+                         account_sid=settings.twilio.account_sid or _new_sid("AC"),
+                         settings=settings, whisper=whisper,
+                         response_timeout_seconds=response_timeout_seconds,
+                         quiet_seconds=quiet_seconds)
+
+
+async def _stream(
+    answer: StreamTwiml, turns: Sequence[PreparedTurn], *, call_sid: str, account_sid: str,
+    settings: Settings, whisper: WhisperModel | None, response_timeout_seconds: float,
+    quiet_seconds: float,
+) -> CallResult:
+    """Open the media stream ``answer`` names and play the caller's turns on it."""
     config = SessionConfig(
         custom_parameters=answer.parameters, echo_marks=True,
         response_timeout_s=response_timeout_seconds, quiet_period_s=quiet_seconds,

@@ -5,9 +5,11 @@
 3. The queue's agents are dialled one after another (REST ``Calls``, status callbacks, ring
    timeout). An agent who answers hears the spoken briefing and presses 1 to join the caller's
    conference, or 2 to decline.
-4. No answer, busy, declined, failed, or closed hours: the next agent; when none is left the
-   caller's call is redirected back to a new media stream, where the AI apologises and the
-   handoff stays as a callback request with its briefing. The caller is never dropped.
+4. No answer, busy, declined or failed: the next agent, up to the queue's ``agents_per_hold``;
+   then the caller's call is redirected back to a new media stream, where the AI apologises
+   and offers a callback (the handoff, with its briefing, becomes a callback request) or the
+   next agent (``retry``: back on hold, the next agent is dialled). Closed hours: the caller
+   stays with the AI and is offered the callback. The caller is never dropped.
 
 Every step is a compare-and-set on the handoff's status (``HandoffStore.transition``), so a
 status callback Twilio retries, or one reaching a restarted server, changes nothing twice.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,19 +29,30 @@ from loguru import logger
 
 from config import QueueSettings, Settings
 from dialog.briefing import Briefing, spoken_briefing
+from dialog.choice import CALLBACK, NEXT_AGENT
 from telephony import twiml
 from telephony.desk import post_briefing_webhook
 from telephony.handoffs import HandoffStore
 from telephony.security import StreamTokens, swap_scheme
 from telephony.twilio_rest import TwilioRest
 
-__all__ = ["WarmTransfers", "conference_name", "is_open"]
+__all__ = ["Placement", "WarmTransfers", "conference_name", "is_open"]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Twilio's CallStatus of an agent leg that ended without the agent taking the call.
 _UNANSWERED = {"no-answer": "no_answer", "busy": "busy", "failed": "failed",
                "canceled": "no_answer"}
 _RINGING = ("dialing", "briefing")
+_OFFERABLE = ("returned", "closed", "failed")  # the caller is (back) with the AI
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A stored handoff, and whether the caller was moved on hold (False: still with the AI,
+    who offers a callback)."""
+
+    handoff_id: str
+    held: bool
 
 
 def conference_name(handoff_id: str) -> str:
@@ -73,34 +87,59 @@ class WarmTransfers:
 
     async def start(self, *, call_sid: str, queue: str, reason: str, request: str,
                     briefing: dict[str, Any], caller_id: str, base_url: str,
-                    now: datetime | None = None,
-                    better_briefing: Awaitable[dict[str, Any]] | None = None) -> str | None:
+                    state: dict[str, Any] | None = None, now: datetime | None = None,
+                    better_briefing: Awaitable[dict[str, Any]] | None = None) -> Placement:
         """Write the handoff, move the caller to the conference, dial the first agent.
 
-        None when the caller stays with the AI (closed hours, no agents, Twilio refused the
-        redirect); the handoff is stored either way. ``better_briefing`` (the model's summary)
-        replaces the stored briefing when it arrives, without holding anything up.
+        The handoff is stored whatever follows; the caller stays with the AI on closed hours,
+        no agents, or Twilio refusing the redirect. ``state`` is the dialog's state, for a caller
+        brought back. ``better_briefing`` (the model's summary) replaces the stored briefing
+        when it arrives, without holding anything up.
         """
         config = self.settings.queues[queue]
         handoff_id = await asyncio.to_thread(
             self.store.create, call_sid=call_sid, queue=queue, reason=reason, request=request,
             briefing=briefing, agents=list(config.agents), caller_id=caller_id,
-            base_url=base_url)
+            base_url=base_url, state=state)
         if better_briefing is not None:
             self._later(self._improve(handoff_id, better_briefing))
         if self.settings.desk.webhook_url:  # a CRM hears of it at once, whatever follows
             self._later(self._post_webhook(handoff_id))
-        if not config.agents or not is_open(config, now or datetime.now().astimezone()):
+        if not self._open(queue, now):
             await self._set(handoff_id, "closed", expect={"pending"})
-            return None
-        held = await self.twilio.redirect(call_sid, twiml.hold_in_conference(
-            conference_name(handoff_id),
-            status_url=f"{base_url}/twilio/conference/{handoff_id}/status"))
-        if not held:
-            await self._set(handoff_id, "failed", expect={"pending"})
-            return None
-        await self._dial(handoff_id, attempt=0)
-        return handoff_id
+            return Placement(handoff_id, held=False)
+        held = await self._hold(handoff_id, {"pending"})
+        if held:
+            await self._dial(handoff_id, attempt=0)
+        return Placement(handoff_id, held)
+
+    # -- the caller's choice when no agent took the call -----------------------------------
+    def options(self, handoff: dict[str, Any], now: datetime | None = None) -> tuple[str, ...]:
+        """What a caller back with the AI may choose: a callback, and the next agent when
+        the queue is open."""
+        return (CALLBACK, NEXT_AGENT) if self._open(handoff["queue"], now) else (CALLBACK,)
+
+    async def offered(self, handoff_id: str) -> bool:
+        """The caller is back with the AI and has been offered the choice."""
+        return await self._set(handoff_id, "offered", expect=_OFFERABLE)
+
+    async def retry(self, handoff_id: str, briefing: dict[str, Any], state: dict[str, Any],
+                    now: datetime | None = None) -> bool:
+        """The caller chose the next agent: back on hold, the next agent is dialled (after the
+        last, the first again), with the briefing and dialog state brought up to date. False
+        when the caller stays with the AI (closed, refused)."""
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if handoff is None or not handoff["agents"] or not self._open(handoff["queue"], now):
+            return False
+        tried = handoff["agent_number"] is not None
+        attempt = (handoff["attempt"] + 1) % len(handoff["agents"]) if tried else 0
+        if not await self._set(handoff_id, "pending", expect={"offered"}, briefing=briefing,
+                               state=state, hold_from=attempt):
+            return False
+        if not await self._hold(handoff_id, {"pending"}):
+            return False
+        await self._dial(handoff_id, attempt=attempt)
+        return True
 
     # -- Twilio's requests about the agent leg ---------------------------------------------
     async def agent_answered(self, handoff_id: str) -> str:
@@ -168,15 +207,32 @@ class WarmTransfers:
                 await self.twilio.update_call(handoff["agent_call_sid"], {"Status": status})
 
     # -- steps ------------------------------------------------------------------------------
+    def _open(self, queue: str, now: datetime | None) -> bool:
+        config = self.settings.queues.get(queue)
+        return config is not None and bool(config.agents) and is_open(
+            config, now or datetime.now().astimezone())
+
+    async def _hold(self, handoff_id: str, expect: set[str]) -> bool:
+        """Move the caller into the handoff's conference (hold music); on refusal, failed."""
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        assert handoff is not None
+        status_url = f"{handoff['base_url']}/twilio/conference/{handoff_id}/status"
+        held = await self.twilio.redirect(handoff["call_sid"], twiml.hold_in_conference(
+            conference_name(handoff_id), status_url=status_url))
+        if not held:
+            await self._set(handoff_id, "failed", expect=expect)
+        return held
+
     async def _dial(self, handoff_id: str, attempt: int) -> None:
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         assert handoff is not None
         agents: list[str] = handoff["agents"]
-        if attempt >= len(agents):
+        config = self.settings.queues.get(handoff["queue"])
+        per_hold = config.agents_per_hold if config else 1
+        if attempt >= len(agents) or attempt - (handoff["hold_from"] or 0) >= per_hold:
             await self._return_caller(handoff)
             return
         base = handoff["base_url"]
-        config = self.settings.queues.get(handoff["queue"])
         sid = await self.twilio.create_call(
             to=agents[attempt], from_=handoff["caller_id"],
             url=f"{base}/twilio/agent/{handoff_id}/answer",

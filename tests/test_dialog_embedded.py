@@ -38,7 +38,7 @@ from dialog.phrasing import spoken_date
 from dialog.state import CallState
 from dialog.tasks import MAX_SLOT_MISSES
 from dialog.toolset import build_registry
-from dialog.types import CallerTurn, Hangup, Reply, Transfer
+from dialog.types import Callback, CallerTurn, Hangup, Reply, Transfer, Withdraw
 from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 
@@ -595,3 +595,42 @@ async def test_a_number_one_digit_short_is_read_back(support_db: DialogDeps) -> 
     assert short.text.endswith("What is the six-digit order number?")
     status = await caller.say("551234")
     assert "has shipped with UPS" in status.text
+
+
+# -- back from a transfer no agent took ---------------------------------------------------------
+
+async def test_the_caller_back_from_a_failed_transfer_chooses_a_callback(support) -> None:
+    caller = Caller(support, number=ALEX)
+    offer = caller.dialog.offer_choice(("callback", "next_agent"))
+    assert "4 5 6 7" in offer and "Press 1" in offer
+    reply = await caller.press("1")
+    assert reply.decision == Callback(ALEX) and "4 5 6 7" in reply.text
+    assert reply.reason_codes == ("choice:callback",) and caller.state.pending_choice is None
+
+
+async def test_the_next_agent_is_chosen_in_the_callers_language(hotel) -> None:
+    caller = Caller(hotel, number=ALEX)
+    caller.state.language = "de"
+    offer = caller.dialog.offer_choice(("callback", "next_agent"))
+    assert "Rückruf" in offer
+    reply = await caller.say("Bitte versuchen Sie es bei einem anderen Kollegen.", "de")
+    assert reply.decision == Transfer(QUEUE, "caller_chose_next_agent")
+    assert "Kollegen" in reply.text and reply.language == "de"
+
+
+async def test_an_unclear_answer_is_asked_once_then_the_call_goes_on(hotel) -> None:
+    caller = Caller(hotel)
+    offer = caller.dialog.offer_choice(("callback",))
+    assert "call you back?" in offer and "ending in" not in offer  # no caller ID to read
+    again = await caller.say("Hmm, what time is breakfast?")
+    assert again.reason_codes == ("choice:unclear",) and "call you back" in again.text
+    answer = await caller.say("What time is breakfast?")
+    assert answer.decision is None and BREAKFAST in answer.citations
+    assert caller.state.pending_choice is None
+
+
+async def test_declining_both_withdraws_the_request(support) -> None:
+    caller = Caller(support, number=ALEX)
+    caller.dialog.offer_choice(("callback", "next_agent"))
+    reply = await caller.say("No thanks, never mind.")
+    assert reply.decision == Withdraw() and "anything else" in reply.text

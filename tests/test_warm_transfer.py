@@ -20,7 +20,8 @@ from twilio.request_validator import RequestValidator
 
 from config import QueueSettings, Settings
 from telephony.handoffs import HandoffStore
-from telephony.simulator import CallerStep, place_call
+from telephony.records import Records
+from telephony.simulator import CallerStep, place_call, resume_call
 from telephony.warm import conference_name
 
 pytestmark = pytest.mark.asyncio
@@ -122,40 +123,90 @@ async def _next_leg(fake: FakeTwilio, seen: int) -> dict:
     return (await _until(lambda: fake.created[seen:]))[0]
 
 
-async def test_no_answer_busy_and_decline_bring_the_caller_back_to_the_ai(
+async def _brought_back(fake: FakeTwilio, handoff_id: str, call_sid: str, seen: int) -> str:
+    """The TwiML of the ``seen``-th (0-based) redirect bringing the caller back to the AI."""
+    def back() -> list[str]:
+        return [r["form"]["Twiml"] for r in fake.for_call(call_sid)
+                if "frontdesk_resume" in r["form"]["Twiml"]][seen:]
+
+    [document] = await _until(back)
+    assert handoff_id in document and "<Stream" in document
+    return document
+
+
+async def _choose(document: str, step: CallerStep, *, call_sid: str, settings: Settings,
+                  voice_models, speech_models):
+    """The caller, back with the AI, hears the choice and answers it."""
+    return await resume_call(document, [step], call_sid=call_sid, settings=settings,
+                             voice=voice_models.voices["en"], whisper=speech_models.english)
+
+
+async def test_no_answer_busy_and_decline_bring_the_caller_back_to_choose(
         warm_line, warm_settings, fake_twilio, store, voice_models, speech_models):
     handoff, [first] = await _ask_for_a_person(warm_line, warm_settings, fake_twilio, store,
                                                voice_models, speech_models)
+    hid, call_sid = handoff["id"], handoff["call_sid"]
     callback = first["form"]["StatusCallback"]
     # Forged and replayed callbacks change nothing.
     no_answer = {"CallSid": first["sid"], "CallStatus": "no-answer", "SequenceNumber": "2"}
     assert twilio_post(callback, no_answer, token="not-the-token").status_code == 403
-    assert store.get(handoff["id"])["status"] == "dialing"
+    assert store.get(hid)["status"] == "dialing"
     created = len(fake_twilio.created)
     for _ in range(2):  # Twilio retries: the second is a no-op
         assert twilio_post(callback, no_answer).status_code == 204
+    # No answer: the caller comes back to the AI, is offered the choice, and asks for the next
+    # agent; the same handoff goes back on hold and the second agent is dialled.
+    back = await _brought_back(fake_twilio, hid, call_sid, 0)
+    assert store.get(hid)["status"] == "returned" and len(fake_twilio.created) == created
+    choice = await _choose(back, CallerStep(say="Please try another colleague."),
+                           call_sid=call_sid, settings=warm_settings,
+                           voice_models=voice_models, speech_models=speech_models)
+    assert "call you back" in choice.agent_turns[0].text.lower()
+    assert "another colleague" in choice.agent_turns[-1].text.lower()
     second = await _next_leg(fake_twilio, created)
-    assert second["form"]["To"] == AGENT_2 and len(fake_twilio.created) == created + 1
+    assert second["form"]["To"] == AGENT_2 and store.get(hid)["status"] == "dialing"
+    holds = [r for r in fake_twilio.for_call(call_sid) if "Conference" in r["form"]["Twiml"]]
+    assert len(holds) == 2  # back in the same conference
+    # Busy: back again; this time the caller asks for a person in other words.
     busy = {"CallSid": second["sid"], "CallStatus": "busy", "SequenceNumber": "2"}
     assert twilio_post(second["form"]["StatusCallback"], busy).status_code == 204
+    back = await _brought_back(fake_twilio, hid, call_sid, 1)
+    await _choose(back, CallerStep(dtmf="2"), call_sid=call_sid, settings=warm_settings,
+                  voice_models=voice_models, speech_models=speech_models)
     third = await _next_leg(fake_twilio, created + 1)
     assert third["form"]["To"] == AGENT_3
+    # The third agent hears the briefing, which now includes the caller's choices, and
+    # declines.
+    assert any("another colleague" in t["text"].lower()
+               for t in store.get(hid)["briefing"]["transcript"])
     answer = twilio_post(third["form"]["Url"], {"CallSid": third["sid"],
                                                  "CallStatus": "in-progress"})
     gather_url = re.search(r'action="([^"]+)"', answer.text)[1]
     declined = twilio_post(gather_url, {"CallSid": third["sid"], "Digits": "2"})
     assert "Declined" in declined.text and "Conference" not in declined.text
-    back = await _until(lambda: [r for r in fake_twilio.for_call(handoff["call_sid"])
-                                 if "frontdesk_resume" in r["form"]["Twiml"]])
-    assert handoff["id"] in back[0]["form"]["Twiml"] and "<Stream" in back[0]["form"]["Twiml"]
-    assert store.get(handoff["id"])["status"] == "returned"
-    kinds = [e["kind"] for e in store.events(handoff["id"])]
-    assert [k for k in kinds if k in ("no_answer", "busy", "declined", "returned")] == [
-        "no_answer", "busy", "declined", "returned"]
+    # Back once more: the caller takes the callback, on the keypad.
+    back = await _brought_back(fake_twilio, hid, call_sid, 2)
+    booked = await _choose(back, CallerStep(dtmf="1"), call_sid=call_sid,
+                           settings=warm_settings, voice_models=voice_models,
+                           speech_models=speech_models)
+    assert booked.agent_turns[-1].text.lower().startswith("done")  # "Done. A colleague will..."
+    done = await _until(lambda: (h := store.get(hid))["status"] == "callback" and h)
+    assert done["callback_number"] == ALEX
+    kinds = [e["kind"] for e in store.events(hid)]
+    assert [k for k in kinds if k in ("no_answer", "busy", "declined", "returned", "offered",
+                                      "callback")] == [
+        "no_answer", "returned", "offered", "busy", "returned", "offered", "declined",
+        "returned", "offered", "callback"]
+    # One call record: its turns numbered on across the three streams, the choices in it.
+    records = Records(warm_settings.database_url)
+    turns = (await asyncio.to_thread(records.call, call_sid))["turns"]
+    records.close()
+    assert [t["turn_index"] for t in turns] == list(range(len(turns)))
+    assert [t["intent"] for t in turns].count("transfer_choice") >= 6
     # A late callback for the first agent's leg does not move it again.
     late = {"CallSid": first["sid"], "CallStatus": "completed", "SequenceNumber": "4"}
     assert twilio_post(callback, late).status_code == 204
-    assert store.get(handoff["id"])["status"] == "returned"
+    assert store.get(hid)["status"] == "callback"
 
 
 async def test_a_restart_between_dialling_and_the_agents_answer_loses_nothing(

@@ -46,13 +46,18 @@ async def test_closed_hours_store_the_handoff_and_dial_nobody(tmp_path) -> None:
         return {"summary": "better"}
 
     try:
-        handoff_id = await warm.start(
+        placed = await warm.start(
             call_sid="CA1", queue="front_desk", reason="caller_asked_for_person", request="",
             briefing={"summary": "x"}, caller_id="+15559870000", base_url="http://x",
             now=datetime(2026, 11, 23, 2, 0, tzinfo=NY), better_briefing=better())
-        assert handoff_id is None  # the caller stays with the AI
+        assert not placed.held  # the caller stays with the AI
         [handoff] = store.for_call("CA1")
+        assert handoff["id"] == placed.handoff_id
         assert handoff["status"] == "closed" and handoff["briefing"] == {"summary": "x"}
+        # At 02:00 only a callback can be offered; on Monday morning the next agent too.
+        assert warm.options(handoff, datetime(2026, 11, 23, 2, 0, tzinfo=NY)) == ("callback",)
+        assert warm.options(handoff, datetime(2026, 11, 23, 9, 0, tzinfo=NY)) == (
+            "callback", "next_agent")
         summarized.set()
     finally:
         await warm.aclose()  # waits for the pending steps
@@ -61,3 +66,53 @@ async def test_closed_hours_store_the_handoff_and_dial_nobody(tmp_path) -> None:
     assert [e["kind"] for e in store.events(handoff["id"])] == [
         "created", "closed", "briefing_updated"]
     store.close()
+
+
+async def test_agents_per_hold_then_the_callers_choice_of_the_next_agent(
+        tmp_path, fake_twilio) -> None:
+    """Two agents rung per wait on hold; then the caller is brought back; choosing the next
+    agent dials the third, and after the last the first again."""
+    agents = ["+15550000001", "+15550000002", "+15550000003"]
+    settings = Settings(data_dir=tmp_path, queues={"front_desk": QueueSettings(
+        agents=agents, agents_per_hold=2)},
+        twilio={"account_sid": fake_twilio.account_sid, "auth_token": fake_twilio.auth_token,
+                "api_base_url": fake_twilio.url})
+    store = HandoffStore(settings.database_url)
+    warm = WarmTransfers(settings, store, TwilioRest(settings),
+                         StreamTokens.for_auth_token(fake_twilio.auth_token, 60))
+    seen = len(fake_twilio.created)
+
+    def dialled() -> list[str]:
+        return [c["form"]["To"] for c in fake_twilio.created[seen:]]
+
+    async def no_answer(handoff_id: str) -> None:
+        handoff = store.get(handoff_id)
+        await warm.agent_status(handoff_id, {"CallSid": handoff["agent_call_sid"],
+                                             "CallStatus": "no-answer", "SequenceNumber": "1"})
+
+    try:
+        placed = await warm.start(call_sid="CA2", queue="front_desk", reason="r", request="",
+                                  briefing={"summary": "x"}, caller_id="+15559870000",
+                                  base_url="http://127.0.0.1:1", state={"business": "hotel"})
+        assert placed.held and dialled() == agents[:1]
+        await no_answer(placed.handoff_id)
+        assert dialled() == agents[:2]
+        await no_answer(placed.handoff_id)  # two rung: back to the caller
+        assert dialled() == agents[:2] and store.get(placed.handoff_id)["status"] == "returned"
+        resume = [r for r in fake_twilio.for_call("CA2") if "frontdesk_resume" in r["form"][
+            "Twiml"]]
+        assert len(resume) == 1
+        assert await warm.offered(placed.handoff_id)
+        assert await warm.retry(placed.handoff_id, {"summary": "y"}, {"business": "hotel"})
+        assert dialled() == agents and store.get(placed.handoff_id)["briefing"] == {
+            "summary": "y"}
+        await no_answer(placed.handoff_id)  # the last agent: back to the caller
+        assert store.get(placed.handoff_id)["status"] == "returned"
+        assert not await warm.retry(placed.handoff_id, {}, {})  # not offered: nothing moves
+        assert await warm.offered(placed.handoff_id)
+        assert await warm.retry(placed.handoff_id, {"summary": "z"}, {"business": "hotel"})
+        assert dialled() == [*agents, agents[0]]  # after the last, the first again
+        assert store.settle(placed.handoff_id, "callback") is False  # ringing: not offered
+    finally:
+        await warm.aclose()
+        store.close()

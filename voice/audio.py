@@ -29,6 +29,7 @@ __all__ = [
     "mulaw_decode",
     "mulaw_encode",
     "resample_pcm16",
+    "speech_level_db",
     "synthesize_mulaw8k",
     "synthesize_pcm16",
     "write_wav",
@@ -75,6 +76,23 @@ def mulaw_decode(data: bytes) -> Int16Array:
 def float_to_pcm16(audio: npt.NDArray[np.floating]) -> Int16Array:
     """Float samples in [-1, 1] -> int16, clipping anything outside."""
     return np.clip(np.rint(audio * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def speech_level_db(pcm: Int16Array, rate_hz: int, *, frame_ms: int = 20,
+                    percentile: float = 90.0) -> float:
+    """How loud the speech in ``pcm`` is, in dBFS: a high percentile of 20 ms frame RMS levels.
+
+    A percentile of frames, not the RMS of the whole clip, so the silence around an utterance
+    does not pull it down. ``-inf`` for an empty or silent clip.
+    """
+    size = max(1, rate_hz * frame_ms // 1000)
+    count = len(pcm) // size
+    if count == 0:
+        return float("-inf")
+    frames = np.asarray(pcm[: count * size], dtype=np.float64).reshape(count, size) / 32768.0
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    level = float(np.percentile(rms, percentile))
+    return 20.0 * float(np.log10(level)) if level > 0 else float("-inf")
 
 
 def resample_pcm16(pcm: Int16Array, in_rate_hz: int, out_rate_hz: int) -> Int16Array:

@@ -27,7 +27,7 @@ from pipecat.utils.time import time_now_iso8601
 from pipecat.utils.types import assert_given
 
 from config.settings import Settings, SttSettings
-from voice.audio import resample_pcm16
+from voice.audio import resample_pcm16, speech_level_db
 from voice.models import resolve_stt_model
 
 __all__ = [
@@ -71,6 +71,7 @@ class Transcript:
     language_probability: float
     duration_seconds: float
     dropped: tuple[str, ...] = ()  # segments judged silence (high no_speech_prob)
+    level_db: float = float("-inf")  # the speech's loudness (``speech_level_db``)
 
 
 def transcribe_pcm16(
@@ -123,6 +124,7 @@ def transcribe_pcm16(
         info.language_probability,
         len(samples) / WHISPER_RATE_HZ,
         tuple(dropped),
+        speech_level_db(samples, WHISPER_RATE_HZ),
     )
 
 
