@@ -86,6 +86,7 @@ class DialogManager:
             )
         self._question_vectors: list[np.ndarray] = []
         self._feeling: Sentiment | None = None  # the current turn's, once understood
+        self._asked_before = 0  # how many times the caller has now asked this turn's question
 
     def greeting(self, language: str) -> str:
         return self.embedded.greeting(language)
@@ -100,6 +101,7 @@ class DialogManager:
     async def respond(self, history: Sequence[Exchange], turn: CallerTurn, say: Say) -> Reply:
         self.state.language = turn.language or self.state.language
         self._feeling = None
+        self._asked_before = 0
         if self.state.pending_choice:
             chosen = self._choose(turn)
             if chosen is not None:
@@ -208,6 +210,7 @@ class DialogManager:
         if not self.embedded.expects_slot():
             rephrases = rephrase_count(vector, self._question_vectors,
                                        settings.rephrase_similarity)
+            self._asked_before = rephrases
             self._question_vectors = [*self._question_vectors, vector][-_KEEP_QUESTIONS:]
         signals = Signals(
             low_confidence_streak=self.state.low_confidence_streak,
@@ -243,6 +246,8 @@ class DialogManager:
         caller = f"DTMF: {turn.dtmf}" if turn.dtmf else turn.text
         state.history = [*state.history, (caller, reply.text)][-20:]
         feeling = self._feeling
+        if self._asked_before >= 2:  # a frustration signal for the briefing
+            reply = replace(reply, reason_codes=(*reply.reason_codes, "rephrased"))
         return replace(reply, language=state.language,
                        sentiment=None if feeling is None else round(feeling.score, 3),
                        sentiment_label=None if feeling is None else feeling.label)

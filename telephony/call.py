@@ -132,6 +132,7 @@ class Call:
         self._open_handoff: str | None = None
         self._resumed: dict | None = None  # that handoff's row, on a stream it started
         self._levels: list[float] = []  # loudness of the caller's utterances since the reply
+        self._prepared: asyncio.Task[str] | None = None  # a handoff being stored, not placed
 
     def _record(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         assert self._records is not None
@@ -185,9 +186,14 @@ class Call:
         if self._worker is not None:
             await self._worker.queue_frames([TTSSpeakFrame(self.settings.transfer.no_agent_line)])
 
-    async def _warm_transfer(self, decision: Transfer) -> None:
-        """Brief an agent while the caller waits in a conference (telephony/warm.py)."""
-        self._ending = f"warm_transfer:{decision.queue}"
+    def _prepare_handoff(self, decision: Transfer) -> None:
+        """A transfer to a warm queue was decided: store the handoff with its briefing now,
+        while the caller hears the line announcing it, so the desktop shows it at once."""
+        if self._open_handoff is None and self._prepared is None and \
+                self.runtime.warm.handles(decision.queue):
+            self._prepared = asyncio.create_task(self._store_handoff(decision))
+
+    async def _store_handoff(self, decision: Transfer) -> str:
         assert self._records is not None
         await self._records.drain()  # the briefing reads this call's turns from the database
         briefing = await asyncio.to_thread(self._briefing, decision)
@@ -202,19 +208,40 @@ class Call:
 
             better = summarized()
         record = await asyncio.to_thread(self.runtime.records.call, self.call_sid) or {}
-        placed = await self.runtime.warm.start(
+        handoff_id = await self.runtime.warm.create(
             call_sid=self.call_sid, queue=decision.queue, reason=decision.reason,
             request=decision.request, briefing=briefing.to_json(), better_briefing=better,
             caller_id=str(record.get("to_number") or ""), base_url=self._base_url(),
             state=self.state.to_dict())
-        self._event("handoff_created" if placed.held else "handoff_not_placed",
-                    {"queue": decision.queue, "handoff": placed.handoff_id})
+        self._event("handoff_created", {"queue": decision.queue, "handoff": handoff_id})
+        return handoff_id
+
+    async def _warm_transfer(self, decision: Transfer) -> None:
+        """Brief an agent while the caller waits in a conference (telephony/warm.py)."""
+        self._ending = f"warm_transfer:{decision.queue}"
+        if self._prepared is None:
+            self._prepare_handoff(decision)
+        assert self._prepared is not None
+        prepared, self._prepared = self._prepared, None
+        try:
+            handoff_id = await prepared
+        except Exception:  # the database refused it: the caller hears why, the call goes on
+            logger.exception(f"call {self.call_sid}: storing the handoff failed")
+            self._ending = None
+            self._decision_task = None
+            if self._worker is not None:
+                await self._worker.queue_frames(
+                    [TTSSpeakFrame(self.settings.transfer.no_agent_line)])
+            return
+        placed = await self.runtime.warm.place(handoff_id)
+        self._event("handoff_placed" if placed.held else "handoff_not_placed",
+                    {"queue": decision.queue, "handoff": handoff_id})
         if placed.held:
             await self.finish(self._ending)  # Twilio moved the caller: the stream ends
             return
         self._ending = None
         self._decision_task = None
-        await self._offer(placed.handoff_id)
+        await self._offer(handoff_id)
 
     async def _retry_transfer(self, handoff_id: str) -> None:
         """The caller chose the next agent: the same handoff, its briefing brought up to date."""
@@ -303,6 +330,8 @@ class Call:
                                                           **vars(decision)})
         if isinstance(decision, (Callback, Withdraw)):
             self._settle(decision)
+        elif isinstance(decision, Transfer):
+            self._prepare_handoff(decision)
 
     async def on_reply_heard(self, frame: ReplyFrame) -> None:
         """After the heard-text gate: the caller heard the reply, or talked over it.
@@ -486,6 +515,8 @@ class Call:
             raise
         finally:
             await self._settle_decision()
+            if self._prepared is not None:  # gone before the transfer was placed
+                await self._abandon(self._prepared)
             if self._open_handoff is not None and self._ending is None:
                 # Gone before choosing: a person calls back rather than the request being lost.
                 self._record(self.runtime.handoffs.settle, self._open_handoff, "callback",
@@ -495,6 +526,14 @@ class Call:
                          self.end_reason or "caller_hung_up")
             await self._records.aclose()
             logger.info(f"call {self.call_sid} ended: {self.end_reason}")
+
+    async def _abandon(self, prepared: asyncio.Task[str]) -> None:
+        try:
+            handoff_id = await prepared
+        except Exception:
+            logger.exception(f"call {self.call_sid}: storing the handoff failed")
+            return
+        await self.runtime.warm.abandon(handoff_id)
 
     async def _settle_decision(self) -> None:
         """A transfer or hang-up already at Twilio finishes (and is recorded); one still

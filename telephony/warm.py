@@ -89,13 +89,20 @@ class WarmTransfers:
                     briefing: dict[str, Any], caller_id: str, base_url: str,
                     state: dict[str, Any] | None = None, now: datetime | None = None,
                     better_briefing: Awaitable[dict[str, Any]] | None = None) -> Placement:
-        """Write the handoff, move the caller to the conference, dial the first agent.
+        """``create`` then ``place``."""
+        handoff_id = await self.create(
+            call_sid=call_sid, queue=queue, reason=reason, request=request, briefing=briefing,
+            caller_id=caller_id, base_url=base_url, state=state, better_briefing=better_briefing)
+        return await self.place(handoff_id, now)
 
-        The handoff is stored whatever follows; the caller stays with the AI on closed hours,
-        no agents, or Twilio refusing the redirect. ``state`` is the dialog's state, for a caller
-        brought back. ``better_briefing`` (the model's summary) replaces the stored briefing
-        when it arrives, without holding anything up.
-        """
+    async def create(self, *, call_sid: str, queue: str, reason: str, request: str,
+                     briefing: dict[str, Any], caller_id: str, base_url: str,
+                     state: dict[str, Any] | None = None,
+                     better_briefing: Awaitable[dict[str, Any]] | None = None) -> str:
+        """Write the handoff (pending) with its briefing: the desktop shows it at once, while
+        the caller still hears the line announcing the transfer. ``state`` is the dialog's
+        state, for a caller brought back. ``better_briefing`` (the model's summary) replaces
+        the stored briefing when it arrives, without holding anything up."""
         config = self.settings.queues[queue]
         handoff_id = await asyncio.to_thread(
             self.store.create, call_sid=call_sid, queue=queue, reason=reason, request=request,
@@ -105,13 +112,25 @@ class WarmTransfers:
             self._later(self._improve(handoff_id, better_briefing))
         if self.settings.desk.webhook_url:  # a CRM hears of it at once, whatever follows
             self._later(self._post_webhook(handoff_id))
-        if not self._open(queue, now):
+        return handoff_id
+
+    async def place(self, handoff_id: str, now: datetime | None = None) -> Placement:
+        """Move the caller to the conference and dial the first agent. The caller stays with
+        the AI on closed hours, no agents, or Twilio refusing the redirect."""
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        assert handoff is not None
+        if not self._open(handoff["queue"], now):
             await self._set(handoff_id, "closed", expect={"pending"})
             return Placement(handoff_id, held=False)
         held = await self._hold(handoff_id, {"pending"})
         if held:
             await self._dial(handoff_id, attempt=0)
         return Placement(handoff_id, held)
+
+    async def abandon(self, handoff_id: str) -> bool:
+        """The call ended before a stored handoff was placed (the caller hung up while the
+        transfer was announced)."""
+        return await self._set(handoff_id, "abandoned", expect={"pending"})
 
     # -- the caller's choice when no agent took the call -----------------------------------
     def options(self, handoff: dict[str, Any], now: datetime | None = None) -> tuple[str, ...]:

@@ -2,18 +2,27 @@
 
 An agent signs in; a handoff written to the database (as the call path does, from another
 thread) shows on the page, with its summary, sentiment and transcript, within a second; the
-agent accepts it and saves notes, which are read back from the database.
+agent accepts it and saves notes, which are read back from the database. And a real call over
+the WebSocket that asks for a person shows on the desk within a second of the AI's decision.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from servers import ThreadedServer
 from test_desk import PASSWORDS, Desk, desk_settings, new_handoff
+
+from config import QueueSettings, Settings
+from telephony.records import Records
+from telephony.simulator import CallerStep, place_call
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -36,6 +45,12 @@ def desk(tmp_path: Path):
 
 @pytest.fixture
 def page(desk: Desk):
+    with _browser() as tab:
+        yield tab
+
+
+@contextmanager
+def _browser() -> Iterator:
     with sync_api.sync_playwright() as playwright:
         # Debian's Chromium; Playwright never downloads a browser of its own here.
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
@@ -158,3 +173,58 @@ def test_desk_shows_handoff_live_and_saves(desk: Desk, page) -> None:
     # Signing out returns to the sign-in form.
     page.click("#logout")
     page.wait_for_selector("#signin:not([hidden])")
+
+
+def _sign_in(page, url: str) -> None:
+    page.goto(url + "/desk")
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORDS["alice"])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#conn.c-live")
+
+
+def test_a_real_calls_handoff_shows_within_a_second_of_the_decision(
+        call_settings: Settings, voice_models, speech_models, tmp_path: Path) -> None:
+    desk = desk_settings(tmp_path).desk
+    settings = call_settings.model_copy(update={
+        "data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path}/frontdesk.db",
+        "desk": desk, "queues": {"front_desk": QueueSettings(agents=["+15550002222"])}})
+    from telephony.app import create_app
+
+    server = ThreadedServer(create_app(settings),
+                            ws_max_size=settings.stream.max_message_bytes).start()
+    placed: dict = {}
+
+    def call() -> None:
+        placed["result"] = asyncio.run(place_call(
+            server.url, [CallerStep(say="I would like to speak to a real person.")],
+            settings=settings, voice=voice_models.voices["en"], whisper=None,
+            from_number="+15551234567"))
+
+    try:
+        with _browser() as page:
+            _sign_in(page, server.url)
+            caller = threading.Thread(target=call)
+            caller.start()
+            shown = page.wait_for_function(
+                """() => {
+                     const card = document.getElementById('handoff');
+                     return !card.hidden && document.getElementById('h-summary').textContent
+                       && document.querySelectorAll('#h-transcript li.line').length > 1
+                       ? Date.now() : false;
+                   }""", polling="raf", timeout=60_000).json_value()
+            caller.join(timeout=120)
+            transcript = page.text_content("#h-transcript")
+            summary = page.text_content("#h-summary")
+            sentiment = page.text_content("#h-sentiment")
+            assert page.problems == []
+    finally:
+        server.stop()
+    records = Records(settings.database_url)
+    call_record = records.call(placed["result"].call_sid)
+    records.close()
+    [decided] = [e["at"] for e in call_record["events"] if e["kind"] == "transfer"]
+    delay = shown / 1000 - decided
+    print(f"\ndesk: a real call's handoff shown {delay * 1000:.0f} ms after the AI decided")
+    assert delay < 1.0, f"the handoff took {delay:.2f} s to show after the decision"
+    assert "real person" in transcript.lower() and summary and sentiment.strip()

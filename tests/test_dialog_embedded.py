@@ -634,3 +634,10 @@ async def test_declining_both_withdraws_the_request(support) -> None:
     caller.dialog.offer_choice(("callback", "next_agent"))
     reply = await caller.say("No thanks, never mind.")
     assert reply.decision == Withdraw() and "anything else" in reply.text
+
+
+async def test_asking_the_same_question_again_is_marked_for_the_briefing(hotel) -> None:
+    caller = Caller(hotel)
+    first = await caller.say("What time is breakfast?")
+    again = await caller.say("What time is breakfast?")
+    assert "rephrased" not in first.reason_codes and "rephrased" in again.reason_codes
