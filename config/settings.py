@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "AdminSettings",
+    "AdminUser",
     "DeskSettings",
     "DialogSettings",
     "EscalationSettings",
@@ -258,6 +260,23 @@ class DeskSettings(BaseModel):
     webhook_secret: SecretStr = SecretStr("")
 
 
+class AdminUser(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    password: SecretStr
+    # "admin": may change the routing rules and roll them back; "viewer": reads and dry-runs.
+    role: Literal["admin", "viewer"] = "viewer"
+
+
+class AdminSettings(BaseModel):
+    """The routing-rules admin console (/admin) and its API (/admin/api)."""
+
+    # username -> {password, role}; none: the console is off.
+    users: dict[str, AdminUser] = Field(default_factory=dict)
+    # Signs console session cookies; empty: a random one per process (sessions end at restart).
+    session_secret: SecretStr = SecretStr("")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTDESK_", env_nested_delimiter="__", extra="forbid"
@@ -292,6 +311,7 @@ class Settings(BaseSettings):
     # queue name -> who answers it (warm transfers); queues only in transfer.queues are cold.
     queues: dict[str, QueueSettings] = Field(default_factory=dict)
     desk: DeskSettings = Field(default_factory=DeskSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -5,12 +5,16 @@
 called, when, and the route a person chose) replayed through a rules version with the real
 intent classifier and sentiment analyzer, then ``route``; it reports the accuracy and every
 disagreement, so a change is measured before it goes live. ``evaluate`` is its model-free core.
+``dry_run`` is the admin console's try-it-out: one turn built the same way (``turn_context``,
+``Understanding``) and routed by the same ``route``.
 
 The CLI (telephony/cli.py) parses arguments, loads the encoder and prints what these return.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -31,12 +35,15 @@ __all__ = [
     "LabeledCall",
     "Labels",
     "LabelsError",
+    "Understanding",
     "check_command",
+    "dry_run",
     "eval_command",
     "evaluate",
     "format_check",
     "format_eval",
     "load_labels",
+    "turn_context",
 ]
 
 
@@ -140,27 +147,107 @@ Classify = Callable[[str], _Intent]
 Measure = Callable[[str, str], float]  # (text, language) -> sentiment score
 
 
-def _context(rules: Rules, call: LabeledCall, classify: Classify,
-             measure: Measure) -> tuple[RouteContext, dict[str, Any]]:
-    when = call.time
+def turn_context(rules: Rules, *, when: datetime, language: str, classify: Classify,
+                 measure: Measure, text: str | None = None, keypad: str | None = None,
+                 menu: str | None = None, tier: str | None = None, failed_turns: int = 0,
+                 sentiment: float | None = None) -> tuple[RouteContext, dict[str, Any]]:
+    """The ``RouteContext`` of one caller turn, and what was heard (intent, confidence,
+    sentiment): the shadow evaluation's and the admin's dry run's one way to build it.
+
+    ``when`` without a zone is the business's local time. Keypad input (``keypad``; "" : timed
+    out) is at ``menu`` (default: the entry menu) and is not classified; ``text`` is, and its
+    sentiment is measured unless ``sentiment`` is given.
+    """
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(rules.business.timezone))
     seen: dict[str, Any] = {}
-    if call.keypad is not None:
-        menu = call.menu or rules.business.menu
-        return RouteContext(now=when, language=call.language, tier=call.tier,
-                            failed_turns=call.failed_turns, menu=menu,
-                            digits=call.keypad), seen
-    assert call.text is not None
-    intent = classify(call.text)
-    sentiment = call.sentiment if call.sentiment is not None else measure(
-        call.text, call.language)
+    if keypad is not None:
+        return RouteContext(now=when, language=language, tier=tier, sentiment=sentiment,
+                            failed_turns=failed_turns, menu=menu or rules.business.menu,
+                            digits=keypad), seen
+    assert text is not None, "give text or keypad"
+    intent = classify(text)
+    sentiment = sentiment if sentiment is not None else measure(text, language)
     seen.update(intent=intent.name, confidence=round(float(intent.score), 3),
                 sentiment=round(sentiment, 3))
-    return RouteContext(now=when, language=call.language, intent=intent.name,
+    return RouteContext(now=when, language=language, intent=intent.name,
                         confidence=float(intent.score), intent_action=str(intent.action),
-                        tier=call.tier, sentiment=sentiment, failed_turns=call.failed_turns,
-                        menu=call.menu), seen
+                        tier=tier, sentiment=sentiment, failed_turns=failed_turns,
+                        menu=menu), seen
+
+
+def _context(rules: Rules, call: LabeledCall, classify: Classify,
+             measure: Measure) -> tuple[RouteContext, dict[str, Any]]:
+    return turn_context(rules, when=call.time, language=call.language, classify=classify,
+                        measure=measure, text=call.text, keypad=call.keypad, menu=call.menu,
+                        tier=call.tier, failed_turns=call.failed_turns,
+                        sentiment=call.sentiment if call.keypad is None else None)
+
+
+class Understanding:
+    """How a caller's words are understood under a rules version: the intent classifier built
+    from the catalogue with that version's intent overrides, and the sentiment analyzer.
+
+    One per process (it holds the encoder); classifiers are built once per distinct set of
+    overrides (a few seconds of embedding) and kept, the last ``keep`` of them. Thread-safe.
+    """
+
+    def __init__(self, encoder: Any, catalogue: IntentSet | None = None, *,
+                 keep: int = 8) -> None:
+        self.encoder = encoder
+        self.catalogue = catalogue if catalogue is not None else load_intents()
+        self.keep = keep
+        self._classifiers: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def classifier(self, rules: Rules) -> Any:
+        """The ``IntentClassifier`` for ``rules``' business kind and intent overrides."""
+        from dialog.classifier import IntentClassifier
+
+        overrides = json.dumps({name: o.model_dump(mode="json")
+                                for name, o in rules.intents.items()}, sort_keys=True)
+        key = (rules.business.kind, overrides)
+        with self._lock:
+            found = self._classifiers.get(key)
+            if found is None:
+                found = IntentClassifier(self.encoder, rules.intent_set(self.catalogue),
+                                         rules.business.kind)
+                while len(self._classifiers) >= self.keep:
+                    self._classifiers.pop(next(iter(self._classifiers)))
+                self._classifiers[key] = found
+            return found
+
+    def classify(self, rules: Rules, text: str) -> _Intent:
+        return self.classifier(rules).classify(text)  # type: ignore[no-any-return]
+
+    def measure(self, text: str, language: str) -> float:
+        from dialog.sentiment import SentimentAnalyzer
+
+        return SentimentAnalyzer.for_encoder(self.encoder).analyze(text, language).score
+
+
+def dry_run(rules: Rules, understanding: Understanding | None, *, when: datetime,
+            language: str = "", text: str | None = None, keypad: str | None = None,
+            menu: str | None = None, caller: str | None = None, record_tier: str | None = None,
+            failed_turns: int = 0, sentiment: float | None = None) -> dict[str, Any]:
+    """One turn through ``route`` as a live call would take it: the decision, its reasons, and
+    what was heard. ``caller`` (and the customer record's tier) give the caller's tier.
+    ``understanding`` may be None for keypad input (nothing is classified)."""
+    if text is not None and understanding is None:
+        raise ValueError("a dry run of what the caller says needs an Understanding")
+    language = language or rules.business.default_language
+    tier = rules.tier_for(caller, record_tier)
+    context, seen = turn_context(
+        rules, when=when, language=language, text=text, keypad=keypad, menu=menu, tier=tier,
+        failed_turns=failed_turns, sentiment=sentiment,
+        classify=lambda said: understanding.classify(rules, said),  # type: ignore[union-attr]
+        measure=lambda said, lang: understanding.measure(said, lang))  # type: ignore[union-attr]
+    decision = route(rules, context)
+    return {"decision": decision.as_dict(), "reasons": list(decision.reasons),
+            "intent": seen.get("intent"), "confidence": seen.get("confidence"),
+            "sentiment": seen.get("sentiment", sentiment), "tier": tier,
+            "language": context.language, "menu": context.menu, "digits": context.digits,
+            "local_time": decision.local_time}
 
 
 def _agrees(decision: RouteDecision, expected: Expected) -> bool:
@@ -207,9 +294,6 @@ def eval_command(labels_path: Path, encoder: Any, *, rules_path: Path | None = N
     """Load the labels and rules (default: the bundled rules of the labels' business), build the
     classifier from the catalogue with the rules' intent overrides, and ``evaluate``.
     Raises ``LabelsError`` / ``RulesError``."""
-    from dialog.classifier import IntentClassifier
-    from dialog.sentiment import SentimentAnalyzer
-
     labels = load_labels(labels_path)
     path = rules_path or bundled_rules_file(labels.business)
     catalogue = load_intents(intents_file)
@@ -217,10 +301,9 @@ def eval_command(labels_path: Path, encoder: Any, *, rules_path: Path | None = N
     if rules.business.kind != labels.business:
         raise LabelsError(f"{labels_path}: labels for {labels.business!r}, rules for "
                           f"{rules.business.kind!r}")
-    classifier = IntentClassifier(encoder, rules.intent_set(catalogue), rules.business.kind)
-    analyzer = SentimentAnalyzer.for_encoder(encoder)
-    report = evaluate(rules, labels, classify=classifier.classify,
-                      measure=lambda text, language: analyzer.analyze(text, language).score)
+    understanding = Understanding(encoder, catalogue)
+    report = evaluate(rules, labels, classify=understanding.classifier(rules).classify,
+                      measure=understanding.measure)
     return {"rules": str(path), "labels": str(labels_path), **report}
 
 

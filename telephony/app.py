@@ -16,6 +16,7 @@ from loguru import logger
 
 from config import Settings
 from telephony import twiml
+from telephony.admin import admin_router
 from telephony.call import Call
 from telephony.desk import desk_router
 from telephony.handshake import StreamRefused, accept_stream
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
     app = FastAPI(title="frontdesk", lifespan=lifespan)
     app.include_router(desk_router(settings))
+    app.include_router(admin_router(settings))
 
     def _signed(request_url: str, path: str, headers, params: dict[str, str]) -> bool:
         if settings.dev_insecure_skip_signature:
