@@ -70,6 +70,8 @@ def reason_text(code: str) -> str:
     """A plain English sentence for a transfer reason code."""
     if code in REASON_TEXTS:
         return REASON_TEXTS[code]
+    if code.startswith("rule:"):
+        return f"The routing rule {code.split(':', 1)[1].replace('_', ' ')!r} sent the call here."
     if code.startswith("slot_not_understood:"):
         return f"The AI could not understand the caller's {_slot_words(code)}."
     return f"The AI transferred the call ({code.replace('_', ' ')})."

@@ -83,6 +83,7 @@ class EmbeddedDialog:
         self.state = state
         self.lines = lines
         self.settings = deps.settings
+        self.escalation = deps.settings.escalation  # the call's routing rules' when they have them
         self.tasks = Tasks(deps, state, lines)
         intents = deps.classifier.intents
         self.keypad_topics = intents.keypad_topics(state.business)
@@ -169,7 +170,7 @@ class EmbeddedDialog:
                          reason_codes=("kb_answer",))
         score = hits[0].score if hits else 0.0
         self.state.low_confidence_streak += 1
-        if self.state.low_confidence_streak >= self.settings.escalation.low_confidence_turns:
+        if self.state.low_confidence_streak >= self.escalation.low_confidence_turns:
             self.state.low_confidence_streak = 0
             return Reply(HANDOFF_AFTER_MISSES, UNCLEAR, score, self._transfer(LOW_CONFIDENCE),
                          reason_codes=("low_confidence", f"escalate:{LOW_CONFIDENCE}"))

@@ -19,6 +19,12 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "fr": "Bonjour ! Comment puis-je vous aider ?",
         "de": "Hallo! Wie kann ich Ihnen helfen?",
     },
+    "help_prompt": {
+        "en": "How can I help you today?",
+        "es": "¿En qué puedo ayudarle hoy?",
+        "fr": "Comment puis-je vous aider aujourd'hui ?",
+        "de": "Wie kann ich Ihnen heute helfen?",
+    },
     "go_on": {
         "en": "Mm-hm, go on.",
         "es": "Sí, continúe.",

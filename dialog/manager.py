@@ -23,6 +23,7 @@ from loguru import logger
 from openai import AsyncOpenAI
 
 from config import Settings
+from config.rules import Rules
 from dialog.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 from dialog.classifier import Intent, IntentClassifier
 from dialog.embedded import EmbeddedDialog
@@ -37,6 +38,7 @@ from dialog.grounding import figures
 from dialog.guard import detect_injection
 from dialog.lines import Lines
 from dialog.llm import LlmDialog
+from dialog.router import CallRouter, Clock, local_now
 from dialog.sentiment import Sentiment, SentimentAnalyzer
 from dialog.state import CallState
 from dialog.tools import ToolRegistry
@@ -63,20 +65,32 @@ class DialogDeps:
     registry: ToolRegistry
     sentiment: SentimentAnalyzer
     llm_client: AsyncOpenAI | None = None  # when an LLM is configured
+    clock: Clock = local_now  # the routing rules' notion of now (tests inject one)
 
-    def new_call(self, state: CallState) -> DialogManager:
-        return DialogManager(self, state)
+    def new_call(self, state: CallState, rules: Rules | None = None,
+                 classifier: IntentClassifier | None = None) -> DialogManager:
+        """A call's dialog; ``rules`` (the version ``state.rules_version`` names) route it,
+        with ``classifier`` built from their intent overrides (default: the catalogue's)."""
+        return DialogManager(self, state, rules, classifier)
 
 
 class DialogManager:
     """A ``DialogEngine`` for one call."""
 
-    def __init__(self, deps: DialogDeps, state: CallState) -> None:
+    def __init__(self, deps: DialogDeps, state: CallState, rules: Rules | None = None,
+                 classifier: IntentClassifier | None = None) -> None:
         self.deps = deps
         self.state = state
+        self.classifier = classifier or deps.classifier
         settings = deps.settings
         self.lines = Lines(business=settings.dialog.business_name)
         self.embedded = EmbeddedDialog(deps, state, self.lines)
+        self.router: CallRouter | None = None
+        self.escalation = settings.escalation
+        if rules is not None:
+            self.router = CallRouter(rules, state.rules_version, state, self.lines, deps.clock)
+            self.escalation = rules.escalation
+            self.embedded.escalation = rules.escalation
         self.llm: LlmDialog | None = None
         if deps.llm_client is not None and settings.llm.enabled:
             self.llm = LlmDialog(
@@ -89,6 +103,9 @@ class DialogManager:
         self._asked_before = 0  # how many times the caller has now asked this turn's question
 
     def greeting(self, language: str) -> str:
+        self.state.language = language or self.state.language
+        if self.router is not None:
+            return self.router.greeting()
         return self.embedded.greeting(language)
 
     def offer_choice(self, options: Sequence[str]) -> str:
@@ -102,11 +119,25 @@ class DialogManager:
         self.state.language = turn.language or self.state.language
         self._feeling = None
         self._asked_before = 0
+        self._route: dict | None = None
         if self.state.pending_choice:
             chosen = self._choose(turn)
             if chosen is not None:
                 return await self._finish(turn, chosen, say)
-        if turn.dtmf or self.deps.classifier.is_noise(turn.text):
+        if turn.dtmf and self.router is not None and not self.embedded.expects_slot():
+            routed = self.router.keypad(turn.dtmf)
+            if routed is not None:  # the rules' keypad menu
+                self._route = routed.log
+                if routed.reply is not None:
+                    return await self._finish(turn, routed.reply, say)
+                if not routed.question:
+                    text = routed.preface or self.lines.get("help_prompt", self.state.language)
+                    reply = Reply(text, "keypad", 1.0, reason_codes=("route:menu",))
+                    return await self._finish(turn, reply, say)
+                if routed.preface:
+                    await say(routed.preface)
+                turn = CallerTurn(text=routed.question, language=turn.language)
+        if turn.dtmf or self.classifier.is_noise(turn.text):
             reply = await self.embedded.respond(history, turn, None, [])
             return await self._finish(turn, reply, say)
         guard = self.deps.settings.governance.detect_injection
@@ -122,6 +153,17 @@ class DialogManager:
         reason = self._escalation(vector)
         if reason is not None:
             return await self._finish(turn, self._handoff(intent, reason), say)
+        if self.router is not None and self._route is None and not self.embedded.expects_slot():
+            routed = self.router.speech(intent, feeling.score)
+            self._route = routed.log
+            if routed.reply is not None:
+                return await self._finish(turn, routed.reply, say)
+            if routed.preface:
+                await say(routed.preface)
+            if routed.question:  # a rule answers a question of its own
+                turn = CallerTurn(text=routed.question, language=turn.language)
+                intent, hits, vector, feeling = await asyncio.to_thread(self._understand,
+                                                                        turn.text)
         if self._embedded_answers(intent, hits):
             reply = await self.embedded.respond(history, turn, intent, hits)
             return await self._finish(turn, reply, say)
@@ -182,7 +224,7 @@ class DialogManager:
     def _understand(self, text: str) -> tuple[Intent, list[Hit], np.ndarray, Sentiment]:
         """Intent, knowledge hits, the utterance's embedding and the caller's sentiment
         (blocking: run in a thread)."""
-        intent = self.deps.classifier.classify(text)
+        intent = self.classifier.classify(text)
         hits = self.deps.index.search(text, k=3)
         vector = self.deps.encoder.embed([text])[0]
         feeling = self.deps.sentiment.analyze(text, self.state.language, vector=vector)
@@ -205,7 +247,7 @@ class DialogManager:
         an LLM has no comparable score. An answer to a question the engine asked (a number, a
         ZIP code) is not a question of the caller's and is not compared for rephrasing.
         """
-        settings = self.deps.settings.escalation
+        settings = self.escalation
         rephrases = 0
         if not self.embedded.expects_slot():
             rephrases = rephrase_count(vector, self._question_vectors,
@@ -233,8 +275,7 @@ class DialogManager:
         state = self.state
         state.tool_failures += sum(1 for t in reply.tools if t.failed)
         extra = ""
-        if reply.decision is None and \
-                state.tool_failures >= self.deps.settings.escalation.tool_failures:
+        if reply.decision is None and state.tool_failures >= self.escalation.tool_failures:
             extra = self.lines.get("connecting", state.language)
             transfer = Transfer(self.deps.settings.dialog.default_queue, "backend_failure")
             reply = replace(reply, text=f"{reply.text} {extra}".strip(), decision=transfer,
@@ -248,7 +289,7 @@ class DialogManager:
         feeling = self._feeling
         if self._asked_before >= 2:  # a frustration signal for the briefing
             reply = replace(reply, reason_codes=(*reply.reason_codes, "rephrased"))
-        return replace(reply, language=state.language,
+        return replace(reply, language=state.language, route=self._route,
                        sentiment=None if feeling is None else round(feeling.score, 3),
                        sentiment_label=None if feeling is None else feeling.label)
 

@@ -39,6 +39,10 @@ class CallState:
     recent_replies: list[str] = field(default_factory=list)  # newest last, a few kept
     # What the embedded engine or the LLM has been told and found, for the briefing/handoff.
     facts: dict[str, Any] = field(default_factory=dict)
+    # Routing: the rules version the call started with (kept for the whole call), and the keypad
+    # menu the caller is at (None: the rules' entry menu).
+    rules_version: int | None = None
+    menu: str | None = None
     # Back from a transfer no agent took: the options offered ("callback", "next_agent") and
     # how many times the caller was asked; None when no choice is pending.
     pending_choice: list[str] | None = None

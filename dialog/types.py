@@ -23,6 +23,7 @@ class Transfer:
     queue: str
     reason: str
     request: str = ""
+    priority: int = 0  # from the routing rule (higher: answered first)
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,6 @@ class Reply:
     # The caller's sentiment in this turn's words: score in [-1, 1] and its label.
     sentiment: float | None = None
     sentiment_label: str | None = None
+    # The routing decision for this turn (``RouteDecision.as_dict()`` and the rules version),
+    # logged with the call; None when no rules applied (a task step, a choice).
+    route: dict | None = None

@@ -320,7 +320,7 @@ class Call:
             tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
                    for t in reply.tools],
             sentiment=reply.sentiment, sentiment_label=reply.sentiment_label,
-            caller_level_db=level,
+            caller_level_db=level, route=reply.route,
         )
         if "injection_detected" in reply.reason_codes:
             self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
@@ -416,7 +416,8 @@ class Call:
                 user_idle_timeout=self.settings.turn.no_speech_prompt_seconds,
             ),
         )
-        self._engine = rt.dialog_engine(state)
+        version = await asyncio.to_thread(rt.rules_for, state)  # kept for the whole call
+        self._engine = await asyncio.to_thread(rt.dialog_engine, state, version.rules)
         pipeline = Pipeline([
             transport.input(), rt.stt_service(), _LevelTap(self._levels.append), KeypadTurns(),
             aggregators.user(), DialogService(self._engine), _ReplyTap(self.on_reply),
@@ -470,7 +471,8 @@ class Call:
             if self._resumed is not None:  # back from a transfer no agent took: the choice
                 await self._offer(self._resumed["id"])
             else:
-                await self._speak_turn(self.runtime.greeting(), "greeting")
+                assert self._engine is not None
+                await self._speak_turn(self._engine.greeting(self.state.language), "greeting")
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:

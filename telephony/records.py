@@ -88,6 +88,8 @@ turns = Table(
     Column("sentiment_label", String(16)),
     # How loud the caller spoke (dBFS of the speech), for the raised-voice signal.
     Column("caller_level_db", Float),
+    # The routing decision (rules version, rule, action, queue, reasons) for this turn.
+    Column("route", JSON),
 )
 
 call_events = Table(

@@ -9,6 +9,7 @@ dialog manager and its state) are built fresh for each call from these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
@@ -22,8 +23,12 @@ from pipecat.turns.user_stop import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from config import Settings
+from config.rule_store import RuleStore, RuleVersion
+from config.rules import Rules, bundled_rules_file
 from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogDeps, DialogManager
+from dialog.routes_commands import Understanding
+from dialog.routing import load_routing_rules
 from dialog.state import CallState
 from knowledge.passages import split_sentences
 from telephony.handoffs import HandoffStore
@@ -35,7 +40,7 @@ from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
 
-__all__ = ["Prompts", "Runtime", "bundled_knowledge"]
+__all__ = ["Prompts", "Runtime", "bundled_knowledge", "open_rules"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,16 @@ class Prompts:
                         "or press 0 to reach the front desk.")
     silent_goodbye: str = ("I haven't heard anything, so I'll end the call now. "
                            "Please call again anytime.")
+
+
+def open_rules(settings: Settings) -> RuleStore:
+    """The routing-rules versions, seeded with the sample business's rules file on first use."""
+    load = partial(load_routing_rules, http_tools=settings.http_tools,
+                   name=f"{settings.dialog.business} rules")
+    store = RuleStore(settings.database_url, load)
+    business = settings.dialog.business
+    store.ensure_seeded(business, bundled_rules_file(business).read_text(encoding="utf-8"))
+    return store
 
 
 @dataclass
@@ -59,6 +74,8 @@ class Runtime:
     dialog: DialogDeps
     handoffs: HandoffStore
     warm: WarmTransfers
+    rule_store: RuleStore
+    understanding: Understanding  # intent classifiers per rules version's overrides
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     _greeting: str = field(default="", init=False)
@@ -71,6 +88,7 @@ class Runtime:
                                              settings.stream.token_ttl_seconds)
         twilio = TwilioRest(settings)
         handoffs = HandoffStore(settings.database_url)
+        dialog = load_dialog(settings)
         runtime = cls(
             settings=settings,
             records=Records(settings.database_url),
@@ -78,12 +96,15 @@ class Runtime:
             twilio=twilio,
             handoffs=handoffs,
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
+            rule_store=open_rules(settings),
+            understanding=Understanding(dialog.encoder, dialog.classifier.intents),
             speech=SpeechModels.load(settings),
             voices=VoiceModels.load(settings),
-            dialog=load_dialog(settings),
+            dialog=dialog,
         )
-        runtime._greeting = runtime.dialog_engine(CallState(settings.dialog.business)) \
-            .greeting("en")
+        state = CallState(settings.dialog.business)
+        runtime._greeting = runtime.dialog_engine(state, runtime.rules_for(state).rules) \
+            .greeting("en")  # also builds the active rules' intent classifier
         # Fixed lines are synthesised once so they start at once. The greeting is
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
@@ -104,9 +125,23 @@ class Runtime:
     def greeting(self) -> str:
         return self._greeting
 
-    def dialog_engine(self, state: CallState) -> DialogManager:
-        """A new call's dialog (its state: business, caller ID, call SID)."""
-        return self.dialog.new_call(state)
+    def dialog_engine(self, state: CallState, rules: Rules | None = None) -> DialogManager:
+        """A new call's dialog (its state: business, caller ID, call SID), routed by
+        ``rules`` and understood with their intent overrides, as the admin's dry run does
+        (blocking the first time a version's overrides are seen: call it in a thread)."""
+        classifier = self.understanding.classifier(rules) if rules is not None else None
+        return self.dialog.new_call(state, rules, classifier)
+
+    def rules_for(self, state: CallState) -> RuleVersion:
+        """The routing rules of a call: the version it started with, else the active one,
+        which the call then keeps (blocking: call it in a thread)."""
+        if state.rules_version is not None:
+            pinned = self.rule_store.get(state.rules_version)
+            if pinned is not None:
+                return pinned
+        version = self.rule_store.active(state.business)
+        state.rules_version = version.id
+        return version
 
     def stt_service(self) -> LocalWhisperSTTService:
         return LocalWhisperSTTService.from_settings(self.speech, self.settings.stt)
@@ -139,5 +174,6 @@ class Runtime:
             await self.dialog.llm_client.close()
         self.records.close()
         self.handoffs.close()
+        self.rule_store.close()
         self.speech.close()
         self.voices.close()

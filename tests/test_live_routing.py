@@ -1,0 +1,163 @@
+"""The routing rules in live calls: the dialog acts on ``route`` decisions, with the clock
+injected; a call keeps the rules version it started with (over a real WebSocket)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from servers import ThreadedServer
+
+from config import Settings
+from config.rule_store import RuleStore
+from config.rules import bundled_rules_file
+from dialog.loader import load_dialog
+from dialog.manager import DialogDeps
+from dialog.routes_commands import Understanding
+from dialog.routing import load_routing_rules
+from dialog.state import CallState
+from dialog.types import CallerTurn, Reply, Transfer
+from knowledge.encoder import SentenceEncoder
+from telephony.records import Records
+from telephony.simulator import CallerStep, place_call
+
+pytestmark = pytest.mark.asyncio
+LA = ZoneInfo("America/Los_Angeles")
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=LA)
+MONDAY_2AM = datetime(2026, 11, 23, 2, 0, tzinfo=LA)
+VIP = "+14155550100"  # on the hotel rules' VIP list
+
+
+@pytest.fixture(scope="module")
+def hotel(models_dir: Path, encoder: SentenceEncoder,
+          tmp_path_factory: pytest.TempPathFactory) -> DialogDeps:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("routing"), models_dir=models_dir)
+    return load_dialog(settings, encoder=encoder)
+
+
+@pytest.fixture(scope="module")
+def understanding(hotel: DialogDeps) -> Understanding:
+    return Understanding(hotel.encoder, hotel.classifier.intents)
+
+
+RULES = load_routing_rules(bundled_rules_file("hotel"))
+
+
+async def _turn(deps: DialogDeps, understanding: Understanding, text: str, *,
+                at: datetime, caller: str = "") -> tuple[Reply, list[str]]:
+    state = CallState(business="hotel", caller_number=caller, call_sid=f"CA{uuid.uuid4().hex}",
+                      rules_version=7)
+    manager = replace(deps, clock=lambda: at).new_call(state, RULES,
+                                                       understanding.classifier(RULES))
+    said: list[str] = []
+
+    async def hear(sentence: str) -> None:
+        said.append(sentence)
+
+    return await manager.respond([], CallerTurn(text=text), hear), said
+
+
+async def test_a_cancellation_at_2am_follows_the_after_hours_rule(hotel, understanding):
+    night, said = await _turn(hotel, understanding, "I need to cancel my reservation.",
+                              at=MONDAY_2AM)
+    assert night.route["rule"] == "cancel_after_hours" and night.route["version"] == 7
+    assert "hours:closed" in night.route["reasons"]
+    assert said[0].startswith("Our reservations office is closed right now")
+    assert not isinstance(night.decision, Transfer)
+    day, _ = await _turn(hotel, understanding, "I need to cancel my reservation.",
+                         at=MONDAY_10AM)
+    assert day.route["rule"] == "cancel_with_reservations"
+    assert day.decision == Transfer("reservations", "rule:cancel_with_reservations", priority=4)
+
+
+async def test_vip_and_frustrated_callers_are_routed_by_their_rules(hotel, understanding):
+    vip, _ = await _turn(hotel, understanding, "I'd like to speak to a person, please.",
+                         at=MONDAY_10AM, caller=VIP)
+    assert vip.decision.queue == "concierge" and vip.decision.priority == 9
+    late, _ = await _turn(hotel, understanding, "I'd like to speak to a person, please.",
+                          at=datetime(2026, 11, 23, 23, 30, tzinfo=LA), caller=VIP)
+    assert late.route["rule"] == "vip_overnight" and late.decision.queue == "front_desk"
+    assert "skip:vip_concierge:queue_closed" in late.route["reasons"]
+    angry, _ = await _turn(hotel, understanding,
+                           "This is absolutely ridiculous, I'm furious, your hotel is a "
+                           "disgrace and nobody helps me!", at=MONDAY_10AM)
+    assert angry.route["rule"] == "frustrated_caller"
+    assert angry.decision.queue == "front_desk" and angry.decision.priority == 8
+    assert angry.text.startswith("I'm sorry about this.")
+
+
+async def test_a_call_keeps_the_rules_version_it_started_with(
+        call_settings: Settings, voice_models, tmp_path: Path):
+    """An admin changes the main menu's 0 while a call is in progress: that call keeps the
+    old routing (a transfer); a call placed after the change gets the new (a menu)."""
+    settings = call_settings.model_copy(update={
+        "data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path}/frontdesk.db"})
+    from telephony.app import create_app
+
+    server = ThreadedServer(create_app(settings),
+                            ws_max_size=settings.stream.max_message_bytes).start()
+    store = RuleStore(settings.database_url, partial(load_routing_rules, name="hotel rules"))
+    records = Records(settings.database_url)
+    press_zero = [CallerStep(dtmf="0", pause_seconds=3.0)]
+    try:
+        before = store.active("hotel")
+        old = '"0": {action: transfer, queue: front_desk, priority: 3}'
+        assert old in before.source
+        first = asyncio.create_task(place_call(server.url, press_zero, settings=settings,
+                                               voice=None, whisper=None))
+        # Once the first call has started (its greeting recorded), publish the change.
+        while not any(r for r in await asyncio.to_thread(_greeted, records)):
+            await asyncio.sleep(0.1)
+        changed = store.submit("hotel", before.source.replace(
+            old, '"0": {action: menu, menu: reservations}'), author="ann", role="admin",
+            based_on=before.id, comment="0 opens the reservations menu")
+        in_progress = await first
+        after = await place_call(server.url, press_zero, settings=settings, voice=None,
+                                 whisper=None)
+        old_call = records.call(in_progress.call_sid)
+        new_call = records.call(after.call_sid)
+    finally:
+        server.stop()
+        store.close()
+        records.close()
+    [old_turn] = [t for t in old_call["turns"] if t["caller_dtmf"] == "0"]
+    [new_turn] = [t for t in new_call["turns"] if t["caller_dtmf"] == "0"]
+    assert old_turn["route"]["version"] == before.id and old_turn["route"]["action"] == "transfer"
+    assert any(e["kind"] == "transfer" for e in old_call["events"])
+    assert new_turn["route"]["version"] == changed.id and new_turn["route"]["action"] == "menu"
+    assert new_turn["reply_text"].startswith("Press 1 to book or change a stay")
+    assert not any(e["kind"] == "transfer" for e in new_call["events"])
+
+
+def _greeted(records: Records) -> list[dict]:
+    with records.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from telephony.records import turns
+        return [dict(r) for r in conn.execute(select(turns.c.id).where(
+            turns.c.intent == "greeting")).mappings()]
+
+
+@pytest.mark.parametrize(("text", "at", "caller"), [
+    ("I need to cancel my reservation.", MONDAY_2AM, ""),
+    ("I need to cancel my reservation.", MONDAY_10AM, ""),
+    ("Can I talk to someone at the front desk?", MONDAY_10AM, VIP),
+    ("What time is breakfast?", MONDAY_2AM, ""),
+    ("Can you tell me what's on my bill?", MONDAY_10AM, ""),
+    ("Necesito cancelar mi reserva.", MONDAY_2AM, ""),
+    ("This is ridiculous, I am furious and nobody helps me!", MONDAY_10AM, ""),
+    ("Thanks, that's all, goodbye.", MONDAY_10AM, ""),
+])
+async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding, text, at,
+                                                           caller):
+    from dialog.routes_commands import dry_run
+
+    live, _ = await _turn(hotel, understanding, text, at=at, caller=caller)
+    tried = dry_run(RULES, understanding, when=at, text=text, caller=caller or None)
+    assert {k: v for k, v in live.route.items() if k != "version"} == tried["decision"]
