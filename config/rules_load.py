@@ -1,0 +1,103 @@
+"""Loading a rules file: read it, parse the YAML, validate types and then meaning, and raise
+``RulesError`` listing every problem with its field path and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from config.intents import IntentSet, load_intents
+from config.rules_checks import check_rules
+from config.rules_fields import PATTERNS
+from config.rules_locate import Loc, Problem, RulesError, duplicate_keys, locate
+from config.rules_schema import Rules
+
+__all__ = ["bundled_rules_file", "load_rules"]
+
+
+def bundled_rules_file(business: str) -> Path:
+    """The example rules shipped for a sample business (config/data/rules/<business>.yaml)."""
+    return Path(str(files("config") / "data" / "rules" / f"{business}.yaml"))
+
+
+def load_rules(
+    source: Path | str,
+    *,
+    catalogue: IntentSet | None = None,
+    tools: Mapping[str, Collection[str]] | None = None,
+    name: str | None = None,
+) -> Rules:
+    """Read and validate a rules file (a ``Path``) or its text (a ``str``).
+
+    ``catalogue``: the intents rules may name (None: the bundled intents file). ``tools``:
+    business kind -> the tool names that exist (None: tool names are not checked). ``name``:
+    how messages call the source (default: the file's name, or "rules").
+    Raises ``RulesError`` listing every problem found.
+    """
+    if isinstance(source, Path):
+        where = name or source.name
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise RulesError([Problem(where, "", None, f"cannot read: {e}")]) from e
+    else:
+        where, text = name or "rules", source
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise RulesError([Problem(where, "", line, f"not valid YAML: {e.problem}")]) from None
+    except yaml.YAMLError as e:
+        raise RulesError([Problem(where, "", None, f"not valid YAML: {e}")]) from None
+
+    def problem(loc: Loc, message: str) -> Problem:
+        path, line = locate(root, loc)
+        return Problem(where, path, line, message)
+
+    if not isinstance(data, dict):
+        kind = "an empty file" if data is None else type(data).__name__
+        raise RulesError([problem((), f"expected a mapping with 'business', 'queues', ... "
+                                      f"got {kind}")])
+    duplicates = list(duplicate_keys(root)) if root is not None else []
+    if duplicates:
+        raise RulesError([Problem(where, locate(root, loc)[0], line, message)
+                          for loc, line, message in duplicates])
+    try:
+        rules = Rules.model_validate(data)
+    except ValidationError as e:
+        raise RulesError([problem(tuple(err["loc"]), _message(err))
+                          for err in e.errors()]) from None
+    catalogue = catalogue if catalogue is not None else load_intents()
+    issues = check_rules(rules, catalogue, tools)
+    if issues:
+        raise RulesError([problem(loc, message) for loc, message in issues])
+    return rules
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    # "Value error, unknown time zone ..." -> "unknown time zone ..."
+    message = message.removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return "required"
+    if error["type"] == "extra_forbidden":
+        return "not a known field (misspelt?)"
+    got = error.get("input")
+    if error["type"] == "string_pattern_mismatch":
+        wanted = PATTERNS.get(error.get("ctx", {}).get("pattern", ""), "another form")
+        return f"{got!r} is not {wanted}"
+    if error["type"] in ("model_type", "dict_type"):
+        return f"expected a mapping (got {type(got).__name__})"
+    if error["type"] == "list_type":
+        return f"expected a list (got {type(got).__name__})"
+    if error["type"].endswith(("_type", "_parsing")) and not isinstance(got, dict | list):
+        return f"{message} (got {got!r})"
+    return message
