@@ -34,6 +34,8 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocket
 
+from config import QueueSettings
+from config.rules import Rules
 from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.frames import ReplyFrame
 from dialog.manager import DialogManager
@@ -43,6 +45,7 @@ from dialog.types import Callback, Hangup, Transfer, Withdraw
 from telephony import twiml, wire
 from telephony.heard import HeardTextGate, MarkLedger
 from telephony.keypad import KeypadTurns
+from telephony.queues import queue_config
 from telephony.security import external_url, swap_scheme
 from telephony.timing import TurnTimer, TurnTiming
 from telephony.transport import CallSerializer, CallTransport
@@ -133,6 +136,7 @@ class Call:
         self._resumed: dict | None = None  # that handoff's row, on a stream it started
         self._levels: list[float] = []  # loudness of the caller's utterances since the reply
         self._prepared: asyncio.Task[str] | None = None  # a handoff being stored, not placed
+        self._rules: Rules | None = None  # the routing rules version the call started with
 
     def _record(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         assert self._records is not None
@@ -167,16 +171,21 @@ class Call:
         await self.runtime.twilio.hang_up(self.call_sid)
         await self.finish(reason)
 
+    def _queue(self, name: str) -> QueueSettings | None:
+        return queue_config(self.settings, self._rules, name)
+
     async def _transfer(self, decision: Transfer) -> None:
         queue = decision.queue
         if self._open_handoff is not None:  # the caller wants the next agent after all
             await self._retry_transfer(self._open_handoff)
             return
-        if self.runtime.warm.handles(queue):
+        config = self._queue(queue)
+        if config is not None and config.transfer == "warm":
             await self._warm_transfer(decision)
             return
         self._ending = f"transferred:{queue}"
-        transferred = await self.runtime.twilio.cold_transfer(self.call_sid, queue)
+        number = config.agents[0] if config is not None and config.agents else ""
+        transferred = await self.runtime.twilio.cold_transfer(self.call_sid, queue, number)
         self._event("transfer_placed" if transferred else "transfer_failed", {"queue": queue})
         if transferred:
             await self.finish(self._ending)
@@ -189,11 +198,12 @@ class Call:
     def _prepare_handoff(self, decision: Transfer) -> None:
         """A transfer to a warm queue was decided: store the handoff with its briefing now,
         while the caller hears the line announcing it, so the desktop shows it at once."""
-        if self._open_handoff is None and self._prepared is None and \
-                self.runtime.warm.handles(decision.queue):
-            self._prepared = asyncio.create_task(self._store_handoff(decision))
+        config = self._queue(decision.queue)
+        if self._open_handoff is None and self._prepared is None and config is not None \
+                and config.transfer == "warm":
+            self._prepared = asyncio.create_task(self._store_handoff(decision, config))
 
-    async def _store_handoff(self, decision: Transfer) -> str:
+    async def _store_handoff(self, decision: Transfer, config: QueueSettings) -> str:
         assert self._records is not None
         await self._records.drain()  # the briefing reads this call's turns from the database
         briefing = await asyncio.to_thread(self._briefing, decision)
@@ -212,7 +222,7 @@ class Call:
             call_sid=self.call_sid, queue=decision.queue, reason=decision.reason,
             request=decision.request, briefing=briefing.to_json(), better_briefing=better,
             caller_id=str(record.get("to_number") or ""), base_url=self._base_url(),
-            state=self.state.to_dict())
+            config=config, state=self.state.to_dict(), priority=decision.priority)
         self._event("handoff_created", {"queue": decision.queue, "handoff": handoff_id})
         return handoff_id
 
@@ -417,6 +427,7 @@ class Call:
             ),
         )
         version = await asyncio.to_thread(rt.rules_for, state)  # kept for the whole call
+        self._rules = version.rules
         self._engine = await asyncio.to_thread(rt.dialog_engine, state, version.rules)
         pipeline = Pipeline([
             transport.input(), rt.stt_service(), _LevelTap(self._levels.append), KeypadTurns(),

@@ -78,6 +78,8 @@ handoffs = Table(
     Column("state", JSON),
     Column("hold_from", Integer),  # the first attempt of the caller's current wait on hold
     Column("callback_number", String(64)),
+    Column("queue_config", JSON),  # the queue (agents, hours, ...) as the call's rules had it
+    Column("priority", Integer),  # the routing rule's priority (higher first)
 )
 handoff_events = Table(
     "handoff_events", metadata,
@@ -101,7 +103,8 @@ class HandoffStore:
 
     def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                briefing: dict[str, Any], agents: list[str], caller_id: str = "",
-               base_url: str = "", state: dict[str, Any] | None = None) -> str:
+               base_url: str = "", state: dict[str, Any] | None = None,
+               queue_config: dict[str, Any] | None = None, priority: int = 0) -> str:
         handoff_id = secrets.token_hex(8)
         now = time.time()
         with self.engine.begin() as conn:
@@ -109,7 +112,8 @@ class HandoffStore:
                 id=handoff_id, call_sid=call_sid, created_at=now, updated_at=now,
                 status="pending", queue=queue, reason=reason, request=request,
                 briefing=briefing, agents=agents, attempt=0, hold_from=0,
-                caller_id=caller_id, base_url=base_url, state=state))
+                caller_id=caller_id, base_url=base_url, state=state, queue_config=queue_config,
+                priority=priority))
             conn.execute(insert(handoff_events).values(
                 handoff_id=handoff_id, at=now, kind="created", detail={"queue": queue}))
         return handoff_id

@@ -75,9 +75,10 @@ class TwilioRest:
     async def hang_up(self, call_sid: str) -> bool:
         return await self._update_call(call_sid, {"Status": "completed"})
 
-    async def cold_transfer(self, call_sid: str, queue: str) -> bool:
+    async def cold_transfer(self, call_sid: str, queue: str, number: str = "") -> bool:
+        """A plain ``<Dial>`` to ``number`` (default: the queue's number in the settings)."""
         configured = self._settings.queues.get(queue)
-        number = self._settings.transfer.queues.get(queue, "") or (
+        number = number or self._settings.transfer.queues.get(queue, "") or (
             configured.agents[0] if configured and configured.agents else "")
         if not number:
             logger.warning(f"call {call_sid}: no number configured for queue {queue!r}")

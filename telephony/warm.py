@@ -81,33 +81,34 @@ class WarmTransfers:
         self._tasks: set[asyncio.Task] = set()
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
 
-    def handles(self, queue: str) -> bool:
-        config = self.settings.queues.get(queue)
-        return config is not None and config.transfer == "warm"
-
     async def start(self, *, call_sid: str, queue: str, reason: str, request: str,
                     briefing: dict[str, Any], caller_id: str, base_url: str,
-                    state: dict[str, Any] | None = None, now: datetime | None = None,
+                    config: QueueSettings | None = None, state: dict[str, Any] | None = None,
+                    now: datetime | None = None,
                     better_briefing: Awaitable[dict[str, Any]] | None = None) -> Placement:
         """``create`` then ``place``."""
         handoff_id = await self.create(
             call_sid=call_sid, queue=queue, reason=reason, request=request, briefing=briefing,
-            caller_id=caller_id, base_url=base_url, state=state, better_briefing=better_briefing)
+            caller_id=caller_id, base_url=base_url, config=config, state=state,
+            better_briefing=better_briefing)
         return await self.place(handoff_id, now)
 
     async def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                      briefing: dict[str, Any], caller_id: str, base_url: str,
-                     state: dict[str, Any] | None = None,
+                     config: QueueSettings | None = None, state: dict[str, Any] | None = None,
+                     priority: int = 0,
                      better_briefing: Awaitable[dict[str, Any]] | None = None) -> str:
         """Write the handoff (pending) with its briefing: the desktop shows it at once, while
-        the caller still hears the line announcing the transfer. ``state`` is the dialog's
-        state, for a caller brought back. ``better_briefing`` (the model's summary) replaces
-        the stored briefing when it arrives, without holding anything up."""
-        config = self.settings.queues[queue]
+        the caller still hears the line announcing the transfer. ``config`` is the queue as the
+        call's rules (or the settings) define it, kept with the handoff; ``state`` is the
+        dialog's state, for a caller brought back. ``better_briefing`` (the model's summary)
+        replaces the stored briefing when it arrives, without holding anything up."""
+        config = config or self.settings.queues[queue]
         handoff_id = await asyncio.to_thread(
             self.store.create, call_sid=call_sid, queue=queue, reason=reason, request=request,
             briefing=briefing, agents=list(config.agents), caller_id=caller_id,
-            base_url=base_url, state=state)
+            base_url=base_url, state=state, queue_config=config.model_dump(mode="json"),
+            priority=priority)
         if better_briefing is not None:
             self._later(self._improve(handoff_id, better_briefing))
         if self.settings.desk.webhook_url:  # a CRM hears of it at once, whatever follows
@@ -119,7 +120,7 @@ class WarmTransfers:
         the AI on closed hours, no agents, or Twilio refusing the redirect."""
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         assert handoff is not None
-        if not self._open(handoff["queue"], now):
+        if not self._open(handoff, now):
             await self._set(handoff_id, "closed", expect={"pending"})
             return Placement(handoff_id, held=False)
         held = await self._hold(handoff_id, {"pending"})
@@ -136,7 +137,7 @@ class WarmTransfers:
     def options(self, handoff: dict[str, Any], now: datetime | None = None) -> tuple[str, ...]:
         """What a caller back with the AI may choose: a callback, and the next agent when
         the queue is open."""
-        return (CALLBACK, NEXT_AGENT) if self._open(handoff["queue"], now) else (CALLBACK,)
+        return (CALLBACK, NEXT_AGENT) if self._open(handoff, now) else (CALLBACK,)
 
     async def offered(self, handoff_id: str) -> bool:
         """The caller is back with the AI and has been offered the choice."""
@@ -148,7 +149,7 @@ class WarmTransfers:
         last, the first again), with the briefing and dialog state brought up to date. False
         when the caller stays with the AI (closed, refused)."""
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
-        if handoff is None or not handoff["agents"] or not self._open(handoff["queue"], now):
+        if handoff is None or not handoff["agents"] or not self._open(handoff, now):
             return False
         tried = handoff["agent_number"] is not None
         attempt = (handoff["attempt"] + 1) % len(handoff["agents"]) if tried else 0
@@ -226,8 +227,14 @@ class WarmTransfers:
                 await self.twilio.update_call(handoff["agent_call_sid"], {"Status": status})
 
     # -- steps ------------------------------------------------------------------------------
-    def _open(self, queue: str, now: datetime | None) -> bool:
-        config = self.settings.queues.get(queue)
+    def _config(self, handoff: dict[str, Any]) -> QueueSettings | None:
+        """The queue as it was when the handoff was written (older rows: the settings')."""
+        if handoff.get("queue_config"):
+            return QueueSettings.model_validate(handoff["queue_config"])
+        return self.settings.queues.get(handoff["queue"])
+
+    def _open(self, handoff: dict[str, Any], now: datetime | None) -> bool:
+        config = self._config(handoff)
         return config is not None and bool(config.agents) and is_open(
             config, now or datetime.now().astimezone())
 
@@ -246,7 +253,7 @@ class WarmTransfers:
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         assert handoff is not None
         agents: list[str] = handoff["agents"]
-        config = self.settings.queues.get(handoff["queue"])
+        config = self._config(handoff)
         per_hold = config.agents_per_hold if config else 1
         if attempt >= len(agents) or attempt - (handoff["hold_from"] or 0) >= per_hold:
             await self._return_caller(handoff)

@@ -116,3 +116,21 @@ async def test_agents_per_hold_then_the_callers_choice_of_the_next_agent(
     finally:
         await warm.aclose()
         store.close()
+
+
+def test_a_queue_is_the_settings_then_the_calls_rules() -> None:
+    from config.rules import bundled_rules_file
+    from dialog.routing import load_routing_rules
+    from telephony.queues import queue_config
+
+    rules = load_routing_rules(bundled_rules_file("hotel"))
+    plain = Settings()
+    assert queue_config(plain, rules, "reservations").agents == ["+14155550122", "+14155550123"]
+    assert queue_config(plain, rules, "reservations").timezone == "America/Los_Angeles"
+    assert queue_config(plain, None, "reservations") is None
+    cold = Settings(transfer={"queues": {"reservations": "+15550009999"}})
+    assert queue_config(cold, rules, "reservations") == QueueSettings(
+        agents=["+15550009999"], transfer="cold")
+    warm = Settings(queues={"reservations": WEEKDAYS})
+    assert queue_config(warm, rules, "reservations") is WEEKDAYS
+    assert queue_config(plain, rules, "billing") is None
