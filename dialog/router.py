@@ -98,6 +98,9 @@ class CallRouter:
             **facts)  # type: ignore[arg-type]
 
     def _log(self, decision: RouteDecision) -> dict:
+        """The decision as recorded with the turn; its tools become the call's allowed ones."""
+        allowed = decision.allowed_tools
+        self.state.allowed_tools = None if allowed is None else list(allowed)
         return {**decision.as_dict(), "version": self.version}
 
     def _act(self, decision: RouteDecision, because: str | None = None) -> Routed:

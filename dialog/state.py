@@ -43,6 +43,9 @@ class CallState:
     # menu the caller is at (None: the rules' entry menu).
     rules_version: int | None = None
     menu: str | None = None
+    # The tools the current route lets the AI use (None: all of the business's); set when a
+    # turn is routed, kept through the task it starts.
+    allowed_tools: list[str] | None = None
     # Back from a transfer no agent took: the options offered ("callback", "next_agent") and
     # how many times the caller was asked; None when no choice is pending.
     pending_choice: list[str] | None = None

@@ -27,12 +27,14 @@ from dialog.guard import detect_injection
 from dialog.state import CallState
 
 __all__ = [
+    "ALWAYS_ALLOWED",
     "InvalidArguments",
     "Tier",
     "ToolContext",
     "ToolOutcome",
     "ToolRegistry",
     "ToolResult",
+    "route_allows",
     "ToolSpec",
 ]
 
@@ -148,6 +150,15 @@ _FAILED = {"error": "unavailable",
            "message": "The system is not responding right now. Offer to transfer the caller."}
 
 
+# A caller can always reach a person or end the call, whatever the route allows.
+ALWAYS_ALLOWED = frozenset({"transfer_to_agent", "end_call"})
+
+
+def route_allows(state: CallState, name: str) -> bool:
+    allowed = state.allowed_tools
+    return allowed is None or name in allowed or name in ALWAYS_ALLOWED
+
+
 class ToolRegistry:
     """The tools of every business, run under governance. One per process, shared by calls."""
 
@@ -173,9 +184,11 @@ class ToolRegistry:
         return self._specs.get(name)
 
     def available(self, state: CallState) -> list[ToolSpec]:
-        """The tools of the call's business (and those of every business)."""
+        """The tools of the call's business (and those of every business) that the call's
+        route allows."""
         return [s for s in self._specs.values()
-                if not s.businesses or state.business in s.businesses]
+                if (not s.businesses or state.business in s.businesses)
+                and route_allows(state, s.name)]
 
     def openai_tools(self, state: CallState) -> list[dict[str, Any]]:
         return [s.openai_schema() for s in self.available(state)]
@@ -223,6 +236,9 @@ class ToolRegistry:
         if problem is not None:
             return _refused(spec, args, "invalid_arguments", {"error": "invalid_arguments",
                                                               "message": problem})
+        if not route_allows(state, name):  # the routing rules leave this to a person
+            return _refused(spec, args, "needs_human", {
+                **governance.refusal_data(spec, args, "needs_human"), "route": "not_allowed"})
         if self.settings.detect_injection:
             # The turn was flagged, or the model copied an injection into a write's arguments.
             injection = injection or _args_look_injected(args)

@@ -112,7 +112,9 @@ async def test_a_call_keeps_the_rules_version_it_started_with(
         first = asyncio.create_task(place_call(server.url, press_zero, settings=settings,
                                                voice=None, whisper=None))
         # Once the first call has started (its greeting recorded), publish the change.
-        while not any(r for r in await asyncio.to_thread(_greeted, records)):
+        for _ in range(300):
+            if await asyncio.to_thread(_greeted, records):
+                break
             await asyncio.sleep(0.1)
         changed = store.submit("hotel", before.source.replace(
             old, '"0": {action: menu, menu: reservations}'), author="ann", role="admin",
@@ -161,3 +163,18 @@ async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding,
     live, _ = await _turn(hotel, understanding, text, at=at, caller=caller)
     tried = dry_run(RULES, understanding, when=at, text=text, caller=caller or None)
     assert {k: v for k, v in live.route.items() if k != "version"} == tried["decision"]
+
+
+async def test_a_route_limits_the_tools_the_ai_may_use(hotel):
+    state = CallState(business="hotel", call_sid=f"CA{uuid.uuid4().hex}",
+                      allowed_tools=["search_knowledge", "find_reservation"])
+    names = {s.name for s in hotel.registry.available(state)}
+    assert {"search_knowledge", "find_reservation", "transfer_to_agent", "end_call"} == names
+    refused = await hotel.registry.call("check_in", {}, state)
+    assert refused.reason == "needs_human" and refused.result["route"] == "not_allowed"
+    # The rules' decisions set what the call may use: the hotel's default list has no
+    # cancellations; the after-hours cancellation rule has.
+    night, _ = await _turn(hotel, understanding=Understanding(hotel.encoder,
+                                                              hotel.classifier.intents),
+                           text="I need to cancel my reservation.", at=MONDAY_2AM)
+    assert "cancel_reservation" in night.route["allowed_tools"]
