@@ -36,6 +36,7 @@ from dialog.escalation import (
 )
 from dialog.grounding import figures
 from dialog.guard import detect_injection
+from dialog.language import SWITCHED, requested_language
 from dialog.lines import Lines
 from dialog.llm import LlmDialog
 from dialog.router import CallRouter, Clock, local_now
@@ -124,6 +125,8 @@ class DialogManager:
             chosen = self._choose(turn)
             if chosen is not None:
                 return await self._finish(turn, chosen, say)
+        if not turn.dtmf and (wanted := requested_language(turn.text)):
+            return await self._finish(turn, self._switch_language(wanted), say)
         if turn.dtmf and self.router is not None and not self.embedded.expects_slot():
             routed = self.router.keypad(turn.dtmf)
             if routed is not None:  # the rules' keypad menu
@@ -178,6 +181,15 @@ class DialogManager:
             reason_codes=("llm", *answer.reason_codes), language=self.state.language,
         )
         return await self._finish(turn, reply, say, streamed=True)
+
+    def _switch_language(self, language: str) -> Reply:
+        """The caller asked for another language: from now on the call speaks it (telephony
+        switches recognition and voice when the reply's language changes)."""
+        self.state.language = language
+        follow = self.embedded.tasks.pending_question() or self.lines.get("help_prompt",
+                                                                          language)
+        return Reply(f"{SWITCHED[language]} {follow}", "language", 1.0,
+                     reason_codes=(f"language:{language}",))
 
     # -- the choice after a failed transfer ------------------------------------------------
     def _choice_line(self, options: Sequence[str]) -> str:

@@ -21,11 +21,13 @@ from pipecat.frames.frames import (
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMTextFrame,
+    STTUpdateSettingsFrame,
+    TTSUpdateSettingsFrame,
 )
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
-from pipecat.services.settings import LLMSettings
+from pipecat.services.settings import LLMSettings, STTSettings, TTSSettings
 
 from dialog.engine import DialogEngine
 from dialog.frames import ReplyFrame
@@ -85,8 +87,14 @@ class DialogService(LLMService):
     adapter_class = OpenAILLMAdapter
 
     def __init__(
-        self, engine: DialogEngine, *, language: Callable[[], str] = lambda: "en", **kwargs
+        self, engine: DialogEngine, *, language: Callable[[], str] = lambda: "en",
+        reply_language: Callable[[], str] | None = None, voice_language: str = "en",
+        on_language: Callable[[str], None] | None = None, **kwargs
     ) -> None:
+        """``language``: the language of the caller's turn. ``reply_language``: the language
+        the engine now speaks; when it is not the voice's (``voice_language`` at first), the
+        voice (downstream) and speech recognition (upstream) are switched before the next
+        sentence, and ``on_language`` is told."""
         # The embedded engine has no sampling knobs: every LLM setting is "unsupported".
         settings = LLMSettings(
             model="frontdesk-local", system_instruction=None, temperature=None, max_tokens=None,
@@ -96,6 +104,9 @@ class DialogService(LLMService):
         super().__init__(settings=settings, **kwargs)
         self._engine = engine
         self._language = language
+        self._reply_language = reply_language
+        self._on_language = on_language
+        self._voice = voice_language  # the language the voice was last set to
 
     def can_generate_metrics(self) -> bool:
         return True
@@ -107,6 +118,19 @@ class DialogService(LLMService):
         else:
             await self.push_frame(frame, direction)
 
+    async def _follow_language(self) -> None:
+        if self._reply_language is None:
+            return
+        language = self._reply_language()
+        if language == self._voice:
+            return
+        self._voice = language
+        await self.push_frame(TTSUpdateSettingsFrame(delta=TTSSettings(language=language)))
+        await self.push_frame(STTUpdateSettingsFrame(delta=STTSettings(language=language)),
+                              FrameDirection.UPSTREAM)
+        if self._on_language is not None:
+            self._on_language(language)
+
     async def _answer(self, context: LLMContext) -> None:
         history, turn = history_and_turn(list(context.get_messages()), self._language())
         await self.push_frame(LLMFullResponseStartFrame())
@@ -116,6 +140,7 @@ class DialogService(LLMService):
         said: list[str] = []
 
         async def say(sentence: str) -> None:
+            await self._follow_language()
             if not said:
                 await self.stop_ttfb_metrics()
             said.append(sentence)

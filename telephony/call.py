@@ -11,7 +11,7 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -19,6 +19,7 @@ from pipecat.frames.frames import (
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMTextFrame,
+    STTUpdateSettingsFrame,
     TranscriptionFrame,
     TTSSpeakFrame,
 )
@@ -30,6 +31,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregatorParams,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.services.settings import STTSettings
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocket
@@ -38,6 +40,7 @@ from config import QueueSettings
 from config.rules import Rules
 from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.frames import ReplyFrame
+from dialog.language import detected_language
 from dialog.manager import DialogManager
 from dialog.service import DialogService
 from dialog.state import CallState
@@ -93,20 +96,22 @@ class _ReplyTap(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
-class _LevelTap(FrameProcessor):
-    """Hands the loudness of each transcribed utterance to the call (for the raised-voice
-    frustration signal in a briefing)."""
+class _TranscriptTap(FrameProcessor):
+    """Sees each transcript (after speech recognition): hands its loudness to the call (the
+    raised-voice frustration signal) and, while the call's language is not settled, the language
+    detected; a language the call settles on pins recognition to it (upstream)."""
 
-    def __init__(self, on_level: Callable[[float], None]) -> None:
+    def __init__(self, on_transcript: Callable[[Any], str | None]) -> None:
         super().__init__()
-        self._on_level = on_level
+        self._on_transcript = on_transcript
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, TranscriptionFrame):
-            level = getattr(frame.result, "level_db", None)
-            if isinstance(level, float) and math.isfinite(level):
-                self._on_level(level)
+        if isinstance(frame, TranscriptionFrame) and frame.result is not None:
+            pin = self._on_transcript(frame.result)
+            if pin is not None:
+                await self.push_frame(STTUpdateSettingsFrame(delta=STTSettings(language=pin)),
+                                      FrameDirection.UPSTREAM)
         await self.push_frame(frame, direction)
 
 
@@ -135,6 +140,10 @@ class Call:
         self._open_handoff: str | None = None
         self._resumed: dict | None = None  # that handoff's row, on a stream it started
         self._levels: list[float] = []  # loudness of the caller's utterances since the reply
+        # The call's language: the caller's turns are in it and the agent speaks it. Settled
+        # (recognition pinned) once detected with confidence, asked for, or known already.
+        self.language = "en"
+        self._settled = runtime.settings.stt.language != "auto"
         self._prepared: asyncio.Task[str] | None = None  # a handoff being stored, not placed
         self._rules: Rules | None = None  # the routing rules version the call started with
 
@@ -400,6 +409,32 @@ class Call:
             caller_ended_at=_wall(timing.speech_ended(self.settings.turn.vad_stop_seconds)),
         )
 
+    # -- language --------------------------------------------------------------------------------
+    def _on_transcript(self, result: Any) -> str | None:
+        """A transcript's loudness is kept for the turn; while the language is not settled, a
+        confident detection settles it. Returns the language to pin recognition to."""
+        level = getattr(result, "level_db", None)
+        if isinstance(level, float) and math.isfinite(level):
+            self._levels.append(level)
+        if self._settled:
+            return None
+        found = detected_language(str(getattr(result, "language", "")),
+                                  float(getattr(result, "language_probability", 0.0)),
+                                  str(getattr(result, "text", "")))
+        if found is None:
+            return None
+        self._settled = True
+        if found != self.language:
+            self._language_changed(found)
+        return found
+
+    def _language_changed(self, language: str) -> None:
+        """The call now speaks ``language`` (detected, or asked for): recorded with the call."""
+        self.language = language
+        self._settled = True
+        self._event("language", {"language": language})
+        self._record(self.runtime.records.set_language, self.call_sid, language)
+
     # -- the pipeline ------------------------------------------------------------------------------
     async def _build(self) -> PipelineWorker:
         rt = self.runtime
@@ -419,6 +454,9 @@ class Call:
         # The caller ID comes from the signed webhook that started the call.
         record = await asyncio.to_thread(rt.records.call, self.call_sid) or {}
         self.state = state = await asyncio.to_thread(self._initial_state, record)
+        self.language = state.language
+        if self._resumed is not None:
+            self._settled = True  # the caller goes on in the language already spoken
         aggregators = LLMContextAggregatorPair(
             LLMContext(_history_messages(state)),
             user_params=LLMUserAggregatorParams(
@@ -430,9 +468,13 @@ class Call:
         self._rules = version.rules
         self._engine = await asyncio.to_thread(rt.dialog_engine, state, version.rules)
         pipeline = Pipeline([
-            transport.input(), rt.stt_service(), _LevelTap(self._levels.append), KeypadTurns(),
-            aggregators.user(), DialogService(self._engine), _ReplyTap(self.on_reply),
-            rt.tts_service(),
+            transport.input(),
+            rt.stt_service(self.language if self._resumed is not None else None),
+            _TranscriptTap(self._on_transcript), KeypadTurns(), aggregators.user(),
+            DialogService(self._engine, language=lambda: self.language,
+                          reply_language=lambda: state.language, voice_language=self.language,
+                          on_language=self._language_changed),
+            _ReplyTap(self.on_reply), rt.tts_service(self.language),
             transport.output(), HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
             _ReplyTap(self.on_reply_heard), aggregators.assistant(),
         ])

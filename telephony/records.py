@@ -152,6 +152,12 @@ class Records:
                 conn.execute(insert(calls).values(call_sid=call_sid, started_at=time.time(),
                                                   **values))
 
+    def set_language(self, call_sid: str, language: str) -> None:
+        """The language the call is now in (the last one is kept)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(calls).where(calls.c.call_sid == call_sid)
+                         .values(language=language))
+
     def end_call(self, call_sid: str, reason: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(

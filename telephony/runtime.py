@@ -143,11 +143,16 @@ class Runtime:
         state.rules_version = version.id
         return version
 
-    def stt_service(self) -> LocalWhisperSTTService:
-        return LocalWhisperSTTService.from_settings(self.speech, self.settings.stt)
+    def stt_service(self, language: str | None = None) -> LocalWhisperSTTService:
+        """Speech recognition per the settings, or pinned to ``language`` (a call that goes on
+        in a language already known)."""
+        stt = self.settings.stt
+        if language is not None:
+            stt = stt.model_copy(update={"language": language})
+        return LocalWhisperSTTService.from_settings(self.speech, stt)
 
-    def tts_service(self) -> LocalPiperTTSService:
-        return LocalPiperTTSService(self.voices)
+    def tts_service(self, language: str = "en") -> LocalPiperTTSService:
+        return LocalPiperTTSService(self.voices, language=language)
 
     def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
         """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""

@@ -105,6 +105,8 @@ def call_settings(models_dir: Path, fake_twilio: FakeTwilio,
         # The agent's voice without piper's random variation: its replies, transcribed
         # back by the tests, are the same audio on every run.
         tts={"noise_scale": 0.0, "noise_w_scale": 0.0},
+        # English callers from the first word (the multilingual tests detect instead).
+        stt={"language": "en"},
         stream={"max_bad_messages": 5, "start_timeout_seconds": 3},
     )
 

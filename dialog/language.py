@@ -1,0 +1,71 @@
+"""The caller's language: adopting the one detected in their first words, and switching when
+they ask ("¿habla español?", "in English please"). Pure functions.
+
+Speech recognition detects the language of the first utterances (the multilingual model); a
+confident detection of a language the agent speaks is kept for the call and recognition is pinned
+to it (faster, fewer errors). After that a switch is an explicit request, in any of the languages.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from config.intents import normalise
+
+__all__ = ["SPOKEN", "SWITCHED", "detected_language", "requested_language"]
+
+SPOKEN = ("en", "es", "fr", "de")  # the languages the agent's lines and tasks are written in
+MIN_PROBABILITY = 0.6  # a detection below this is not trusted (short "hello?", noise)
+MIN_WORDS = 2  # a one-word utterance ("OK") says too little about the language
+
+# A language named by the caller, in each of the four languages (after ``normalise``).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("english", "ingles", "anglais", "englisch", "inglese"),
+    "es": ("spanish", "espanol", "castellano", "espagnol", "spanisch"),
+    "fr": ("french", "frances", "francais", "franzosisch", "franzoesisch"),
+    "de": ("german", "aleman", "allemand", "deutsch"),
+}
+# Words that make a named language a request ("speak", "in", "please"...). A bare name said on
+# its own ("Español.") is a request too.
+_ASKING = ("speak", "talk", "in", "please", "habla", "hablar", "hablamos", "hable", "en",
+           "por favor", "parlez", "parler", "parle", "s il vous plait", "sprechen", "sprichst",
+           "auf", "bitte", "do you", "puede", "pouvez", "konnen", "koennen")
+MAX_REQUEST_WORDS = 8
+# Said in the language the caller asked for.
+SWITCHED = {
+    "en": "Of course, let's continue in English.",
+    "es": "Por supuesto, sigamos en español.",
+    "fr": "Bien sûr, continuons en français.",
+    "de": "Natürlich, sprechen wir Deutsch.",
+}
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[dict[str, re.Pattern[str]], re.Pattern[str]]:
+    names = {code: re.compile(r"\b(" + "|".join(words) + r")\b") for code, words in _NAMES.items()}
+    asking = re.compile(r"\b(" + "|".join(sorted(_ASKING, key=len, reverse=True)) + r")\b")
+    return names, asking
+
+
+def requested_language(text: str) -> str | None:
+    """The language a caller asks to speak ("Do you speak Spanish?", "¿Habla español?",
+    "Deutsch, bitte"), None when they do not ask for one. Only short utterances count: "I
+    booked through the Spanish website" is not a request."""
+    words = normalise(text)
+    if not words or len(words.split()) > MAX_REQUEST_WORDS:
+        return None
+    names, asking = _patterns()
+    named = [code for code, pattern in names.items() if pattern.search(words)]
+    if len(named) != 1:
+        return None
+    alone = len(words.split()) <= 2
+    return named[0] if alone or asking.search(words) else None
+
+
+def detected_language(language: str, probability: float, text: str) -> str | None:
+    """The language to keep from one detection: a language the agent speaks, detected with
+    confidence in an utterance of a few words; None: not sure yet (detect again next time)."""
+    if language not in SPOKEN or probability < MIN_PROBABILITY:
+        return None
+    return language if len(normalise(text).split()) >= MIN_WORDS else None
