@@ -167,6 +167,8 @@ def test_edit_check_save_dry_run_history_and_roll_back(admin: Admin, browser) ->
         added = page.locator("#diff .d-add").all_text_contents()
         assert "-    when: {failed_turns_at_least: 3}" in removed
         assert "+    when: {failed_turns_at_least: 2}" in added
+        if os.environ.get("ADMIN_SCREENSHOT"):
+            page.screenshot(path=os.environ["ADMIN_SCREENSHOT"], full_page=True)
 
         # Roll back to version 1 (after a confirm): a new version with the old text.
         assert page.locator('#versions tr[data-id="2"] button.rollback-btn').count() == 0
