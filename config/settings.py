@@ -39,6 +39,11 @@ class TwilioSettings(BaseModel):
     auth_token: SecretStr = SecretStr("")
     # REST root used for every Twilio API call (tests point it at a loopback fake).
     api_base_url: str = "https://api.twilio.com"
+    # The number (E.164) or messaging service's sender that confirmation texts come from.
+    # Empty: the number the caller called (the call's To), when known.
+    sms_from: str = ""
+    # One Messages API request; a failed one is tried once more.
+    sms_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
 
 
 class SttSettings(BaseModel):
@@ -47,8 +52,11 @@ class SttSettings(BaseModel):
     model: str = "tiny.en"
     # Used when a call's language is not English (or `language` is "auto").
     multilingual_model: str = "base"
-    # "en" transcribes with `model`; "auto" uses `multilingual_model` and detects.
-    language: str = "en"
+    # "auto": each call's first utterances are transcribed with `multilingual_model`, which
+    # detects the language; once it is detected with confidence (or the caller asks for one)
+    # the call is pinned to it ("en" then uses `model`). A language code pins every call from
+    # the start ("en": English only, the fastest).
+    language: str = "auto"
     compute_type: str = "int8"
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)
@@ -71,6 +79,15 @@ class TtsSettings(BaseModel):
     # for the same text every time, which tests use for repeatable transcripts).
     noise_scale: float | None = Field(default=None, ge=0, le=2)
     noise_w_scale: float | None = Field(default=None, ge=0, le=2)
+    # A language with no piper voice in `voices` speaks with espeak-ng (Debian package
+    # `espeak-ng`): robotic but understood. "none": such a language speaks English.
+    fallback: Literal["espeak-ng", "none"] = "espeak-ng"
+    # language code -> espeak-ng voice name where the code alone picks the wrong one,
+    # e.g. {"es": "es-419"} (Latin American Spanish) or {"zh": "cmn"}.
+    fallback_voices: dict[str, str] = Field(default_factory=dict)
+    # Slower than espeak-ng's own 175: a robotic voice on a phone line is easier to follow
+    # slowly (Whisper base, too, heard more of it at 130 than at 145-175).
+    fallback_rate_wpm: int = Field(default=130, ge=80, le=450)
 
 
 class TurnSettings(BaseModel):

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from dialog import slots
 from dialog.classifier import Intent, normalise
 from dialog.escalation import ASKED_FOR_PERSON, LOW_CONFIDENCE
-from dialog.lines import Lines
-from dialog.phrasing import ANYTHING_ELSE, CONNECTING
+from dialog.lines import TASK_LINES, Lines
+from dialog.phrasing import supported
 from dialog.state import CallState
 from dialog.tasks import Tasks
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
@@ -41,12 +41,8 @@ NOISE = "noise"
 UNCLEAR = "unclear"
 KEYPAD = "keypad"
 OPERATOR_KEY = "0"
-NOT_CAUGHT = "Sorry, I didn't catch that."
-WELCOME = f"You're welcome. {ANYTHING_ELSE}"
-GO_ON = "Sure. What else can I help you with?"
 NO_KEYPAD_ANSWER = "I'm sorry, I don't have that information."
 KEYPAD_HINT = "You can press 0 at any time to reach {desk}."
-HANDOFF_AFTER_MISSES = f"Sorry, I'm having trouble understanding. {CONNECTING}"
 _KEY_NAMES = {"*": "star", "#": "pound"}
 
 
@@ -61,7 +57,7 @@ def done_after_anything_else(text: str, language: str,
         return True
     if len(text.split()) > CLOSING_WORDS:
         return None
-    answer = slots.parse_yes_no(text, language)
+    answer = slots.parse_yes_no(text, supported(language))
     return None if answer is None else not answer
 
 
@@ -74,7 +70,7 @@ def is_aside(text: str, language: str, intent: Intent, hits: Sequence[Hit],
         return False
     if hits[0].score < min_score:
         return False
-    return slots.parse_digits(text, language, min_len=1, max_len=64) is None
+    return slots.parse_digits(text, supported(language), min_len=1, max_len=64) is None
 
 
 class EmbeddedDialog:
@@ -119,7 +115,8 @@ class EmbeddedDialog:
             return self._keypad(turn.dtmf)
         if intent is None:
             pending = self.tasks.pending_question()
-            text = f"{NOT_CAUGHT} {pending}" if pending else NOT_CAUGHT
+            not_caught = self._line("not_caught")
+            text = f"{not_caught} {pending}" if pending else not_caught
             return Reply(text, NOISE, 1.0, reason_codes=("noise",))
         if self.tasks.expects_slot():
             aside = is_aside(turn.text, self.state.language, intent, hits,
@@ -138,7 +135,8 @@ class EmbeddedDialog:
             if done:
                 return self._goodbye(1.0)
             if done is False:
-                return Reply(GO_ON, intent.name, intent.score, reason_codes=("anything_else",))
+                return Reply(self._line("what_else"), intent.name, intent.score,
+                             reason_codes=("anything_else",))
         action = intent.action
         if action == "transfer":
             return Reply(self.lines.get("handoff", self.state.language), intent.name,
@@ -147,7 +145,8 @@ class EmbeddedDialog:
         if action == "hangup":
             return self._goodbye(intent.score)
         if action == "thanks":
-            return Reply(WELCOME, intent.name, intent.score, reason_codes=("intent:thanks",))
+            return Reply(self._line("welcome"), intent.name, intent.score,
+                         reason_codes=("intent:thanks",))
         if action == "decline":
             return Reply(self.lines.get("off_topic", self.state.language), intent.name,
                          intent.score, reason_codes=("off_topic",))
@@ -160,7 +159,10 @@ class EmbeddedDialog:
 
     def _asked_anything_else(self) -> bool:
         replies = self.state.recent_replies
-        return bool(replies) and replies[-1].endswith(ANYTHING_ELSE)
+        return bool(replies) and replies[-1].endswith(_ANYTHING_ELSE)
+
+    def _line(self, key: str) -> str:
+        return self.lines.get(key, self.state.language)
 
     def _answer(self, question: str, hits: list[Hit]) -> Reply:
         if hits and hits[0].score >= self.settings.knowledge.min_score:
@@ -172,7 +174,8 @@ class EmbeddedDialog:
         self.state.low_confidence_streak += 1
         if self.state.low_confidence_streak >= self.escalation.low_confidence_turns:
             self.state.low_confidence_streak = 0
-            return Reply(HANDOFF_AFTER_MISSES, UNCLEAR, score, self._transfer(LOW_CONFIDENCE),
+            return Reply(self._line("handoff_after_misses"), UNCLEAR, score,
+                         self._transfer(LOW_CONFIDENCE),
                          reason_codes=("low_confidence", f"escalate:{LOW_CONFIDENCE}"))
         return Reply(self._clarify(), UNCLEAR, score, reason_codes=("low_confidence",))
 
@@ -204,7 +207,7 @@ class EmbeddedDialog:
 
     def _goodbye(self, confidence: float) -> Reply:
         self.tasks.cancel()
-        text = f"Thank you for calling {self.settings.dialog.business_name}. Goodbye!"
+        text = self._line("goodbye_business")
         return Reply(text, "goodbye", confidence, Hangup("caller_goodbye"),
                      reason_codes=("intent:hangup",))
 
@@ -220,6 +223,8 @@ class EmbeddedDialog:
                 "or say 'agent' to reach a person.")
 
 
+# "Is there anything else I can help you with?" in every language: a "no" to it ends the call.
+_ANYTHING_ELSE = tuple(TASK_LINES["anything_else_q"].values())
 _GREETINGS = frozenset({"hi", "hello", "hey", "hi there", "hello there", "good morning",
                         "good afternoon", "good evening", "hola", "buenos dias", "bonjour",
                         "allo", "hallo", "guten tag", "guten morgen"})

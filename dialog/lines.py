@@ -4,7 +4,209 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["DEFAULT_LINES", "Lines"]
+__all__ = ["DEFAULT_LINES", "TASK_LINES", "Lines"]
+
+# The embedded engine's own lines: the tasks' questions, re-asks and hints, and its replies.
+TASK_LINES: dict[str, dict[str, str]] = {
+    "anything_else_q": {
+        "en": "Is there anything else I can help you with?",
+        "es": "¿Puedo ayudarle en algo más?",
+        "fr": "Puis-je vous aider pour autre chose ?",
+        "de": "Kann ich sonst noch etwas für Sie tun?",
+    },
+    "task_connecting": {
+        "en": "Let me connect you with a colleague. Please hold.",
+        "es": "Le paso con un compañero. No cuelgue, por favor.",
+        "fr": "Je vous passe un collègue. Veuillez patienter.",
+        "de": "Ich verbinde Sie mit einem Kollegen. Bitte bleiben Sie dran.",
+    },
+    "task_sure": {"en": "Sure.", "es": "Por supuesto.", "fr": "Bien sûr.", "de": "Gerne."},
+    "task_unsupported": {
+        "en": "I'm sorry, I can't do that by phone yet.",
+        "es": "Lo siento, todavía no puedo hacer eso por teléfono.",
+        "fr": "Je suis désolé, je ne peux pas encore faire cela par téléphone.",
+        "de": "Das kann ich leider noch nicht telefonisch erledigen.",
+    },
+    "not_understood": {
+        "en": "Sorry, I didn't get that.",
+        "es": "Perdone, no le he entendido.",
+        "fr": "Pardon, je n'ai pas compris.",
+        "de": "Entschuldigung, das habe ich nicht verstanden.",
+    },
+    "keypad_hint": {
+        "en": "You can also type it on your keypad.",
+        "es": "También puede marcarlo en el teclado del teléfono.",
+        "fr": "Vous pouvez aussi le taper sur le clavier du téléphone.",
+        "de": "Sie können es auch über die Telefontastatur eingeben.",
+    },
+    "trouble": {
+        "en": "I'm sorry, I'm having trouble getting that.",
+        "es": "Lo siento, me está costando entenderlo.",
+        "fr": "Je suis désolé, j'ai du mal à comprendre.",
+        "de": "Es tut mir leid, ich verstehe es leider nicht.",
+    },
+    "heard_digits": {
+        "en": "I heard {digits}, which isn't {count} digits.",
+        "es": "He entendido {digits}, y no son {count} dígitos.",
+        "fr": "J'ai entendu {digits}, ce qui ne fait pas {count} chiffres.",
+        "de": "Ich habe {digits} verstanden, das sind keine {count} Ziffern.",
+    },
+    "no_reservation_number": {
+        "en": "I couldn't find a reservation with the number {digits}.",
+        "es": "No he encontrado ninguna reserva con el número {digits}.",
+        "fr": "Je n'ai trouvé aucune réservation avec le numéro {digits}.",
+        "de": "Ich habe keine Reservierung mit der Nummer {digits} gefunden.",
+    },
+    "no_reservation_name": {
+        "en": "I couldn't find a reservation under {name} arriving {date}.",
+        "es": "No he encontrado ninguna reserva a nombre de {name} con llegada {date}.",
+        "fr": "Je n'ai trouvé aucune réservation au nom de {name} avec arrivée {date}.",
+        "de": "Ich habe keine Reservierung auf den Namen {name} mit Anreise {date} gefunden.",
+    },
+    "no_order": {
+        "en": "I couldn't find order {digits} on your account.",
+        "es": "No he encontrado el pedido {digits} en su cuenta.",
+        "fr": "Je n'ai pas trouvé la commande {digits} sur votre compte.",
+        "de": "Ich habe die Bestellung {digits} in Ihrem Konto nicht gefunden.",
+    },
+    # The tasks' questions (``dialog.tasks.Slot.question``).
+    "q_confirmation": {
+        "en": "What is your six-digit confirmation number?",
+        "es": "¿Cuál es su número de confirmación de seis dígitos?",
+        "fr": "Quel est votre numéro de confirmation à six chiffres ?",
+        "de": "Wie lautet Ihre sechsstellige Bestätigungsnummer?",
+    },
+    "q_last_name": {
+        "en": "What is the last name on the reservation? You can spell it.",
+        "es": "¿A qué apellido está la reserva? Puede deletrearlo.",
+        "fr": "À quel nom de famille est la réservation ? Vous pouvez l'épeler.",
+        "de": "Auf welchen Nachnamen läuft die Reservierung? Sie können ihn gern "
+              "buchstabieren.",
+    },
+    "q_arrival_date": {
+        "en": "And what is your arrival date?",
+        "es": "¿Y cuál es su fecha de llegada?",
+        "fr": "Et quelle est votre date d'arrivée ?",
+        "de": "Und an welchem Tag reisen Sie an?",
+    },
+    "q_guest_check": {
+        "en": "To verify, please tell me the ZIP code on the booking, or the last four digits "
+              "of the card on file.",
+        "es": "Para verificar su identidad, dígame el código postal de la reserva o los "
+              "últimos cuatro dígitos de la tarjeta registrada.",
+        "fr": "Pour vérifier votre identité, donnez-moi le code postal de la réservation ou "
+              "les quatre derniers chiffres de la carte enregistrée.",
+        "de": "Zur Bestätigung nennen Sie mir bitte die Postleitzahl der Buchung oder die "
+              "letzten vier Ziffern der hinterlegten Karte.",
+    },
+    "q_customer_check": {
+        "en": "To verify your account, what is the ZIP code on file?",
+        "es": "Para verificar su cuenta, ¿cuál es el código postal registrado?",
+        "fr": "Pour vérifier votre compte, quel est le code postal enregistré ?",
+        "de": "Zur Bestätigung Ihres Kontos: Wie lautet die hinterlegte Postleitzahl?",
+    },
+    "q_order": {
+        "en": "What is the six-digit order number?",
+        "es": "¿Cuál es el número de pedido de seis dígitos?",
+        "fr": "Quel est le numéro de commande à six chiffres ?",
+        "de": "Wie lautet die sechsstellige Bestellnummer?",
+    },
+    "q_amount": {
+        "en": "How much would you like refunded?",
+        "es": "¿Cuánto quiere que le reembolsemos?",
+        "fr": "Quel montant souhaitez-vous vous faire rembourser ?",
+        "de": "Welchen Betrag möchten Sie erstattet bekommen?",
+    },
+    "q_checkout_time": {
+        "en": "What time would you like to check out?",
+        "es": "¿A qué hora le gustaría dejar la habitación?",
+        "fr": "À quelle heure souhaitez-vous libérer la chambre ?",
+        "de": "Um wie viel Uhr möchten Sie auschecken?",
+    },
+    "q_details": {
+        "en": "I have {room} for {guests}, arriving {arrival} and leaving {departure}. "
+              "Is that right?",
+        "es": "Tengo {room} para {guests}, con llegada {arrival} y salida {departure}. "
+              "¿Es correcto?",
+        "fr": "J'ai {room} pour {guests}, avec arrivée {arrival} et départ {departure}. "
+              "Est-ce exact ?",
+        "de": "Ich habe {room} für {guests}, Anreise {arrival}, Abreise {departure}. "
+              "Ist das richtig?",
+    },
+    "q_details_again": {
+        "en": "Are the dates, the room and the number of guests right? Please say yes or no.",
+        "es": "¿Son correctas las fechas, la habitación y el número de personas? Diga sí o no, "
+              "por favor.",
+        "fr": "Les dates, la chambre et le nombre de personnes sont-ils exacts ? Dites oui ou "
+              "non, s'il vous plaît.",
+        "de": "Stimmen die Daten, das Zimmer und die Anzahl der Gäste? Bitte sagen Sie ja oder "
+              "nein.",
+    },
+    "details_wrong": {
+        "en": "I'm sorry about that. A colleague will correct your reservation.",
+        "es": "Lo siento. Un compañero corregirá su reserva.",
+        "fr": "Je suis désolé. Un collègue va corriger votre réservation.",
+        "de": "Das tut mir leid. Ein Kollege korrigiert Ihre Reservierung.",
+    },
+    "q_arrival_time": {
+        "en": "What time do you expect to arrive? If you're not sure, just say no.",
+        "es": "¿A qué hora cree que llegará? Si no lo sabe, diga simplemente que no.",
+        "fr": "À quelle heure pensez-vous arriver ? Si vous ne savez pas, dites simplement non.",
+        "de": "Um wie viel Uhr kommen Sie ungefähr an? Wenn Sie es nicht wissen, sagen Sie "
+              "einfach nein.",
+    },
+    "q_requests": {
+        "en": "Do you have any special requests for your stay, such as a high floor or extra "
+              "pillows?",
+        "es": "¿Tiene alguna petición especial para su estancia, por ejemplo una planta alta o "
+              "almohadas extra?",
+        "fr": "Avez-vous une demande particulière pour votre séjour, par exemple un étage élevé "
+              "ou des oreillers supplémentaires ?",
+        "de": "Haben Sie besondere Wünsche für Ihren Aufenthalt, zum Beispiel ein hohes "
+              "Stockwerk oder zusätzliche Kissen?",
+    },
+    "q_requests_what": {
+        "en": "What would you like us to arrange?",
+        "es": "¿Qué le gustaría que le preparáramos?",
+        "fr": "Que souhaitez-vous que nous préparions ?",
+        "de": "Was dürfen wir für Sie vorbereiten?",
+    },
+    # The embedded engine's replies of its own.
+    "not_caught": {
+        "en": "Sorry, I didn't catch that.",
+        "es": "Perdone, no le he oído bien.",
+        "fr": "Pardon, je n'ai pas bien entendu.",
+        "de": "Entschuldigung, das habe ich nicht verstanden.",
+    },
+    "welcome": {
+        "en": "You're welcome. Is there anything else I can help you with?",
+        "es": "De nada. ¿Puedo ayudarle en algo más?",
+        "fr": "Je vous en prie. Puis-je vous aider pour autre chose ?",
+        "de": "Gern geschehen. Kann ich sonst noch etwas für Sie tun?",
+    },
+    "what_else": {
+        "en": "Sure. What else can I help you with?",
+        "es": "Claro. ¿En qué más puedo ayudarle?",
+        "fr": "Bien sûr. Que puis-je faire d'autre pour vous ?",
+        "de": "Gerne. Wobei kann ich Ihnen noch helfen?",
+    },
+    "goodbye_business": {
+        "en": "Thank you for calling {business}. Goodbye!",
+        "es": "Gracias por llamar a {business}. ¡Adiós!",
+        "fr": "Merci d'avoir appelé {business}. Au revoir !",
+        "de": "Vielen Dank für Ihren Anruf bei {business}. Auf Wiederhören!",
+    },
+    "handoff_after_misses": {
+        "en": "Sorry, I'm having trouble understanding. Let me connect you with a colleague. "
+              "Please hold.",
+        "es": "Lo siento, me está costando entenderle. Le paso con un compañero. No cuelgue, "
+              "por favor.",
+        "fr": "Je suis désolé, j'ai du mal à vous comprendre. Je vous passe un collègue. "
+              "Veuillez patienter.",
+        "de": "Es tut mir leid, ich verstehe Sie leider nicht gut. Ich verbinde Sie mit einem "
+              "Kollegen. Bitte bleiben Sie dran.",
+    },
+}
 
 DEFAULT_LINES: dict[str, dict[str, str]] = {
     "holding": {
@@ -166,6 +368,7 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "fr": "D'accord. Puis-je vous aider pour autre chose ?",
         "de": "In Ordnung. Kann ich sonst noch etwas für Sie tun?",
     },
+    **TASK_LINES,
 }
 
 
@@ -179,6 +382,7 @@ class Lines:
         """The line in ``language`` (English when missing), with ``{business}`` and
         ``values`` filled in."""
         by_language = self._lines[key]
-        text = by_language.get(language) or by_language["en"]
+        primary = (language or "").replace("_", "-").split("-")[0].lower()  # "es-MX" -> "es"
+        text = by_language.get(language) or by_language.get(primary) or by_language["en"]
         values = {**self._values, **values}
         return text.format(**values) if values else text

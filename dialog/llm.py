@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import openai
@@ -118,7 +119,7 @@ class LlmDialog:
         language = self.state.language
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system_prompt(self.business_name, self.state,
-                                                        passages, language)},
+                                                        passages, language, date.today())},
             *history_messages(history), caller_message(turn),
         ]
         evidence = [self.business_name, turn.text, *(e.caller for e in history),

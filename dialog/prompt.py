@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from dialog.state import CallState
@@ -19,9 +20,13 @@ _RULES = """You are the virtual phone agent of {business}. You are speaking with
 the telephone: everything you write is read aloud.
 
 How to speak:
-- Reply in {language}. Keep replies short: one or two sentences, plain words, no lists, no \
-markdown, no emoji, no URLs read letter by letter.
-- Ask one question at a time. Read numbers the way people say them.
+- Reply in {language}, the language the caller is speaking now, even when earlier turns, the \
+passages or tool results are in another language; if the caller switches language, switch \
+with them. Keep replies short: one or two sentences, plain words, no lists, no markdown, no \
+emoji, no URLs read letter by letter.
+- Ask one question at a time. Read numbers the way people say them; read confirmation \
+numbers, room numbers and codes digit by digit. Say dates and times the way {language} \
+speakers say them.
 
 What you may say:
 - Answer questions about {business} only from the reference passages below, from results of \
@@ -44,11 +49,33 @@ goodbye and call end_call.
 """
 
 
+_CHECK_IN = """Checking a hotel guest in (by phone, on the arrival day):
+1. Find the reservation with find_reservation: the confirmation number, or the last name \
+(callers may spell it letter by letter or with the phonetic alphabet) and the arrival date \
+(YYYY-MM-DD). If it is not found, ask once more, then suggest typing the number on the keypad, \
+then offer a colleague.
+2. Verify the guest with verify_guest (ZIP or postal code, or the card's last four digits).
+3. If the reservation does not arrive today (arrives_today is false), say when it starts and do \
+not check in. If it is already checked in, call assign_room, which returns the same room, and \
+say so.
+4. Confirm the dates, room type and number of guests; if the caller says they are wrong, \
+transfer_to_agent.
+5. Ask the expected arrival time and any special requests (both optional) and record them \
+with set_arrival_details.
+6. Call assign_room; tell the room number and how to get the key (key_instructions, and the \
+key_code when there is one).
+7. Call send_confirmation; if it fails, say the text could not be sent (the check-in stands)."""
+
+
 def system_prompt(
-    business: str, state: CallState, passages: Sequence[Passage], language: str
+    business: str, state: CallState, passages: Sequence[Passage], language: str,
+    today: date | None = None,
 ) -> str:
     parts = [_RULES.format(business=business, language=LANGUAGE_NAMES.get(language, language))]
-    who = f"Caller ID: {state.caller_number or 'withheld'}. "
+    if state.business == "hotel":
+        parts.append(_CHECK_IN)
+    who = f"Today is {today:%A, %Y-%m-%d}. " if today else ""
+    who += f"Caller ID: {state.caller_number or 'withheld'}. "
     if state.verified:
         who += f"The caller is verified as customer {state.customer_id}."
     elif state.candidate_id:

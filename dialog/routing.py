@@ -49,8 +49,9 @@ __all__ = [
 # against the real registry).
 BUILTIN_TOOLS = ("search_knowledge", "transfer_to_agent", "end_call")
 BUSINESS_TOOLS: Mapping[str, tuple[str, ...]] = {
-    "hotel": ("find_reservation", "verify_guest", "check_in", "request_late_checkout",
-              "get_folio", "cancel_reservation"),
+    "hotel": ("find_reservation", "verify_guest", "check_in", "assign_room",
+              "set_arrival_details", "send_confirmation", "request_late_checkout", "get_folio",
+              "cancel_reservation"),
     "support": ("lookup_customer", "verify_customer", "get_order_status", "create_ticket",
                 "request_refund"),
 }

@@ -39,6 +39,8 @@ __all__ = [
     "parse_name",
     "parse_amount",
     "parse_yes_no",
+    "says_not_known",
+    "says_nothing",
 ]
 
 
@@ -270,12 +272,14 @@ def _title(words: list[str]) -> str:
     )
 
 
-def parse_name(text: str, language: str) -> str | None:
+def parse_name(text: str, language: str, *, alone: bool = True) -> str | None:
     """A (sur)name: spelled ("S M I T H", "Sierra Mike..."), after a cue ("my name is", "under",
     "me llamo", "c'est", "ich heiße"), or said alone ("Garcia."). Title case, up to 3 words.
 
     A spelling wins over a name said plainly ("Smith, S M I T H" -> "Smith"). After a weak cue
     ("it's", "es", "c'est", "hier ist"), the name must be capitalised as Whisper writes names.
+    ``alone`` False: a name said alone is not taken (the question was not about a name, and
+    German capitalises every noun: "Keine Ahnung" is no name).
     """
     lang = spoken.language(language)
     spelled = spelled_runs(text, lang)
@@ -288,6 +292,8 @@ def parse_name(text: str, language: str) -> str | None:
         words = _name_words(text[cue.end() :], lang)
         if words and (cue[1].lower() not in spoken.WEAK_NAME_CUES or words[0][0].isupper()):
             return _title(words)
+    if not alone:
+        return None
     words = _name_words(text, lang)
     bare = [w for w in prepare(text, lang) if w.strip(".,!?") not in spoken.NAME_STOPS]
     if words and len(words) == len(bare) <= 2 and words[0][0].isupper():
@@ -391,3 +397,20 @@ def parse_yes_no(text: str, language: str) -> bool | None:
     norm = " ".join(words)
     match = _answer_pattern(lang).search(norm)
     return spoken.ANSWERS[lang][match[1]] if match else None
+
+
+def says_not_known(text: str, language: str) -> bool:
+    """The caller cannot give what was asked: "I don't have it", "no lo sé", "je ne sais pas",
+    "keine Ahnung"."""
+    return _says(text, language, spoken.NOT_KNOWN)
+
+
+def says_nothing(text: str, language: str) -> bool:
+    """The caller has nothing to add: "nothing", "nada", "rien de spécial", "das ist alles"."""
+    return _says(text, language, spoken.NOTHING)
+
+
+def _says(text: str, language: str, table: dict[str, list[str]]) -> bool:
+    lang = spoken.language(language)
+    norm = " ".join(w.strip('.,!?;:¿¡"') for w in prepare(text, lang))
+    return any(re.search(rf"(?<![\w']){re.escape(p)}(?![\w'])", norm) for p in table[lang])

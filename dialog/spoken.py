@@ -35,6 +35,8 @@ __all__ = [
     "NAMED_TIMES",
     "NAME_CUES",
     "NAME_STOPS",
+    "NOTHING",
+    "NOT_KNOWN",
     "NOT_NAMES",
     "PM_MARKERS",
     "SHORT_DATE_WORDS",
@@ -196,8 +198,8 @@ def spelled_runs(text: str, lang: str) -> list[str]:
         low = token.lower()
         if low in FILLERS[lang]:
             continue
-        if low in _NATO:
-            found = [(_NATO[low], False)]
+        if low.rstrip(".") in _NATO:  # "... Oscar Romeo." ends on a code word
+            found = [(_NATO[low.rstrip(".")], False)]
         elif token and _LETTERS.fullmatch(token):
             # Punctuation after it ("M A R I.") makes a one-letter word a letter.
             wordlike = token in _ONE_LETTER_WORDS[lang] and not word.endswith((",", ".", "!"))
@@ -316,6 +318,28 @@ ANSWERS = {
         "weiß nicht|ich weiß nicht|keine ahnung|vielleicht|nicht sicher|bin mir nicht sicher",
     ),
 }
+
+
+# "I don't have it", "I don't know": the caller cannot give what was asked (a number, a time).
+NOT_KNOWN = {
+    "en": _phrases("don't have|do not have|haven't got|don't know|do not know|no idea|not sure",
+                   "can't find|cannot find|lost it|don't remember|can't remember"),
+    "es": _phrases("no lo tengo|no la tengo|no tengo|no lo sé|no sé|ni idea|no estoy seguro",
+                   "no estoy segura|no lo encuentro|no me acuerdo|no lo recuerdo"),
+    "fr": _phrases("je ne l'ai pas|je l'ai pas|je n'ai pas|j'ai pas|je ne sais pas|je sais pas",
+                   "aucune idée|pas sûr|je ne le trouve pas|je ne m'en souviens pas"),
+    "de": _phrases("habe ich nicht|hab ich nicht|habe sie nicht|hab sie nicht|habe keine",
+                   "hab keine|weiß nicht|weiß ich nicht|keine ahnung|nicht sicher",
+                   "nicht zur hand|finde sie nicht"),
+}  # fmt: skip
+
+# "Nothing", "that's all": nothing more to add (to a question like "any special requests?").
+NOTHING = {
+    "en": _phrases("nothing|none|that's all|that's it|all good|nothing special"),
+    "es": _phrases("nada|ninguna|ninguno|eso es todo|es todo|nada especial"),
+    "fr": _phrases("rien|aucune|aucun|c'est tout|rien de spécial|rien de particulier"),
+    "de": _phrases("nichts|keine|keinen|das ist alles|das wär's|nichts besonderes"),
+}  # fmt: skip
 
 
 # --- dates and times ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ __all__ = ["CallState"]
 class CallState:
     business: str  # "hotel" | "support": which sample business's tools and data apply
     caller_number: str = ""  # E.164 From of the call (Twilio's caller ID), "" when unknown
+    called_number: str = ""  # E.164 To: the business's number the caller dialled
     call_sid: str = ""
     language: str = "en"
     # The record the caller has been matched to but not yet verified (a reservation id for the

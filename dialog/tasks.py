@@ -1,13 +1,24 @@
 """Multi-step tasks of the embedded engine: identify and verify the caller, collect values, act.
 
 A task (check in, order status, refund...) first makes sure the caller is verified: the hotel
-finds the reservation by its confirmation number and verifies the guest with the ZIP code or
-the card's last four digits; the support line finds the account by caller ID and verifies the
-ZIP code. Then it collects the values the action needs (an order number, an amount, a time) and
-calls the tool. Every step goes through the ``ToolRegistry``: the same tools, permissions and
-audit as the LLM. Values are read from speech (``dialog.slots``) or the keypad, and from the
-request itself ("where is order 551234?"); a value not understood, or a number that matches
-nothing, is asked again, then the keypad is suggested, then a person takes over.
+finds the reservation by its confirmation number, or by the guest's last name (said, spelled
+letter by letter or in the NATO alphabet) and arrival date, and verifies the guest with the ZIP
+code or the card's last four digits; the support line finds the account by caller ID and
+verifies the ZIP code. Then it collects the values the action needs (an order number, an
+amount, a time) and calls the tool. Every step goes through the ``ToolRegistry``: the same
+tools, permissions and audit as the LLM. Values are read from speech (``dialog.slots``) or the
+keypad, and from the request itself ("where is order 551234?"); a value not understood, or a
+number that matches nothing, is asked again, then the keypad is suggested, then a person takes
+over.
+
+Checking in goes on after verification (``CHECK_IN_STEPS``, ``Tasks._check_in``): a
+reservation that does not start today, or is already checked in, is said so (with its room);
+otherwise the dates, room type and guests are confirmed (a "no" goes to a person), the arrival
+time and special requests are asked (both optional: "no" skips), a room is assigned and its key
+said, and a confirmation text is sent.
+
+Everything is said in the caller's current language (``CallState.language``: English, Spanish,
+French or German; English for another), from ``dialog.lines`` and ``dialog.phrasing``.
 
 The task's progress lives in ``CallState.slots`` (keys starting with "_" are bookkeeping), so a
 call carried between ``frontdesk try`` runs resumes where it was.
@@ -24,7 +35,14 @@ from dialog import slots
 from dialog.classifier import Intent
 from dialog.escalation import VERIFICATION_FAILED
 from dialog.lines import Lines
-from dialog.phrasing import ANYTHING_ELSE, CONNECTING, describe, spoken_digits
+from dialog.phrasing import (
+    describe,
+    guests,
+    room_type,
+    spoken_date,
+    spoken_digits,
+    supported,
+)
 from dialog.state import CallState
 from dialog.tools import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
@@ -33,7 +51,9 @@ if TYPE_CHECKING:
     from dialog.manager import DialogDeps
 
 __all__ = [
+    "CHECK_IN_STEPS",
     "MAX_SLOT_MISSES",
+    "SKIPPED",
     "TASKS",
     "Slot",
     "Task",
@@ -45,24 +65,31 @@ __all__ = [
 ]
 
 MAX_SLOT_MISSES = 3  # a value missed this many times in a row: a person takes over
-KEYPAD_HINT = "You can also type it on your keypad."
-NOT_UNDERSTOOD = "Sorry, I didn't get that."
+OPTIONAL_MISSES = 2  # an optional value missed this many times is skipped
+SKIPPED = "-"  # the value of an optional slot the caller declined ("no", "I don't know")
+_ASK_WHAT = "?"  # "yes" to "any special requests?": asked what they are
+_FEW_WORDS = 3  # "No, thank you." is a no; "No smoking room, please" is a request
 # Slot keys for the task's bookkeeping (never a slot's name).
 _AWAITING = "_awaiting"  # the slot whose question was just asked
 _MISSES = "_misses"  # misses of that slot in a row
+_NAME_MISSES = "_name_misses"  # searches by last name and arrival date that found nothing
+_NAME_ASKED = "_name_asked"  # the caller was asked for the name instead of the number
 _REQUEST = "_request"  # what the caller said to start the task (the ticket, the refund reason)
 _INTENT = "_intent"  # the intent that started the task (each of its replies carries it)
 _CHECKED = "_order_checked"  # a refund's order was found on the caller's account
 _PARTIAL = "_partial"  # the first digits of a number the caller paused in the middle of
+_STAY = "_stay"  # the reservation whose details this check-in has read (in ``facts``)
 
 
 @dataclass(frozen=True)
 class Slot:
     name: str
-    question: str  # asked when the slot is needed
+    question: str  # the ``dialog.lines`` key of the question asked for it
     parse: Callable[[str, str], str | None]  # (text, language) -> value
     keypad: bool = True  # digits typed on the keypad are accepted
     digits: int = 0  # a number of this many digits at most (0: not a number)
+    optional: bool = False  # "no" skips it (value ``SKIPPED``), and so do repeated misses
+    again: str = ""  # the lines key of the question asked again (default: ``question``)
 
 
 def _amount(text: str, language: str) -> str | None:
@@ -75,24 +102,59 @@ def _verification(text: str, language: str) -> str | None:
 
 
 def _time(text: str, language: str) -> str | None:
-    # "at 1" is 1 PM: nobody checks out at one in the morning.
+    # "at 1" is 1 PM: nobody checks out (or arrives) at one in the morning.
     value = slots.parse_time(text, language, assume_pm_before=8)
     return None if value is None else value.strftime("%H:%M")
 
 
-CONFIRMATION = Slot("confirmation", "What is your six-digit confirmation number?",
-                    slots.parse_confirmation, digits=6)
-GUEST_CHECK = Slot("verification", "To verify, please tell me the ZIP code on the booking, or "
-                   "the last four digits of the card on file.", _verification, digits=5)
-CUSTOMER_CHECK = Slot("postal_code", "To verify your account, what is the ZIP code on file?",
-                      slots.parse_postal_code, digits=5)
-ORDER = Slot("order_number", "What is the six-digit order number?", slots.parse_order_number,
-             digits=6)
-AMOUNT = Slot("amount", "How much would you like refunded?", _amount, keypad=False)
-CHECKOUT_TIME = Slot("checkout_time", "What time would you like to check out?", _time,
-                     keypad=False)
-_SLOTS = {slot.name: slot for slot in (CONFIRMATION, GUEST_CHECK, CUSTOMER_CHECK, ORDER, AMOUNT,
-                                       CHECKOUT_TIME)}
+def _last_name(text: str, language: str) -> str | None:
+    return None if slots.says_not_known(text, language) else slots.parse_name(text, language)
+
+
+def _arrival_date(text: str, language: str) -> str | None:
+    day = slots.parse_date(text, language, date.today())  # the registry's default "today" too
+    return None if day is None else day.isoformat()
+
+
+def _yes_no(text: str, language: str) -> str | None:
+    answer = slots.parse_yes_no(text, language)
+    return None if answer is None else "yes" if answer else "no"
+
+
+def _arrival_time(text: str, language: str) -> str | None:
+    value = _time(text, language)
+    if value is None and (slots.says_not_known(text, language)
+                          or slots.parse_yes_no(text, language) is False):
+        return SKIPPED
+    return value
+
+
+def _requests(text: str, language: str) -> str | None:
+    answer, words = slots.parse_yes_no(text, language), len(text.split())
+    if slots.says_nothing(text, language) or (answer is False and words <= _FEW_WORDS):
+        return SKIPPED
+    if answer is True and words <= _FEW_WORDS:
+        return _ASK_WHAT
+    return " ".join(text.split())[:300] or None
+
+
+CONFIRMATION = Slot("confirmation", "q_confirmation", slots.parse_confirmation, digits=6)
+LAST_NAME = Slot("last_name", "q_last_name", _last_name, keypad=False)
+ARRIVAL_DATE = Slot("arrival_date", "q_arrival_date", _arrival_date, keypad=False)
+GUEST_CHECK = Slot("verification", "q_guest_check", _verification, digits=5)
+CUSTOMER_CHECK = Slot("postal_code", "q_customer_check", slots.parse_postal_code, digits=5)
+ORDER = Slot("order_number", "q_order", slots.parse_order_number, digits=6)
+AMOUNT = Slot("amount", "q_amount", _amount, keypad=False)
+CHECKOUT_TIME = Slot("checkout_time", "q_checkout_time", _time, keypad=False)
+DETAILS = Slot("details_ok", "q_details", _yes_no, keypad=False, again="q_details_again")
+ARRIVAL_TIME = Slot("arrival_time", "q_arrival_time", _arrival_time, keypad=False,
+                    optional=True)
+REQUESTS = Slot("requests", "q_requests", _requests, keypad=False, optional=True)
+# What checking in asks once the guest is verified, in order.
+CHECK_IN_STEPS = (DETAILS, ARRIVAL_TIME, REQUESTS)
+_SLOTS = {slot.name: slot for slot in (CONFIRMATION, LAST_NAME, ARRIVAL_DATE, GUEST_CHECK,
+                                       CUSTOMER_CHECK, ORDER, AMOUNT, CHECKOUT_TIME,
+                                       *CHECK_IN_STEPS)}
 
 
 @dataclass(frozen=True)
@@ -104,6 +166,8 @@ class Task:
     args: Callable[[dict[str, str], str], dict[str, Any]]
     # Look the order up as soon as its number is given, before asking for anything else.
     check_order: bool = False
+    # The check-in conversation (``CHECK_IN_STEPS``) runs after verification.
+    check_in: bool = False
 
 
 def _booking(extra: Callable[[dict[str, str]], dict[str, Any]] = lambda s: {}):
@@ -113,7 +177,7 @@ def _booking(extra: Callable[[dict[str, str]], dict[str, Any]] = lambda s: {}):
 
 
 TASKS: dict[str, Task] = {
-    "check_in": Task("reservation", (), "check_in", _booking()),
+    "check_in": Task("reservation", (), "assign_room", _booking(), check_in=True),
     "find_reservation": Task("reservation", (), "find_reservation", _booking()),
     "late_checkout": Task("reservation", (CHECKOUT_TIME,), "request_late_checkout",
                           _booking(lambda s: {"time": s["checkout_time"]})),
@@ -180,24 +244,25 @@ class Tasks:
         self._drop()
 
     def pending_question(self) -> str | None:
-        """The question the caller has yet to answer, if any."""
+        """The question the caller has yet to answer, if any, in the caller's language."""
         if not self.expects_slot():
             return None
-        return _SLOTS[self.state.slots[_AWAITING]].question
+        slot = _SLOTS[self.state.slots[_AWAITING]]
+        return self._line(slot.again or slot.question)
 
     async def start(self, intent: Intent, turn: CallerTurn) -> Reply:
         assert intent.task is not None
         self._begin(intent.name)
         task = TASKS.get(intent.task)
         if task is None:
-            return self._reply(f"I'm sorry, I can't do that by phone yet. {CONNECTING}",
+            return self._reply(f"{self._line('task_unsupported')} {self._connecting}",
                                intent.score, Transfer(self._queue, "task_unsupported"))
         self.state.task = intent.task
         self.state.slots = {_REQUEST: turn.text, _INTENT: intent.name,
-                            **prefill(task, turn.text, self.state.language)}
+                            **prefill(task, turn.text, self._lang)}
         reply = await self._advance(intent.score)
         if self.expects_slot() and _MISSES not in self.state.slots:  # the task's first question
-            reply = replace(reply, text=f"Sure. {reply.text}")
+            reply = replace(reply, text=f"{self._line('task_sure')} {reply.text}")
         return reply
 
     async def answer(self, turn: CallerTurn, intent: Intent | None = None, *,
@@ -208,25 +273,35 @@ class Tasks:
         state = self.state
         self._begin(state.slots.get(_INTENT) or state.task or "task")
         slot = _SLOTS[state.slots[_AWAITING]]
+        heard = ""
         if turn.dtmf is not None:
             digits = slots.parse_keypad_digits(turn.dtmf)
             # Typed digits go through the slot's parser too: a wrong length is a miss.
-            value = slot.parse(digits, state.language) if slot.keypad and digits else None
+            value = slot.parse(digits, self._lang) if slot.keypad and digits else None
         else:
-            value = slot.parse(turn.text, state.language)
-            heard = ""
+            value = slot.parse(turn.text, self._lang)
             if slot.digits:
                 value, waiting, heard = self._partial_number(slot, turn.text, value)
                 if waiting:
                     return self._reply(self.lines.get("go_on", state.language), 1.0)
+        if value == _ASK_WHAT:  # "yes" to "any special requests?"
+            return self._reply(self._line("q_requests_what"), 1.0)
         if value is None:
             if intent is not None and moved_on(intent, state.task):
                 self._drop()
                 return None
             if heard:  # a number of the wrong length: say what was heard, so it can be fixed
-                return self._missed(slot, f"I heard {spoken_digits(heard)}, which isn't "
-                                          f"{slot.digits} digits.")
-            return None if aside else self._missed(slot)
+                return self._missed(slot, self._line("heard_digits", digits=spoken_digits(heard),
+                                                     count=str(slot.digits)))
+            if aside:
+                return None
+            if slot is CONFIRMATION and turn.dtmf is None:
+                by_name = await self._name_instead(turn.text)
+                if by_name is not None:
+                    return by_name
+            if not slot.optional or int(state.slots.get(_MISSES, "0")) + 1 < OPTIONAL_MISSES:
+                return self._missed(slot)
+            value = SKIPPED  # an optional question not understood twice: left out
         del state.slots[_AWAITING]
         state.slots[slot.name] = value
         return await self._advance(1.0)
@@ -237,6 +312,8 @@ class Tasks:
         identified = await self._identify(task, score)
         if identified is not None:
             return identified
+        if task.check_in:
+            return await self._check_in(score)
         values = self.state.slots
         for slot in task.needs:
             if slot.name not in values:
@@ -246,19 +323,19 @@ class Tasks:
                 if not found(check) or not check.allowed:
                     return self._order_problem(check, score)
                 values[_CHECKED] = "1"
-        # The reservation the caller named, else the verified one. Another guest's number is
-        # the tool's to refuse (governance: not the caller's), never silently swapped.
-        confirmation = (values.get(CONFIRMATION.name) or self.state.candidate_id or "") \
-            if task.identity == "reservation" else ""
-        outcome = await self._call(task.tool, task.args(values, confirmation))
+        outcome = await self._call(task.tool, task.args(values, self._confirmation(task)))
         if outcome.reason == "needs_human":
-            request = str((outcome.result or {}).get("request") or outcome.name)
-            self._drop()
-            return self._reply(self.lines.get("needs_human", self.state.language), score,
-                               Transfer(self._queue, "needs_human", request=request))
+            return self._needs_human(outcome, score)
         if ORDER in task.needs and not found(outcome):
             return self._order_problem(outcome, score)
         return self._finish_task(self._describe(outcome), score)
+
+    def _confirmation(self, task: Task) -> str:
+        # The reservation the caller named, else the verified one. Another guest's number is
+        # the tool's to refuse (governance: not the caller's), never silently swapped.
+        if task.identity != "reservation":
+            return ""
+        return self.state.slots.get(CONFIRMATION.name) or self.state.candidate_id or ""
 
     async def _identify(self, task: Task, score: float) -> Reply | None:
         """None when the caller is verified; otherwise the next question (or a handoff)."""
@@ -270,20 +347,23 @@ class Tasks:
                 lookup = await self._call("lookup_customer", {})
                 if state.candidate_id is None:
                     self._drop()
-                    return self._reply(f"{self._describe(lookup)} {CONNECTING}", score,
+                    return self._reply(f"{self._describe(lookup)} {self._connecting}", score,
                                        Transfer(self._queue, "customer_not_found"))
             check, tool = CUSTOMER_CHECK, "verify_customer"
         else:
             number = state.slots.get(CONFIRMATION.name)
             if number is None:
-                return self._ask(CONFIRMATION, score)
+                if LAST_NAME.name not in state.slots:
+                    return self._ask(CONFIRMATION, score)
+                if ARRIVAL_DATE.name not in state.slots:
+                    return self._ask(ARRIVAL_DATE, score)
+                return await self._find_by_name(score)
             if state.candidate_id != number:  # not looked up yet (or another reservation)
                 reservation = await self._call("find_reservation", {"confirmation": number})
                 if state.candidate_id != number:
                     del state.slots[CONFIRMATION.name]
-                    said = (f"I couldn't find a reservation with the number "
-                            f"{spoken_digits(number)}." if not found(reservation)
-                            else self._describe(reservation))
+                    said = (self._line("no_reservation_number", digits=spoken_digits(number))
+                            if not found(reservation) else self._describe(reservation))
                     return self._missed(CONFIRMATION, said, reason="reservation_not_found")
                 return self._ask(GUEST_CHECK, score, prefix=self._describe(reservation))
             check, tool = GUEST_CHECK, "verify_guest"
@@ -297,9 +377,102 @@ class Tasks:
             return None
         if state.verification_failures >= self.deps.settings.escalation.verification_attempts:
             self._drop()
-            return self._reply(f"{self._describe(verified)} {CONNECTING}", score,
+            return self._reply(f"{self._describe(verified)} {self._connecting}", score,
                                Transfer(self._queue, VERIFICATION_FAILED))
         return self._ask(check, score, prefix=self._describe(verified))
+
+    async def _name_instead(self, text: str) -> Reply | None:
+        """The answer to "what is your confirmation number?" has no number: a name given
+        instead ("a nombre de Mendoza", "M E N D O Z A") is taken, and a caller without the
+        number ("I don't have it") is asked for the name, once. None: a plain miss."""
+        state = self.state
+        name = slots.parse_name(text, self._lang, alone=False)
+        if name is None and _NAME_ASKED in state.slots:
+            return None
+        state.slots[_NAME_ASKED] = "1"
+        del state.slots[_AWAITING]
+        if name is None:
+            return self._ask(LAST_NAME, 1.0)
+        state.slots[LAST_NAME.name] = name
+        return await self._advance(1.0)
+
+    async def _find_by_name(self, score: float) -> Reply:
+        state = self.state
+        name, day = state.slots.pop(LAST_NAME.name), state.slots.pop(ARRIVAL_DATE.name)
+        lookup = await self._call("find_reservation", {"last_name": name, "arrival_date": day})
+        data = lookup.result or {}
+        if lookup.reason == "ok" and data.get("found") and state.candidate_id:
+            state.slots[CONFIRMATION.name] = state.candidate_id
+            return self._ask(GUEST_CHECK, score, prefix=self._describe(lookup))
+        if data.get("ambiguous"):  # two guests of that name arrive that day
+            state.slots[_NAME_ASKED] = "1"
+            return self._ask(CONFIRMATION, score, prefix=self._describe(lookup))
+        said = self._describe(lookup) if lookup.failed else self._line(
+            "no_reservation_name", name=name, date=spoken_date(day, date.today(), self._lang))
+        return self._missed(LAST_NAME, said, reason="reservation_not_found",
+                            counter=_NAME_MISSES)
+
+    async def _check_in(self, score: float) -> Reply:
+        """The verified guest's check-in: confirm the stay, arrival time and requests, then a
+        room, its key and a confirmation text."""
+        values = self.state.slots
+        confirmation = self._confirmation(TASKS["check_in"])
+        stay = await self._stay(confirmation)
+        if not stay.get("arrives_today") or stay.get("status") != "booked":
+            # Not today, cancelled or already checked in: the tool says which (and the room).
+            return await self._assign(confirmation, score, [])
+        if values.get(DETAILS.name) == "no":
+            self._drop()
+            return self._reply(f"{self._line('details_wrong')} {self._connecting}", score,
+                               Transfer(self._queue, "reservation_details_wrong", request=(
+                                   f"Correct reservation {confirmation} before check-in: the "
+                                   "guest says the dates, room type or guests are wrong")))
+        for slot in CHECK_IN_STEPS:
+            if slot.name in values:
+                continue
+            if slot is not DETAILS:
+                return self._ask(slot, score)
+            lang, today = self._lang, date.today()
+            return self._ask(slot, score, room=room_type(stay.get("room_type"), lang),
+                             guests=guests(stay.get("adults"), stay.get("children"), lang),
+                             arrival=spoken_date(stay.get("arrival_date"), today, lang),
+                             departure=spoken_date(stay.get("departure_date"), today, lang))
+        said = []
+        details = {key: values[slot.name] for key, slot in (("arrival_time", ARRIVAL_TIME),
+                                                            ("requests", REQUESTS))
+                   if values[slot.name] != SKIPPED}
+        if details:
+            noted = await self._call("set_arrival_details", {"confirmation": confirmation,
+                                                             **details})
+            if noted.reason == "ok":
+                said.append(self._describe(noted))
+        return await self._assign(confirmation, score, said)
+
+    async def _stay(self, confirmation: str) -> dict[str, Any]:
+        """The reservation as its verified guest sees it (from verification, else looked up)."""
+        fresh = [o.result for o in self.outcomes if o.name == "verify_guest" and o.result]
+        if self.state.slots.get(_STAY) == confirmation:  # read earlier in this task
+            fresh += [self.state.facts.get("verify_guest"),
+                      self.state.facts.get("find_reservation")]
+        for known in fresh:
+            if (known or {}).get("confirmation") == confirmation and "arrives_today" in known:
+                self.state.slots[_STAY] = confirmation
+                return known
+        lookup = await self._call("find_reservation", {"confirmation": confirmation})
+        self.state.slots[_STAY] = confirmation
+        return (lookup.result or {}) if lookup.reason == "ok" else {}
+
+    async def _assign(self, confirmation: str, score: float, said: list[str]) -> Reply:
+        """A room and its key (or why not), then the confirmation text for a new check-in."""
+        room = await self._call("assign_room", {"confirmation": confirmation})
+        if room.reason == "needs_human":
+            return self._needs_human(room, score)
+        said.append(self._describe(room))
+        data = room.result or {}
+        if room.reason == "ok" and data.get("checked_in") and not data.get("already_checked_in"):
+            sent = await self._call("send_confirmation", {"confirmation": confirmation})
+            said.append(self._describe(sent))
+        return self._finish_task(" ".join(said), score)
 
     def _order_problem(self, outcome: ToolOutcome, score: float) -> Reply:
         """An order that is not the caller's (or does not exist) is asked for again; any other
@@ -308,19 +481,38 @@ class Tasks:
             return self._finish_task(self._describe(outcome), score)
         number = self.state.slots.pop(ORDER.name, "")
         self.state.slots.pop(_CHECKED, None)
-        said = f"I couldn't find order {spoken_digits(number)} on your account."
+        said = self._line("no_order", digits=spoken_digits(number))
         return self._missed(ORDER, said, reason="order_not_found")
+
+    def _needs_human(self, outcome: ToolOutcome, score: float) -> Reply:
+        request = str((outcome.result or {}).get("request") or outcome.name)
+        self._drop()
+        return self._reply(self.lines.get("needs_human", self.state.language), score,
+                           Transfer(self._queue, "needs_human", request=request))
 
     # -- helpers -------------------------------------------------------------------------------
     @property
     def _queue(self) -> str:
         return self.deps.settings.dialog.default_queue
 
+    @property
+    def _lang(self) -> str:
+        """The language values are read in (one of the four the parsers know)."""
+        return supported(self.state.language)
+
+    @property
+    def _connecting(self) -> str:
+        return self._line("task_connecting")
+
+    def _line(self, key: str, **values: str) -> str:
+        return self.lines.get(key, self.state.language, **values)
+
     def _begin(self, intent: str) -> None:
         self.outcomes, self._said, self._intent = [], [], intent
 
     def _describe(self, outcome: ToolOutcome) -> str:
-        return describe(outcome, today=date.today())  # the registry's default "today" too
+        # "today" as the registry's default sees it
+        return describe(outcome, today=date.today(), language=self.state.language)
 
     async def _call(self, tool: str, args: dict[str, Any]) -> ToolOutcome:
         outcome = await self.deps.registry.call(tool, args, self.state)
@@ -341,12 +533,12 @@ class Tasks:
         partial = self.state.slots.pop(_PARTIAL, "")
         if value is not None:
             return value, False, ""
-        runs = slots.digit_runs_of(text, self.state.language)
+        runs = slots.digit_runs_of(text, self._lang)
         said = runs[-1] if runs else ""
         if not said:
             return None, False, ""
         if partial:
-            value = slot.parse(partial + said, self.state.language)
+            value = slot.parse(partial + said, self._lang)
             if value is not None:
                 return value, False, ""
         if len(partial + said) <= slot.digits - 2:
@@ -354,29 +546,35 @@ class Tasks:
             return None, True, ""
         return None, False, partial + said
 
-    def _ask(self, slot: Slot, score: float, prefix: str = "") -> Reply:
+    def _ask(self, slot: Slot, score: float, prefix: str = "", **values: str) -> Reply:
         self.state.slots.pop(_PARTIAL, None)
         self.state.slots[_AWAITING] = slot.name
         self.state.slots.pop(_MISSES, None)  # a new question: its misses start from zero
-        return self._reply(f"{prefix} {slot.question}", score)
+        return self._reply(f"{prefix} {self._line(slot.question, **values)}", score)
 
-    def _missed(self, slot: Slot, said: str = "", *, reason: str = "") -> Reply:
+    def _missed(self, slot: Slot, said: str = "", *, reason: str = "",
+                counter: str = _MISSES) -> Reply:
         """``slot`` again (``said`` says why), with the keypad suggested the second time; a
-        person takes over after ``MAX_SLOT_MISSES``."""
-        misses = int(self.state.slots.get(_MISSES, "0")) + 1
+        person takes over after ``MAX_SLOT_MISSES`` (counted in ``counter``)."""
+        misses = int(self.state.slots.get(counter, "0")) + 1
         if misses >= MAX_SLOT_MISSES:
             self._drop()
-            said = said or "I'm sorry, I'm having trouble getting that."
-            return self._reply(f"{said} {CONNECTING}", 0.0,
+            said = said or self._line("trouble")
+            return self._reply(f"{said} {self._connecting}", 0.0,
                                Transfer(self._queue, reason or f"slot_not_understood:{slot.name}"))
-        self.state.slots[_MISSES] = str(misses)
+        if counter != _MISSES:
+            self.state.slots.pop(_MISSES, None)
+        self.state.slots[counter] = str(misses)
         self.state.slots[_AWAITING] = slot.name
-        hint = KEYPAD_HINT if slot.keypad and misses >= 2 else ""
-        return self._reply(f"{said or NOT_UNDERSTOOD} {slot.question} {hint}", 0.3)
+        hint = self._line("keypad_hint") if slot.keypad and misses >= 2 else ""
+        question = self._line(slot.again or slot.question)
+        if not said:
+            said = "" if slot.again else self._line("not_understood")
+        return self._reply(f"{said} {question} {hint}", 0.3)
 
     def _finish_task(self, text: str, score: float) -> Reply:
         self._drop()
-        return self._reply(f"{text} {ANYTHING_ELSE}", score)
+        return self._reply(f"{text} {self._line('anything_else_q')}", score)
 
     def _drop(self) -> None:
         self.state.task = None
@@ -387,4 +585,5 @@ class Tasks:
         tools = tuple(self.outcomes)
         self.outcomes, self._said = [], []
         return Reply(spoken, self._intent, score, decision, tools=tools,
-                     reason_codes=(f"task:{self.state.task or 'done'}",))
+                     reason_codes=(f"task:{self.state.task or 'done'}",),
+                     language=self.state.language)

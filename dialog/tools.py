@@ -59,12 +59,13 @@ class ToolContext:
     candidate_id: str | None  # matched but unverified record, or None
     call_sid: str = ""
     language: str = "en"
+    called_number: str = ""  # the business's number the caller dialled (a text's sender)
 
     @classmethod
     def of(cls, state: CallState) -> ToolContext:
         return cls(state.business, state.caller_number,
                    state.customer_id if state.verified else None, state.candidate_id,
-                   state.call_sid, state.language)
+                   state.call_sid, state.language, state.called_number)
 
 
 @dataclass(frozen=True)

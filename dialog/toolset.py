@@ -18,6 +18,7 @@ from config.database import open_database
 from dialog.audit import ToolAudit
 from dialog.business import create_and_seed, hotel_tools, support_tools
 from dialog.http_tools import http_tool_specs
+from dialog.messages import SmsSender
 from dialog.tools import Tier, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
 __all__ = ["builtin_tools", "build_registry"]
@@ -99,6 +100,8 @@ def build_registry(settings: Settings, *, index: SearchIndex | None, database_ur
                    environ: Mapping[str, str] = os.environ) -> ToolRegistry:
     """Create and seed the sample businesses' tables (once), and compose every tool.
 
+    Confirmation texts go through Twilio's Messages API as ``settings.twilio`` says.
+
     Synchronous (database set-up): call it at start-up, not on the event loop mid-call.
     Raises ``HttpToolConfigError`` for an HTTP tool that cannot work (e.g. a missing secret).
     """
@@ -108,7 +111,8 @@ def build_registry(settings: Settings, *, index: SearchIndex | None, database_ur
         *builtin_tools(index=index, min_score=settings.knowledge.min_score,
                        queues=list(settings.transfer.queues),
                        default_queue=settings.dialog.default_queue),
-        *hotel_tools(engine, today=today),
+        *hotel_tools(engine, today=today, sms=SmsSender.from_settings(settings.twilio),
+                     business_name=settings.dialog.business_name or "Harbor View Hotel"),
         *support_tools(engine, governance=settings.governance),
         *http_tool_specs(settings.http_tools, environ=environ),
     ]

@@ -503,7 +503,8 @@ class Call:
         elif resumed:
             logger.warning(f"call {self.call_sid}: unknown handoff {resumed!r} to resume")
         return CallState(business=self.settings.dialog.business, call_sid=self.call_sid,
-                         caller_number=str(record.get("from_number") or ""))
+                         caller_number=str(record.get("from_number") or ""),
+                         called_number=str(record.get("to_number") or ""))
 
     async def _speak_turn(self, text: str, intent: str) -> None:
         """Say a line of the call's own (the greeting, the choice after a failed transfer) as

@@ -53,15 +53,21 @@ class ThreadedServer:
 
 @dataclass
 class FakeTwilio:
-    """Answers the Calls resource like api.twilio.com, recording every request: updates of a
-    call (redirect, hang up) and new outbound calls (``created``, each given a CA... SID).
-    ``refuse_to`` lists numbers whose new calls fail (HTTP 400), like an invalid number."""
+    """Answers the Calls and Messages resources like api.twilio.com, recording every request:
+    updates of a call (redirect, hang up), new outbound calls (``created``, each given a CA...
+    SID) and text messages (``messages``, each given an SM... SID). ``refuse_to`` lists numbers
+    whose new calls or messages fail (HTTP 400), like an invalid number; ``fail_messages``
+    makes that many next message requests fail with HTTP 503 (recorded in
+    ``message_attempts``, as every message request is)."""
 
     account_sid: str
     auth_token: str
     requests: list[dict] = field(default_factory=list)
     created: list[dict] = field(default_factory=list)
     refuse_to: set[str] = field(default_factory=set)
+    messages: list[dict] = field(default_factory=list)
+    message_attempts: list[dict] = field(default_factory=list)
+    fail_messages: int = 0
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -81,6 +87,29 @@ class FakeTwilio:
             return JSONResponse({"sid": sid, "status": "queued", "to": form.get("To")},
                                 status_code=201)
 
+        @app.post("/2010-04-01/Accounts/{account}/Messages.json")
+        async def create_message(account: str, request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != expected or account != self.account_sid:
+                return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+            form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+            self.message_attempts.append({"form": form, "at": time.time()})
+            if self.fail_messages > 0:
+                self.fail_messages -= 1
+                return JSONResponse({"code": 20500, "message": "Internal Server Error"},
+                                    status_code=503)
+            if form.get("To") in self.refuse_to:
+                return JSONResponse({"code": 21211, "message": "Invalid 'To' Phone Number"},
+                                    status_code=400)
+            if not form.get("Body") or not (form.get("From") or
+                                            form.get("MessagingServiceSid")):
+                return JSONResponse({"code": 21602, "message": "Message body and From are "
+                                     "required"}, status_code=400)
+            sid = "SM" + secrets.token_hex(16)
+            self.messages.append({"sid": sid, "to": form.get("To"), "from": form.get("From"),
+                                  "body": form.get("Body"), "form": form, "at": time.time()})
+            return JSONResponse({"sid": sid, "status": "queued", "to": form.get("To"),
+                                 "body": form.get("Body")}, status_code=201)
+
         @app.post("/2010-04-01/Accounts/{account}/Calls/{call_sid}.json")
         async def update_call(account: str, call_sid: str, request: Request) -> JSONResponse:
             if request.headers.get("authorization") != expected or account != self.account_sid:
@@ -93,3 +122,6 @@ class FakeTwilio:
 
     def for_call(self, call_sid: str) -> list[dict]:
         return [r for r in self.requests if r["call_sid"] == call_sid]
+
+    def messages_to(self, number: str) -> list[dict]:
+        return [m for m in self.messages if m["to"] == number]

@@ -3,17 +3,19 @@ refusals, through the registry (governance and audit included)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
 
-from config import Settings
+from config import GovernanceSettings, Settings
 from config.database import open_database
-from dialog.business import create_and_seed
+from dialog.business import create_and_seed, hotel_tools
 from dialog.business.store import (
     hotel_guests,
     hotel_reservations,
+    hotel_room_keys,
     hotel_rooms,
     support_customers,
     support_orders,
@@ -168,6 +170,64 @@ async def test_check_in_assigns_one_clean_room_of_the_booked_type_once(registry,
         row = conn.execute(select(hotel_reservations).where(
             hotel_reservations.c.confirmation == "472913")).mappings().one()
     assert (row["status"], row["room_number"]) == ("checked_in", room)
+
+
+async def test_assign_room_issues_one_key_code_and_is_the_same_check_in(registry, engine):
+    state = await verified_guest(registry)
+    first = await registry.call("assign_room", {}, state)
+    data = first.result
+    assert first.reason == "ok" and data["checked_in"] and not data["already_checked_in"]
+    assert data["key_pickup"] == "kiosk" and re.fullmatch(r"\d{6}", data["key_code"])
+    assert data["key_code_spoken"] == " ".join(data["key_code"])
+    assert data["room_spoken"] == " ".join(data["room"]) and data["key_instructions"]
+    again = await registry.call("check_in", {"confirmation": "472913"}, state)  # older name
+    assert again.result["already_checked_in"] and again.result["room"] == data["room"]
+    assert again.result["key_code"] == data["key_code"]
+    with engine.connect() as conn:
+        keys = conn.execute(select(hotel_room_keys)).mappings().all()
+    assert [(k["confirmation"], k["room_number"], k["code"]) for k in keys] == [
+        ("472913", data["room"], data["key_code"])]
+
+
+async def test_the_key_waits_at_the_front_desk_when_the_hotel_says_so(url, engine):
+    tools = {s.name: s for s in hotel_tools(engine, today=lambda: TODAY,
+                                            key_pickup="front_desk")}
+    registry = ToolRegistry(tools.values(), audit=None, governance=GovernanceSettings())
+    state = await verified_guest(registry)
+    data = (await registry.call("assign_room", {}, state)).result
+    assert data["key_pickup"] == "front_desk" and "key_code" not in data
+    assert "front desk" in data["key_instructions"]
+
+
+async def test_arrival_time_and_requests_are_recorded(registry, engine):
+    state = await verified_guest(registry)
+    noted = await registry.call("set_arrival_details", {"arrival_time": "17:30",
+                                                        "requests": "Extra pillows"}, state)
+    assert noted.reason == "ok" and noted.result["arrival_time_set"]
+    again = await registry.call("set_arrival_details", {"requests": "extra pillows"}, state)
+    assert not again.result["arrival_time_set"] and again.result["arrival_time"] == "17:30"
+    with engine.connect() as conn:
+        row = conn.execute(select(hotel_reservations).where(
+            hotel_reservations.c.confirmation == "472913")).mappings().one()
+    assert (row["arrival_time"], row["requests"]) == (
+        "17:30", "High floor, away from the elevator; Extra pillows")  # said once
+    for bad in ({}, {"arrival_time": "5pm"}, {"requests": ""}):
+        assert (await registry.call("set_arrival_details", bad, state)).reason == \
+            "invalid_arguments", bad
+    stranger = hotel_call("CA-other")
+    assert (await registry.call("set_arrival_details", {"arrival_time": "10:00"},
+                                stranger)).reason == "not_verified"
+
+
+async def test_the_confirmation_text_needs_a_check_in_and_a_sender(registry):
+    state = await verified_guest(registry)
+    early = await registry.call("send_confirmation", {}, state)
+    assert early.reason == "refused_by_business" and early.result["error"] == "not_checked_in"
+    await registry.call("assign_room", {}, state)
+    unsent = await registry.call("send_confirmation", {}, state)  # no Twilio account here
+    assert unsent.reason == "refused_by_business"
+    assert unsent.result == {"sent": False, "error": "not_configured", "message":
+                             "The text could not be sent. Tell the guest; the check-in stands."}
 
 
 async def test_check_in_only_on_the_arrival_day(url, tmp_path, engine):

@@ -427,6 +427,10 @@ def occupied_rooms(deps: DialogDeps) -> list[object]:
         hotel_rooms.c.status == "occupied").order_by(hotel_rooms.c.number))]
 
 
+# After verification, checking in confirms the stay, then asks the arrival time and requests.
+CHECK_IN_ANSWERS = ("Yes, that's right.", "Around 4 pm.", "No, thank you.")
+
+
 @pytest.mark.parametrize("check", ["oh two one three four", "four two four two"])
 async def test_check_in_with_a_spoken_confirmation_number(hotel_db: DialogDeps,
                                                           check: str) -> None:
@@ -436,18 +440,39 @@ async def test_check_in_with_a_spoken_confirmation_number(hotel_db: DialogDeps,
     found = await caller.say(spelled(MARGARET))
     assert found.text.startswith("I found a reservation arriving today.")
     assert "ZIP code" in found.text and "last four digits" in found.text
-    done = await caller.say(check)
-    room = str(reservation(hotel_db, MARGARET)["room_number"])
-    assert done.text.startswith("Thank you, Margaret, you're verified. You're checked in")
-    assert f"room {' '.join(room)}" in done.text and done.decision is None
-    assert tools(done) == [("verify_guest", "ok"), ("check_in", "ok")]
+    details = await caller.say(check)
+    assert details.text.startswith("Thank you, Margaret, you're verified. I have a king room "
+                                   "for 2 adults, arriving today and leaving ")
+    assert details.text.endswith("Is that right?") and details.decision is None
+    arrival = await caller.say(CHECK_IN_ANSWERS[0])
+    assert arrival.text.startswith("What time do you expect to arrive?")
+    wishes = await caller.say(CHECK_IN_ANSWERS[1])
+    assert "special requests" in wishes.text
+    done = await caller.say(CHECK_IN_ANSWERS[2])
+    row = reservation(hotel_db, MARGARET)
+    room = str(row["room_number"])
+    assert done.text.startswith("I've noted your arrival around 4 PM. You're checked in: "
+                                f"room {' '.join(room)}, on floor {room[0]}.")
+    assert "self-service kiosk in the lobby: enter the code" in done.text
+    assert done.decision is None and (row["status"], row["arrival_time"]) == ("checked_in",
+                                                                             "16:00")
+    # No Twilio account in these settings: the text is not sent, the check-in stands.
+    assert "couldn't send the confirmation text" in done.text
+    assert tools(done) == [("set_arrival_details", "ok"), ("assign_room", "ok"),
+                           ("send_confirmation", "refused_by_business")]
+
+
+async def check_in(caller: Caller, confirmation: str = MARGARET,
+                   check: str = "oh two one three four") -> Reply:
+    for text in ("I'd like to check in", spelled(confirmation), check, *CHECK_IN_ANSWERS):
+        reply = await caller.say(text)
+    return reply
 
 
 async def test_a_second_check_in_does_not_assign_a_second_room(hotel_db: DialogDeps) -> None:
     before = occupied_rooms(hotel_db)
     caller = Caller(hotel_db)
-    for text in ("I'd like to check in", spelled(MARGARET), "oh two one three four"):
-        await caller.say(text)
+    await check_in(caller)
     room = reservation(hotel_db, MARGARET)["room_number"]
     again = await caller.say("can you check me in please")
     assert again.text.startswith(f"You're already checked in: room {' '.join(str(room))},")

@@ -18,6 +18,8 @@ from dialog.slots import (
     parse_postal_code,
     parse_time,
     parse_yes_no,
+    says_not_known,
+    says_nothing,
 )
 from dialog.spoken import Run, digit_runs, language, spelled_runs
 
@@ -530,3 +532,34 @@ def test_unsupported_language_is_refused():
 ])
 def test_digit_homophones_inside_a_run(text: str, expected: str) -> None:
     assert parse_order_number(text, "en") == expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("en", "C H E N.", "Chen"),
+    ("fr", "C'est Oscar Kilo Alpha Foxtrot Oscar Romeo.", "Okafor"),  # ends on a code word
+    ("es", "A nombre de Mendoza.", "Mendoza"),
+    ("es", "Mendoza.", None),  # said alone: not taken when the question was not a name
+    ("de", "Keine Ahnung.", None),
+])
+def test_name_not_said_alone(lang: str, text: str, expected: str | None) -> None:
+    assert parse_name(text, lang, alone=False) == expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("en", "Sorry, I don't have it with me.", True), ("en", "Yes, it's 472913.", False),
+    ("es", "No lo tengo aquí.", True), ("es", "No estoy segura.", True),
+    ("fr", "Je ne sais pas trop.", True), ("fr", "Oui, je l'ai.", False),
+    ("de", "Keine Ahnung.", True), ("de", "Die habe ich nicht zur Hand.", True),
+    ("de", "Ja, die Nummer ist 472913.", False),
+])
+def test_says_not_known(lang: str, text: str, expected: bool) -> None:
+    assert says_not_known(text, lang) is expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("en", "No, nothing special.", True), ("en", "A quiet room, please.", False),
+    ("es", "Nada, gracias.", True), ("fr", "Non, c'est tout.", True),
+    ("de", "Nein, das ist alles.", True), ("de", "Ein Kinderbett, bitte.", False),
+])
+def test_says_nothing(lang: str, text: str, expected: bool) -> None:
+    assert says_nothing(text, lang) is expected

@@ -1,32 +1,43 @@
-"""Harbor View Hotel tools: find and verify a reservation, check in, late check-out, folio.
+"""Harbor View Hotel tools: find and verify a reservation, check in (assign a room and its
+key), arrival time and requests, the confirmation text, late check-out, folio.
 
 The candidate is a reservation (its confirmation number); verifying it makes its guest the
 verified customer. Tools that act on a reservation take an optional ``confirmation``
 (default: the candidate) and act only when its guest is the verified caller.
+
+How guests get their key is the hotel's configuration (``key_pickup``): "kiosk", a code issued
+at check-in opens the self-service kiosk in the lobby; "front_desk", the key waits at the desk.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+import secrets
 from collections.abc import Callable
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from dialog.business.store import (
     dollars,
     hotel_folio_charges,
     hotel_guests,
     hotel_reservations,
+    hotel_room_keys,
     hotel_rooms,
     in_thread,
     normalise_postal,
     object_schema,
 )
 from dialog.governance import NOT_FOUND
+from dialog.messages import SmsSender, SmsSent, confirmation_text
 from dialog.tools import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
 
-__all__ = ["STANDARD_CHECKOUT", "hotel_tools"]
+__all__ = ["STANDARD_CHECKOUT", "KeyPickup", "hotel_tools"]
+
+KeyPickup = Literal["kiosk", "front_desk"]
 
 STANDARD_CHECKOUT = "11:00"
 LATE_CHECKOUT_ALL = "13:00"  # any guest may leave this late
@@ -42,9 +53,17 @@ def _not_found() -> ToolResult:
 
 
 class _Hotel:
-    def __init__(self, engine: Engine, today: Callable[[], date]) -> None:
+    def __init__(self, engine: Engine, today: Callable[[], date], *, key_pickup: KeyPickup,
+                 sms: SmsSender | None, business_name: str) -> None:
         self.engine = engine
         self.today = today
+        self.key_pickup = key_pickup
+        self.sms = sms
+        self.business_name = business_name
+
+    def _about(self, row: Any) -> dict[str, Any]:
+        """The reservation's details for its verified guest, with whether it arrives today."""
+        return {**_details(row), "arrives_today": row["arrival"] == self.today()}
 
     # --- shared -----------------------------------------------------------------------------
 
@@ -99,7 +118,7 @@ class _Hotel:
                               ok=False)
         row = rows[0]
         if row["guest_id"] == ctx.customer_id:
-            return ToolResult(_details(row), candidate=row["confirmation"])
+            return ToolResult(self._about(row), candidate=row["confirmation"])
         data: dict[str, Any] = {
             "found": True, "arrival_date": row["arrival"].isoformat(),
             "guest_initial": row["first_name"][:1] + ".", "needs_verification": True,
@@ -127,16 +146,18 @@ class _Hotel:
             return ToolResult({"verified": False, "message": "Those details do not match."},
                               ok=False, verification_failed=True)
         return ToolResult({"verified": True, "first_name": row["first_name"],
-                           "last_name": row["last_name"], **_details(row)},
+                           "last_name": row["last_name"], **self._about(row)},
                           verified_customer=row["guest_id"])
 
-    def check_in(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    def assign_room(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        """Check the guest in: a clean room of the booked type, and its key. Idempotent."""
         with self.engine.begin() as conn:
             row, refusal = self._mine(conn, ctx, args)
             if refusal is not None:
                 return refusal
-            if row["status"] == "checked_in":  # idempotent: the same room again
-                return ToolResult(_checked_in(row["room_number"], row, already=True))
+            if row["status"] == "checked_in":  # idempotent: the same room and key again
+                room = row["room_number"]
+                return ToolResult(self._checked_in(conn, room, row, already=True))
             if row["status"] != "booked":
                 return ToolResult({"checked_in": False, "message": "This reservation was "
                                    "cancelled."}, ok=False)
@@ -158,9 +179,76 @@ class _Hotel:
                     .values(status="checked_in", room_number=number)).rowcount
                 if done != 1:
                     raise RuntimeError("reservation changed during check-in")
-                return ToolResult(_checked_in(number, row, already=False))
+                return ToolResult(self._checked_in(conn, number, row, already=False))
         return ToolResult({"checked_in": False, "message": "No room of that type is ready yet. "
                            "Offer to hold the luggage and call when one is."}, ok=False)
+
+    def _checked_in(self, conn: Connection, room: str, row: Any, *,
+                    already: bool) -> dict[str, Any]:
+        data = _checked_in(room, row, already=already)
+        data["key_pickup"] = self.key_pickup
+        data["room_spoken"] = " ".join(room)  # read digit by digit
+        if self.key_pickup == "kiosk":
+            data["key_code"] = _key_code(conn, row["confirmation"], room)
+            data["key_code_spoken"] = " ".join(data["key_code"])
+            data["key_instructions"] = ("At the self-service kiosk in the lobby, the guest "
+                                        "enters the key code to get the room key.")
+        else:
+            data["key_instructions"] = "The key is at the front desk; the guest shows a photo ID."
+        return data
+
+    def arrival_details(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        wanted = args.get("arrival_time")
+        request = " ".join(str(args.get("requests") or "").split())
+        if not wanted and not request:
+            raise InvalidArguments("give the arrival time, the requests, or both")
+        with self.engine.begin() as conn:
+            row, refusal = self._mine(conn, ctx, args)
+            if refusal is not None:
+                return refusal
+            if row["status"] not in ("booked", "checked_in"):
+                return ToolResult({"updated": False, "message": "This reservation was "
+                                   "cancelled."}, ok=False)
+            requests = row["requests"] or ""
+            if request and request.lower() not in requests.lower():
+                requests = f"{requests}; {request}" if requests else request
+            conn.execute(update(_R).where(_R.c.confirmation == row["confirmation"])
+                         .values(arrival_time=wanted or row["arrival_time"],
+                                 requests=requests[:1000]))
+        return ToolResult({"updated": True, "arrival_time_set": bool(wanted),
+                           "arrival_time": wanted or row["arrival_time"],
+                           "request_added": bool(request), "requests": requests[:1000]})
+
+    def _stay(self, ctx: ToolContext, args: dict[str, Any]):
+        """The checked-in stay a confirmation text describes, or the ToolResult refusing it."""
+        with self.engine.begin() as conn:
+            row, refusal = self._mine(conn, ctx, args)
+            if refusal is not None:
+                return None, refusal
+            if row["status"] != "checked_in":
+                return None, ToolResult({"sent": False, "error": "not_checked_in", "message":
+                                         "Check the guest in (assign_room) first."}, ok=False)
+            stay = self._checked_in(conn, row["room_number"], row, already=True)
+        return {**stay, "first_name": row["first_name"], "phone": row["phone"],
+                "confirmation": row["confirmation"]}, None
+
+    async def send_confirmation(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        stay, refusal = await asyncio.to_thread(self._stay, ctx, args)
+        if refusal is not None:
+            return refusal
+        to = ctx.caller_number if _E164.fullmatch(ctx.caller_number or "") else stay["phone"]
+        body = confirmation_text(stay, ctx.language, self.business_name)
+        if self.sms is None:
+            sent = None
+        else:
+            # The number the caller called, when the call's context carries it.
+            sent = await self.sms.send(to or "", body,
+                                       sender=ctx.called_number)
+        if isinstance(sent, SmsSent):
+            return ToolResult({"sent": True, "to_ending": to[-4:], "language": ctx.language})
+        return ToolResult({"sent": False, "error": getattr(sent, "code", "not_configured"),
+                           "message": "The text could not be sent. Tell the guest; the "
+                           "check-in stands."}, ok=False)
 
     def late_checkout(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         wanted = args["time"]
@@ -218,9 +306,29 @@ def _checked_in(room: str, row: Any, *, already: bool) -> dict[str, Any]:
             "checkout_time": row["late_checkout"] or STANDARD_CHECKOUT}
 
 
-def hotel_tools(engine: Engine, *, today: Callable[[], date] = date.today) -> list[ToolSpec]:
-    """The hotel's tool specs over ``engine`` (tables created and seeded by the caller)."""
-    h = _Hotel(engine, today)
+_E164 = re.compile(r"\+\d{8,15}")
+
+
+def _key_code(conn: Connection, confirmation: str, room: str) -> str:
+    """The reservation's kiosk code for ``room``: issued on first use, the same afterwards."""
+    k = hotel_room_keys.c
+    code = conn.execute(select(k.code).where(k.confirmation == confirmation,
+                                             k.room_number == room)).scalar()
+    if code is None:
+        code = f"{secrets.randbelow(10**6):06d}"
+        conn.execute(hotel_room_keys.delete().where(k.confirmation == confirmation))
+        conn.execute(insert(hotel_room_keys).values(confirmation=confirmation, room_number=room,
+                                                    code=code, issued_at=datetime.now()))
+    return str(code)
+
+
+def hotel_tools(engine: Engine, *, today: Callable[[], date] = date.today,
+                key_pickup: KeyPickup = "kiosk", sms: SmsSender | None = None,
+                business_name: str = "Harbor View Hotel") -> list[ToolSpec]:
+    """The hotel's tool specs over ``engine`` (tables created and seeded by the caller);
+    confirmation texts go through ``sms`` (None: they cannot be sent)."""
+    h = _Hotel(engine, today, key_pickup=key_pickup, sms=sms, business_name=business_name)
+    sms_seconds = 2.0 + (sms.longest_seconds if sms is not None else 0.0)
     owner = in_thread(h.owner)
     hotel = frozenset({"hotel"})
     obj = object_schema
@@ -237,10 +345,30 @@ def hotel_tools(engine: Engine, *, today: Callable[[], date] = date.today) -> li
                  obj({"postal_code": {"type": "string", "maxLength": 16},
                       "card_last4": {"type": "string", "pattern": r"^\d{4}$"}}),
                  Tier.READ, in_thread(h.verify), verifies=True, businesses=hotel),
-        ToolSpec("check_in", "Check the verified guest in on the arrival day and assign a "
-                 "ready room of the booked type.", obj({"confirmation": _CONFIRMATION}),
-                 Tier.WRITE, in_thread(h.check_in), needs_verified=True, businesses=hotel,
+        ToolSpec("assign_room", "Check the verified guest in on the arrival day: assign a "
+                 "clean room of the booked type and issue its key; the result says the room, "
+                 "the floor and how the guest gets the key. Calling it again returns the same "
+                 "room (never a second check-in).", obj({"confirmation": _CONFIRMATION}),
+                 Tier.WRITE, in_thread(h.assign_room), needs_verified=True, businesses=hotel,
                  owner_of=owner),
+        ToolSpec("check_in", "The same as assign_room (kept for older routing rules).",
+                 obj({"confirmation": _CONFIRMATION}),
+                 Tier.WRITE, in_thread(h.assign_room), needs_verified=True, businesses=hotel,
+                 owner_of=owner),
+        ToolSpec("set_arrival_details", "Record the verified guest's expected arrival time "
+                 "(HH:MM, 24-hour) and/or special requests (added to those on file).",
+                 obj({"arrival_time": {"type": "string", "pattern":
+                      r"^([01]\d|2[0-3]):[0-5]\d$"},
+                      "requests": {"type": "string", "minLength": 1, "maxLength": 300},
+                      "confirmation": _CONFIRMATION}),
+                 Tier.WRITE, in_thread(h.arrival_details), needs_verified=True,
+                 businesses=hotel, owner_of=owner),
+        ToolSpec("send_confirmation", "After check-in, text the guest a confirmation (room, key, "
+                 "check-out) in the caller's language, to the number they call from (else the "
+                 "one on file). If it fails, tell the guest; the check-in stands.",
+                 obj({"confirmation": _CONFIRMATION}),
+                 Tier.WRITE, h.send_confirmation, needs_verified=True, businesses=hotel,
+                 owner_of=owner, timeout_seconds=sms_seconds),
         ToolSpec("request_late_checkout", "Request a later check-out time (HH:MM, 24-hour) "
                  "for the verified guest.", obj({"time": {"type": "string", "pattern":
                  r"^([01]\d|2[0-3]):[0-5]\d$"}, "confirmation": _CONFIRMATION}, ["time"]),

@@ -30,6 +30,7 @@ __all__ = [
     "hotel_folio_charges",
     "hotel_guests",
     "hotel_reservations",
+    "hotel_room_keys",
     "hotel_rooms",
     "in_thread",
     "metadata",
@@ -95,6 +96,17 @@ hotel_folio_charges = Table(
     Column("date", Date, nullable=False),
     Column("description", String(128), nullable=False),
     Column("amount_cents", Integer, nullable=False),
+)
+
+# The code that opens the lobby key kiosk for a checked-in reservation (issued once, at
+# check-in, and said again on a second call).
+hotel_room_keys = Table(
+    "hotel_room_keys", metadata,
+    Column("confirmation", String(6), ForeignKey("hotel_reservations.confirmation"),
+           primary_key=True),
+    Column("room_number", String(8), ForeignKey("hotel_rooms.number"), nullable=False),
+    Column("code", String(8), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
 )
 
 # --- Northwind Electronics support line ------------------------------------------------------
