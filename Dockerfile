@@ -9,9 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FRONTDESK_DATA_DIR=/var/lib/frontdesk \
     FRONTDESK_MODELS_DIR=/opt/frontdesk/models
 
-# libsndfile for soundfile; libgomp for onnxruntime/ctranslate2.
+# libsndfile for soundfile; libgomp for onnxruntime/ctranslate2; espeak-ng voices languages
+# with no piper voice.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libsndfile1 libgomp1 \
+    && apt-get install -y --no-install-recommends libsndfile1 libgomp1 espeak-ng \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/frontdesk/src

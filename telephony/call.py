@@ -423,9 +423,7 @@ class Call:
                                   str(getattr(result, "text", "")))
         if found is None:
             return None
-        self._settled = True
-        if found != self.language:
-            self._language_changed(found)
+        self._language_changed(found)
         return found
 
     def _language_changed(self, language: str) -> None:

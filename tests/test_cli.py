@@ -11,7 +11,7 @@ from conftest import ACCOUNT_SID, AUTH_TOKEN
 from telephony.cli import main
 
 MODELS = {"whisper-tiny.en", "whisper-base", "en_US-joe-medium", "silero-vad",
-          "smart-turn-v3.2", "use-multilingual"}
+          "smart-turn-v3.2", "use-multilingual", "espeak-ng"}
 
 
 def test_models_lists_every_model_and_each_loads(models_dir, monkeypatch, capsys):

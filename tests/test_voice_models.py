@@ -28,6 +28,7 @@ EXPECTED = {
     "whisper-tiny.en",
     "whisper-base",
     "en_US-joe-medium",
+    "espeak-ng",
     "silero-vad",
     "smart-turn-v3.2",
     "use-multilingual",
@@ -119,3 +120,12 @@ def test_describe_models_without_loading_and_with_nothing_installed(tmp_path: Pa
         assert not infos[name].present
         assert "frontdesk models install" in (infos[name].error or "")
     assert infos["whisper-tiny.en"].present and infos["silero-vad"].present
+
+
+def test_the_espeak_fallback_is_listed_unless_turned_off(tmp_path: Path):
+    infos = {i.name: i for i in describe_models(Settings(data_dir=tmp_path))}
+    espeak = infos["espeak-ng"]
+    assert espeak.role == "tts-fallback" and espeak.present, espeak
+    assert (espeak.path / "phondata").is_file()
+    off = Settings(data_dir=tmp_path, tts=TtsSettings(fallback="none"))
+    assert "espeak-ng" not in {i.name for i in describe_models(off)}

@@ -160,8 +160,9 @@ async def test_tts_switches_voice_with_the_language(voice_models: VoiceModels):
     en = voice_models.voices["en"]
     both = VoiceModels({"en": en, "es": en}, voice_models.executor, PromptCache({"en": en}))
     tts = LocalPiperTTSService(both)
-    assert tts.set_language("fr") == "en"  # no French voice: English, with a log line
-    assert tts.set_language("es-MX") == "es"
+    # No French voice and no fallback loaded: English, with a log line.
+    assert tts.set_language("fr") == "en" and tts.voice_name == "piper:en"
+    assert tts.set_language("es-MX") == "es" and tts.voice_name == "piper:es"
     tts.set_language("en")
     frames = [TTSUpdateSettingsFrame(delta=TTSSettings(language="es")), TTSSpeakFrame("Hola.")]
     down, _ = await run_test(tts, frames_to_send=frames, pipeline_params=PARAMS)
@@ -204,6 +205,9 @@ def test_models_are_shared_process_wide(voice_settings: Settings, speech_models,
     try:
         assert voices.voices["en"] is voice_models.voices["en"]
         assert voices.voices["en"].session.get_session_options().intra_op_num_threads == 1
+        if voice_models.fallback is not None:
+            assert voices.fallback is not None
+            assert voices.fallback.engine is voice_models.fallback.engine
     finally:
         voices.close()
 

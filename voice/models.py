@@ -126,7 +126,12 @@ def _load(info: ModelInfo, settings: Settings) -> ModelInfo:
     """Load the model for real (and free it again): loads / error / load_seconds."""
     start = time.perf_counter()
     try:
-        if info.role.startswith("stt"):
+        if info.role == "tts-fallback":
+            from voice.espeak import espeak_engine
+
+            if not espeak_engine().synthesize("ok", "en", rate_wpm=settings.tts.fallback_rate_wpm):
+                raise RuntimeError("espeak-ng produced no audio")
+        elif info.role.startswith("stt"):
             from faster_whisper import WhisperModel
 
             WhisperModel(
@@ -165,6 +170,23 @@ def _entry(name: str, role: str, path: Path, files: list[Path], licence: str) ->
     return ModelInfo(name, role, path, _size(files), present, None, error, licence)
 
 
+def _espeak_entry() -> ModelInfo:
+    """The espeak-ng fallback voice (system library and its data), for languages with no
+    piper voice."""
+    from voice.espeak import EspeakError, espeak_engine
+
+    licence = "GPL-3.0-or-later"
+    try:
+        engine = espeak_engine()
+    except EspeakError as e:
+        return ModelInfo("espeak-ng", "tts-fallback", Path("libespeak-ng.so.1"), 0, False,
+                         None, str(e), licence)
+    files = [engine.library_path, *(p for p in engine.data_dir.rglob("*") if p.is_file())]
+    entry = _entry("espeak-ng", "tts-fallback", engine.data_dir,
+                   [engine.library_path, engine.data_dir / "phondata"], licence)
+    return replace(entry, size_bytes=_size(files))
+
+
 def describe_models(settings: Settings, *, check_load: bool = False) -> list[ModelInfo]:
     """Every model the settings use: where it is, its size, and (optionally) whether it loads."""
     models_dir = settings.resolved_models_dir
@@ -191,6 +213,8 @@ def describe_models(settings: Settings, *, check_load: bool = False) -> list[Mod
         licence = "CC0-1.0 voice, MIT package" if bundled else "see the voice's MODEL_CARD"
         name = paths[0].name.removesuffix(".onnx")
         entries.append(_entry(name, f"tts-{language}", paths[0], list(paths), licence))
+    if settings.tts.fallback == "espeak-ng":
+        entries.append(_espeak_entry())
     for name, role, path, licence in [
         ("silero-vad", "vad", silero_vad_path(), "MIT"),
         ("smart-turn-v3.2", "end-of-turn", smart_turn_path(), "BSD-2-Clause"),
