@@ -57,6 +57,9 @@ class SttSettings(BaseModel):
     # the call is pinned to it ("en" then uses `model`). A language code pins every call from
     # the start ("en": English only, the fastest).
     language: str = "auto"
+    # The languages a detection chooses among (the agent's lines and tasks are written in these):
+    # a detection outside them takes the likeliest of them instead.
+    languages: list[str] = Field(default_factory=lambda: ["en", "es", "fr", "de"])
     compute_type: str = "int8"
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)

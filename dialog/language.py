@@ -13,10 +13,11 @@ from functools import lru_cache
 
 from config.intents import normalise
 
-__all__ = ["SPOKEN", "SWITCHED", "detected_language", "requested_language"]
+__all__ = ["SPOKEN", "SWITCHED", "detected_language", "likely_language", "requested_language"]
 
 SPOKEN = ("en", "es", "fr", "de")  # the languages the agent's lines and tasks are written in
-MIN_PROBABILITY = 0.6  # a detection below this is not trusted (short "hello?", noise)
+MIN_PROBABILITY = 0.6  # a detection below this does not settle the call's language
+GUESS_PROBABILITY = 0.2  # below this not even this turn is answered in the detected language
 MIN_WORDS = 2  # a one-word utterance ("OK") says too little about the language
 
 # A language named by the caller, in each of the four languages (after ``normalise``).
@@ -61,6 +62,12 @@ def requested_language(text: str) -> str | None:
         return None
     alone = len(words.split()) <= 2
     return named[0] if alone or asking.search(words) else None
+
+
+def likely_language(language: str, probability: float) -> str | None:
+    """The language to answer this turn in while the call's language is not settled: the
+    detection, when it is a language the agent speaks and not a wild guess."""
+    return language if language in SPOKEN and probability >= GUESS_PROBABILITY else None
 
 
 def detected_language(language: str, probability: float, text: str) -> str | None:

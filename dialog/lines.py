@@ -134,13 +134,14 @@ TASK_LINES: dict[str, dict[str, str]] = {
               "Ist das richtig?",
     },
     "q_details_again": {
-        "en": "Are the dates, the room and the number of guests right? Please say yes or no.",
+        "en": "Are the dates, the room and the number of guests right? Please say yes or no, "
+              "or press 1 for yes and 2 for no.",
         "es": "¿Son correctas las fechas, la habitación y el número de personas? Diga sí o no, "
-              "por favor.",
+              "o marque 1 para sí y 2 para no.",
         "fr": "Les dates, la chambre et le nombre de personnes sont-ils exacts ? Dites oui ou "
-              "non, s'il vous plaît.",
+              "non, ou tapez 1 pour oui et 2 pour non.",
         "de": "Stimmen die Daten, das Zimmer und die Anzahl der Gäste? Bitte sagen Sie ja oder "
-              "nein.",
+              "nein, oder drücken Sie 1 für ja und 2 für nein.",
     },
     "details_wrong": {
         "en": "I'm sorry about that. A colleague will correct your reservation.",

@@ -21,7 +21,7 @@ from dialog.toolset import build_registry
 from knowledge.encoder import SentenceEncoder, default_model_path
 from knowledge.store import KnowledgeBase
 
-__all__ = ["bundled_knowledge", "load_dialog"]
+__all__ = ["bundled_documents", "bundled_knowledge", "load_dialog"]
 
 
 def bundled_knowledge(business: str) -> Path:
@@ -30,12 +30,19 @@ def bundled_knowledge(business: str) -> Path:
     return Path(str(files("knowledge") / "data" / name))
 
 
+def bundled_documents(business: str) -> list[Path]:
+    """The sample business's document and its translations (``hotel.es.md``...), so callers
+    are answered from a passage in their own language."""
+    main = bundled_knowledge(business)
+    return [main, *sorted(main.parent.glob(f"{main.stem}.*{main.suffix}"))]
+
+
 def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None) -> DialogDeps:
     """Everything every call's dialog shares (blocking: call it in a thread)."""
     encoder = encoder or SentenceEncoder(default_model_path(settings.resolved_models_dir))
     business = settings.dialog.business
     base = KnowledgeBase(settings.database_url, encoder)
-    paths = settings.knowledge.files or [bundled_knowledge(business)]
+    paths = settings.knowledge.files or bundled_documents(business)
     report = base.ingest(paths)
     index = base.index()
     logger.info(f"knowledge: {report}")

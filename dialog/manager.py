@@ -237,7 +237,7 @@ class DialogManager:
         """Intent, knowledge hits, the utterance's embedding and the caller's sentiment
         (blocking: run in a thread)."""
         intent = self.classifier.classify(text)
-        hits = self.deps.index.search(text, k=3)
+        hits = self.deps.index.search_preferring(text, self.state.language, 3)
         vector = self.deps.encoder.embed([text])[0]
         feeling = self.deps.sentiment.analyze(text, self.state.language, vector=vector)
         return intent, hits, vector, feeling

@@ -116,7 +116,12 @@ def _arrival_date(text: str, language: str) -> str | None:
     return None if day is None else day.isoformat()
 
 
+_YES_NO_KEYS = {"1": "yes", "2": "no"}  # on the keypad, as the question asked again says
+
+
 def _yes_no(text: str, language: str) -> str | None:
+    if text.strip() in _YES_NO_KEYS:
+        return _YES_NO_KEYS[text.strip()]
     answer = slots.parse_yes_no(text, language)
     return None if answer is None else "yes" if answer else "no"
 
@@ -146,7 +151,7 @@ CUSTOMER_CHECK = Slot("postal_code", "q_customer_check", slots.parse_postal_code
 ORDER = Slot("order_number", "q_order", slots.parse_order_number, digits=6)
 AMOUNT = Slot("amount", "q_amount", _amount, keypad=False)
 CHECKOUT_TIME = Slot("checkout_time", "q_checkout_time", _time, keypad=False)
-DETAILS = Slot("details_ok", "q_details", _yes_no, keypad=False, again="q_details_again")
+DETAILS = Slot("details_ok", "q_details", _yes_no, again="q_details_again")
 ARRIVAL_TIME = Slot("arrival_time", "q_arrival_time", _arrival_time, keypad=False,
                     optional=True)
 REQUESTS = Slot("requests", "q_requests", _requests, keypad=False, optional=True)

@@ -41,7 +41,7 @@ class _Hit(Protocol):
 class SearchIndex(Protocol):
     """What search_knowledge needs of a ``knowledge.index.KnowledgeIndex``."""
 
-    def search(self, query: str, k: int = 3) -> Sequence[_Hit]: ...
+    def search_preferring(self, query: str, language: str, k: int = 3) -> Sequence[_Hit]: ...
 
 
 def builtin_tools(*, index: SearchIndex | None, min_score: float = 0.0,
@@ -51,7 +51,8 @@ def builtin_tools(*, index: SearchIndex | None, min_score: float = 0.0,
 
     async def search_knowledge(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         assert index is not None
-        hits = await asyncio.to_thread(index.search, args["query"], SEARCH_RESULTS)
+        hits = await asyncio.to_thread(index.search_preferring, args["query"], ctx.language,
+                                       SEARCH_RESULTS)
         hits = [h for h in hits if h.score >= min_score]
         if not hits:
             return ToolResult({"found": False, "message": "Nothing in the documents answers "

@@ -114,6 +114,13 @@ class KnowledgeIndex:
         i = self._by_id.get(passage_id)
         return None if i is None else self.passages[i]
 
+    def search_preferring(self, query: str, language: str, k: int = 3) -> list[Hit]:
+        """The best passages in ``language`` when the documents have that language, else in
+        any (the encoder matches across languages): a caller is answered from a document in
+        their own language when there is one, and never from a translation of another."""
+        has = bool(self.passages) and bool(np.any(self._languages == language))
+        return self.search(query, k, language=language if has else None)
+
     def search(
         self, query: str, k: int = 3, *, source: str | None = None, language: str | None = None
     ) -> list[Hit]:

@@ -40,7 +40,7 @@ from config import QueueSettings
 from config.rules import Rules
 from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.frames import ReplyFrame
-from dialog.language import detected_language
+from dialog.language import detected_language, likely_language
 from dialog.manager import DialogManager
 from dialog.service import DialogService
 from dialog.state import CallState
@@ -411,17 +411,21 @@ class Call:
 
     # -- language --------------------------------------------------------------------------------
     def _on_transcript(self, result: Any) -> str | None:
-        """A transcript's loudness is kept for the turn; while the language is not settled, a
-        confident detection settles it. Returns the language to pin recognition to."""
+        """A transcript's loudness is kept for the turn. While the language is not settled,
+        the turn is answered in the language detected, and a confident detection settles it.
+        Returns the language to pin recognition to."""
         level = getattr(result, "level_db", None)
         if isinstance(level, float) and math.isfinite(level):
             self._levels.append(level)
         if self._settled:
             return None
-        found = detected_language(str(getattr(result, "language", "")),
-                                  float(getattr(result, "language_probability", 0.0)),
-                                  str(getattr(result, "text", "")))
+        language = str(getattr(result, "language", ""))
+        probability = float(getattr(result, "language_probability", 0.0))
+        found = detected_language(language, probability, str(getattr(result, "text", "")))
         if found is None:
+            guess = likely_language(language, probability)
+            if guess is not None and guess != self.language:
+                self.language = guess  # this turn's; detection goes on
             return None
         self._language_changed(found)
         return found

@@ -666,3 +666,11 @@ async def test_asking_the_same_question_again_is_marked_for_the_briefing(hotel) 
     first = await caller.say("What time is breakfast?")
     again = await caller.say("What time is breakfast?")
     assert "rephrased" not in first.reason_codes and "rephrased" in again.reason_codes
+
+
+async def test_a_caller_is_answered_from_the_document_in_their_language(hotel) -> None:
+    spanish = await Caller(hotel).say("¿A qué hora es el desayuno?", "es")
+    assert spanish.citations[0].startswith("hotel.es.md#") and "6:30" in spanish.text
+    assert "desayuno" in spanish.text.lower()
+    english = await Caller(hotel).say("What time is breakfast?")
+    assert english.citations == (BREAKFAST,)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,8 @@ class Transcript:
     duration_seconds: float
     dropped: tuple[str, ...] = ()  # segments judged silence (high no_speech_prob)
     level_db: float = float("-inf")  # the speech's loudness (``speech_level_db``)
+    # When detected: the likeliest languages and their probabilities, best first.
+    language_probs: tuple[tuple[str, float], ...] = ()
 
 
 def transcribe_pcm16(
@@ -85,8 +87,13 @@ def transcribe_pcm16(
     log_prob_threshold: float = -1.0,
     hotwords: str | None = None,
     initial_prompt: str | None = None,
+    candidates: Sequence[str] = (),
 ) -> Transcript:
     """Transcribe 16-bit mono PCM (blocking: call it in a worker thread).
+
+    ``language`` None detects it; with ``candidates`` (the languages the business speaks) a
+    detection outside them is replaced by the likeliest candidate and the audio transcribed again
+    in it, its probability then its share among the candidates.
 
     A segment is dropped as silence by Whisper's own rule: no_speech_prob above
     ``no_speech_threshold`` and avg_logprob below ``log_prob_threshold``. That catches
@@ -97,6 +104,24 @@ def transcribe_pcm16(
     if sample_rate_hz != WHISPER_RATE_HZ:
         samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
     audio = samples.astype(np.float32) / 32768.0
+    run = partial(_transcribe, model, audio, beam_size=beam_size,
+                  no_speech_threshold=no_speech_threshold, log_prob_threshold=log_prob_threshold,
+                  hotwords=hotwords, initial_prompt=initial_prompt)
+    found = run(language)
+    if language is None and candidates and found.language not in candidates and \
+            found.language_probs:
+        probs = dict(found.language_probs)
+        best = max(candidates, key=lambda c: probs.get(c, 0.0))
+        share = probs.get(best, 0.0) / max(1e-9, sum(probs.get(c, 0.0) for c in candidates))
+        again = run(best)
+        found = replace(again, language_probability=share, language_probs=found.language_probs)
+    return replace(found, level_db=speech_level_db(samples, WHISPER_RATE_HZ),
+                   duration_seconds=len(samples) / WHISPER_RATE_HZ)
+
+
+def _transcribe(model: WhisperModel, audio: np.ndarray, language: str | None, *,
+                beam_size: int, no_speech_threshold: float, log_prob_threshold: float,
+                hotwords: str | None, initial_prompt: str | None) -> Transcript:
     segments, info = model.transcribe(
         audio,
         language=language,
@@ -122,9 +147,9 @@ def transcribe_pcm16(
         " ".join(t for t in kept if t),
         info.language,
         info.language_probability,
-        len(samples) / WHISPER_RATE_HZ,
+        len(audio) / WHISPER_RATE_HZ,
         tuple(dropped),
-        speech_level_db(samples, WHISPER_RATE_HZ),
+        language_probs=tuple((code, float(p)) for code, p in (info.all_language_probs or ())[:10]),
     )
 
 
@@ -182,9 +207,11 @@ class LocalWhisperSTTService(WhisperSTTService):
         beam_size: int = 1,
         no_speech_threshold: float = 0.6,
         log_prob_threshold: float = -1.0,
+        candidates: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         self._models = models
+        self._candidates = tuple(candidates)
         self._beam_size = beam_size
         self._log_prob_threshold = log_prob_threshold
         settings = self.Settings(
@@ -207,6 +234,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             beam_size=stt.beam_size,
             no_speech_threshold=stt.no_speech_threshold,
             log_prob_threshold=stt.log_prob_threshold,
+            candidates=stt.languages,
             **kwargs,
         )
 
@@ -255,6 +283,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             log_prob_threshold=self._log_prob_threshold,
             hotwords=assert_given(self._settings.hotwords),
             initial_prompt=assert_given(self._settings.initial_prompt),
+            candidates=self._candidates,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._models.executor, job)

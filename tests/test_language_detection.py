@@ -1,0 +1,87 @@
+"""Language detection on hotel guests' first utterances (tests/data/language_clips.yaml).
+
+Each clip is synthesised (piper's English voice; espeak-ng for Spanish, French and German, the
+only offline voices for them), cut to the telephone band and mu-law as Twilio delivers it, then
+detected as a live call's first turn is: the multilingual Whisper model choosing among the
+languages the agent speaks (``voice.stt.transcribe_pcm16``). A clip counts as detected when the
+call answers its first turn in the right language (``dialog.language.likely_language``); how
+many would also settle the call's language at once (``detected_language``) is reported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from dialog.language import SPOKEN, detected_language, likely_language
+from voice.audio import (
+    band_pass,
+    mulaw8k_to_pcm16k,
+    mulaw_encode,
+    resample_pcm16,
+    synthesize_mulaw8k,
+)
+from voice.stt import transcribe_pcm16
+
+CLIPS = Path(__file__).parent / "data" / "language_clips.yaml"
+ESPEAK_RATE_WPM = "130"  # as the fallback voice speaks
+
+
+def _espeak_mulaw(text: str, language: str, folder: Path) -> bytes:
+    wav = folder / "clip.wav"
+    subprocess.run(["espeak-ng", "-v", language, "-s", ESPEAK_RATE_WPM, "-w", str(wav), text],
+                   check=True, capture_output=True)
+    audio, rate = sf.read(str(wav), dtype="int16")
+    pcm = resample_pcm16(np.asarray(audio, dtype=np.int16), rate, 8000)
+    return mulaw_encode(band_pass(pcm, 8000))
+
+
+def test_the_callers_language_is_detected_from_the_first_words(speech_models, voice_models,
+                                                               tmp_path):
+    clips = yaml.safe_load(CLIPS.read_text(encoding="utf-8"))
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    settled: Counter[str] = Counter()
+    misses = []
+    for language, texts in clips.items():
+        for text in texts:
+            mulaw = synthesize_mulaw8k(text, voice_models.voices["en"]) if language == "en" \
+                else _espeak_mulaw(text, language, tmp_path)
+            heard = transcribe_pcm16(speech_models.multilingual,
+                                     mulaw8k_to_pcm16k(mulaw).tobytes(), 16000, language=None,
+                                     candidates=SPOKEN)
+            answered = likely_language(heard.language, heard.language_probability)
+            total[language] += 1
+            right[language] += answered == language
+            settled[language] += detected_language(
+                heard.language, heard.language_probability, heard.text) == language
+            if answered != language:
+                misses.append((language, heard.language, round(heard.language_probability, 2),
+                               text))
+    accuracy = sum(right.values()) / sum(total.values())
+    per_language = {code: f"{right[code]}/{total[code]}" for code in total}
+    print(f"\nlanguage detection on {sum(total.values())} first utterances: {accuracy:.3f} "
+          f"{per_language}; settled at once: {dict(settled)}; "
+          f"misses (expected, detected, p, text): {misses}")
+    assert right["en"] == total["en"]  # the bundled English voice
+    assert accuracy >= 0.75, per_language  # espeak-ng's robotic es/fr/de: see the README
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "de"])
+def test_a_detection_outside_the_spoken_languages_takes_the_likeliest_of_them(
+        speech_models, tmp_path, language):
+    """Whisper may hear robotic speech as Italian or Hungarian: the call takes the likeliest
+    language it speaks instead, and the text is transcribed in that language."""
+    text = {"es": "Buenas tardes, quiero registrarme en el hotel, por favor.",
+            "fr": "Bonjour, je voudrais m'enregistrer à l'hôtel, s'il vous plaît.",
+            "de": "Guten Tag, ich möchte bitte einchecken."}[language]
+    heard = transcribe_pcm16(speech_models.multilingual,
+                             mulaw8k_to_pcm16k(_espeak_mulaw(text, language, tmp_path)).tobytes(),
+                             16000, language=None, candidates=SPOKEN)
+    assert heard.language in SPOKEN and heard.language_probs
