@@ -20,19 +20,17 @@ session's CSRF token, or ``X-Requested-With`` for signing in and out).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from loguru import logger
 
 from config import Settings
-from telephony.auth import SESSION_SECONDS, LoginThrottle, Session, Sessions
+from telephony.auth import Session, Sessions
 from telephony.desk_api import (
     NO_STORE,
     DeskStores,
@@ -42,6 +40,7 @@ from telephony.desk_api import (
     handoff_json,
 )
 from telephony.desk_api import error_response as _error
+from telephony.signin import SignIn, signed_sessions, signin_routes
 from telephony.webhooks import post_briefing_webhook, sign_webhook
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "sign_webhook",
 ]
 
-STATIC = Path(__file__).parent / "static"
 COOKIE = "frontdesk_desk"
 OUTCOMES = ("resolved", "follow_up", "escalated")
 # Statuses in which an agent can still take (or turn down) the call.
@@ -65,23 +63,14 @@ MAX_NOTES = 20_000
 # still sent; rows already sent unchanged are skipped.
 OVERLAP_SECONDS = 2.0
 SNAPSHOT_SECONDS = 24 * 3600
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 ENABLE_HINT = ("""Set FRONTDESK_DESK__AGENTS='{"alice": "a long password"}' (one entry per """
                "agent) and FRONTDESK_DESK__SESSION_SECRET to a long random string, then restart.")
 
 
 def _sessions(settings: Settings) -> Sessions:
-    secret = settings.desk.session_secret.get_secret_value()
-    if not secret and settings.desk.agents:
-        logger.warning("FRONTDESK_DESK__SESSION_SECRET is not set: desk sessions are signed "
-                       "with a random key and end when this process restarts.")
-    return Sessions(secret, settings.desk.agents, default_role="agent", purpose="desk")
-
-
-def _asset(name: str, media_type: str) -> FileResponse:
-    return FileResponse(STATIC / name, media_type=media_type,
-                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    return signed_sessions(settings.desk.session_secret.get_secret_value(), settings.desk.agents,
+                           variable="FRONTDESK_DESK__SESSION_SECRET", page="desk",
+                           default_role="agent", purpose="desk")
 
 
 def _sse(event: str, data: Any, event_id: str | None = None) -> bytes:
@@ -104,7 +93,6 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
     """
     router = APIRouter()
     sessions = _sessions(settings)
-    throttle = LoginThrottle()
     get_stores = stores or default_stores(settings)
     uses = Depends(get_stores)
     router.include_router(api_router(settings, get_stores))
@@ -113,88 +101,18 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
     def enabled() -> bool:
         return bool(settings.desk.agents)
 
-    def session_of(request: Request) -> Session | None:
-        return sessions.read(request.cookies.get(COOKIE)) if enabled() else None
+    # -- the page, its assets, signing in and out (``telephony.signin``) --------------------
 
-    def poster(request: Request) -> Session | JSONResponse:
-        """The session of a signed-in agent's POST carrying its CSRF token; else the refusal
-        to send."""
-        session = session_of(request)
-        if session is None:
-            return _error(401, "Sign in first.")
-        token = request.headers.get("x-csrf-token", "")
-        if not hmac.compare_digest(token.encode(), session.csrf.encode()):
-            return _error(403, "Missing or wrong X-CSRF-Token header.")
-        return session
+    def page_state(session: Session | None) -> dict[str, Any]:
+        return {"enabled": enabled(), "user": session and session.user,
+                "csrf": session and session.csrf, "hint": ENABLE_HINT,
+                "outcomes": list(OUTCOMES)}
 
-    # -- the page --------------------------------------------------------------------------
-
-    page_headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-store",
-                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                    "X-Frame-Options": "DENY"}
-
-    @router.get("/desk", include_in_schema=False)
-    async def desk_page(request: Request) -> HTMLResponse:
-        session = session_of(request)
-        state = {"enabled": enabled(), "user": session and session.user,
-                 "csrf": session and session.csrf, "hint": ENABLE_HINT,
-                 "outcomes": list(OUTCOMES)}
-        text = (STATIC / "desk.html").read_text(encoding="utf-8")
-        blob = json.dumps(state).replace("<", "\\u003c").replace(">", "\\u003e") \
-            .replace("&", "\\u0026")
-        return HTMLResponse(text.replace("__DESK_STATE__", blob), headers=page_headers)
-
-    @router.get("/desk/desk.js", include_in_schema=False)
-    async def desk_js() -> FileResponse:
-        return _asset("desk.js", "text/javascript")
-
-    @router.get("/desk/desk.css", include_in_schema=False)
-    async def desk_css() -> FileResponse:
-        return _asset("desk.css", "text/css")
-
-    @router.get("/desk/session", include_in_schema=False)
-    async def desk_session(request: Request) -> JSONResponse:
-        session = session_of(request)
-        if session is None:
-            return _error(401, "Not signed in.")
-        return JSONResponse({"user": session.user, "csrf": session.csrf, "role": session.role},
-                            headers=NO_STORE)
-
-    @router.post("/desk/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        if not enabled():
-            return _error(404, "The agent desktop is off. " + ENABLE_HINT)
-        if request.headers.get("x-requested-with") != REQUESTED_WITH:
-            return _error(403, f"Missing X-Requested-With: {REQUESTED_WITH} header.")
-        client = request.client.host if request.client else "?"
-        form = await request.form()
-        username, password = form.get("username"), form.get("password")
-        attempt = f"{client}\0{str(username).strip().lower()[:64]}"
-        if throttle.blocked(attempt):
-            return _error(429, "Too many failed sign-ins. Wait a few minutes and try again.")
-        user = None
-        if isinstance(username, str) and isinstance(password, str):
-            user = sessions.check_password(username.strip(), password)
-        if user is None:
-            throttle.failed(attempt)
-            logger.warning(f"desk: failed sign-in from {client}")
-            await asyncio.sleep(0.2)
-            return _error(401, "Wrong username or password.")
-        cookie, csrf = sessions.issue(user)
-        response = JSONResponse({"user": user, "csrf": csrf}, headers=NO_STORE)
-        response.set_cookie(COOKIE, cookie, max_age=SESSION_SECONDS, path="/", httponly=True,
-                            samesite="strict",
-                            secure=secure_cookie or request.url.scheme == "https")
-        logger.info(f"desk: {user} signed in from {client}")
-        return response
-
-    @router.post("/desk/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        if request.headers.get("x-requested-with") != REQUESTED_WITH:
-            return _error(403, f"Missing X-Requested-With: {REQUESTED_WITH} header.")
-        response = JSONResponse({"signed_out": True}, headers=NO_STORE)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-        return response
+    signin = signin_routes(router, SignIn(sessions, COOKIE, enabled), prefix="/desk",
+                           name="desk", cookie_path="/", requested_with=REQUESTED_WITH,
+                           off_message="The agent desktop is off. " + ENABLE_HINT,
+                           secure_cookie=secure_cookie, state=page_state)
+    session_of, poster = signin.session_of, signin.signed_in
 
     # -- live handoffs -----------------------------------------------------------------------
 

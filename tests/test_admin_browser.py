@@ -14,20 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from browser import chromium, new_tab
 from test_admin import HOTEL, USERS, Admin, admin_settings, changed
 
 from dialog.routes_commands import Understanding
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-# On a developer's machine without Debian's chromium the page test is skipped; in CI
-# (scripts/test installs chromium) a missing browser is a failure, not a skip.
-if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-    pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)", allow_module_level=True)
-from playwright import sync_api  # noqa: E402
 
 BROKEN = changed("then: {action: transfer, queue: concierge, priority: 9}",
                  "then: {action: transfer, queue: billing, priority: 9}")
@@ -47,29 +37,14 @@ def admin(tmp_path: Path, encoder) -> Iterator[Admin]:
 
 @pytest.fixture
 def browser() -> Iterator:
-    with sync_api.sync_playwright() as playwright:
-        # Debian's Chromium; Playwright never downloads a browser of its own here.
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @contextmanager
 def tab(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.problems = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on("console", lambda message: message.type == "error"
-            and page.problems.append(f"console: {message.text}"))
-    try:
+    with new_tab(browser, width=1400, height=1000, timeout_ms=15_000) as page:
         yield page
-    finally:
-        context.close()
 
 
 def sign_in(page, admin: Admin, user: str) -> None:

@@ -17,23 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from browser import chromium, new_tab
 from servers import ThreadedServer
 from test_desk import PASSWORDS, Desk, desk_settings, new_handoff
 
 from config import QueueSettings, Settings
 from telephony.records import Records
 from telephony.simulator import CallerStep, place_call
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-# On a developer's machine without Debian's chromium the page test is skipped; in CI
-# (scripts/test installs chromium) a missing browser is a failure, not a skip.
-if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-    pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)", allow_module_level=True)
-from playwright import sync_api  # noqa: E402
 
 
 @pytest.fixture
@@ -51,22 +41,9 @@ def page(desk: Desk):
 
 @contextmanager
 def _browser() -> Iterator:
-    with sync_api.sync_playwright() as playwright:
-        # Debian's Chromium; Playwright never downloads a browser of its own here.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        tab.problems = []  # type: ignore[attr-defined]
-        tab.on("pageerror", lambda error: tab.problems.append(f"page error: {error}"))
-        tab.on("console", lambda message: message.type == "error"
-               and tab.problems.append(f"console: {message.text}"))
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with chromium() as launched, new_tab(launched, width=1280, height=900,
+                                         timeout_ms=10_000) as tab:
+        yield tab
 
 
 def _created_later(desk: Desk, call_sid: str, **extra) -> tuple[threading.Thread, dict]:
