@@ -27,11 +27,13 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "fr": ("french", "frances", "francais", "franzosisch", "franzoesisch"),
     "de": ("german", "aleman", "allemand", "deutsch"),
 }
-# Words that make a named language a request ("speak", "in", "please"...). A bare name said on
-# its own ("Español.") is a request too.
-_ASKING = ("speak", "talk", "in", "please", "habla", "hablar", "hablamos", "hable", "en",
-           "por favor", "parlez", "parler", "parle", "s il vous plait", "sprechen", "sprichst",
-           "auf", "bitte", "do you", "puede", "pouvez", "konnen", "koennen")
+# A named language is a request when the caller asks to speak it ("do you speak", "¿habla?",
+# "parlez-vous", "sprechen Sie") or names it after "in" / "en" / "auf" ("in English", "en
+# español", "auf Deutsch"); or when it is said with at most a "please" ("Español, por favor").
+_SPEAK = ("speak", "talk", "habla", "hablar", "hablamos", "hable", "hablan", "parlez", "parler",
+          "parle", "parlons", "sprechen", "sprichst", "spricht")
+_BEFORE_NAME = ("in", "en", "auf")
+_POLITE = ("please", "por favor", "s il vous plait", "bitte")
 MAX_REQUEST_WORDS = 8
 # Said in the language the caller asked for.
 SWITCHED = {
@@ -43,25 +45,32 @@ SWITCHED = {
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[dict[str, re.Pattern[str]], re.Pattern[str]]:
-    names = {code: re.compile(r"\b(" + "|".join(words) + r")\b") for code, words in _NAMES.items()}
-    asking = re.compile(r"\b(" + "|".join(sorted(_ASKING, key=len, reverse=True)) + r")\b")
-    return names, asking
+def _names() -> dict[str, re.Pattern[str]]:
+    return {code: re.compile(r"\b(" + "|".join(words) + r")\b") for code, words in _NAMES.items()}
+
+
+_SPEAKING = re.compile(r"\b(" + "|".join(_SPEAK) + r")\b")
+_POLITENESS = re.compile(r"\b(" + "|".join(_POLITE) + r")\b")
 
 
 def requested_language(text: str) -> str | None:
     """The language a caller asks to speak ("Do you speak Spanish?", "¿Habla español?",
-    "Deutsch, bitte"), None when they do not ask for one. Only short utterances count: "I
-    booked through the Spanish website" is not a request."""
+    "Deutsch, bitte", "in English please"), None when they do not ask for one: "Do you have a
+    French restaurant?" and "I booked through the Spanish website" are not requests."""
     words = normalise(text)
     if not words or len(words.split()) > MAX_REQUEST_WORDS:
         return None
-    names, asking = _patterns()
-    named = [code for code, pattern in names.items() if pattern.search(words)]
+    named = [(code, found) for code, pattern in _names().items()
+             if (found := pattern.search(words))]
     if len(named) != 1:
         return None
-    alone = len(words.split()) <= 2
-    return named[0] if alone or asking.search(words) else None
+    code, found = named[0]
+    before = words[:found.start()].split()
+    rest = f"{words[:found.start()]} {words[found.end():]}"
+    if _SPEAKING.search(words) or (before and before[-1] in _BEFORE_NAME):
+        return code
+    bare = _POLITENESS.sub(" ", rest).split()
+    return code if not bare else None
 
 
 def likely_language(language: str, probability: float) -> str | None:

@@ -21,6 +21,12 @@ from dialog.language import detected_language, requested_language
     ("I booked through your Spanish website last week for my family.", None),
     ("I'd like to check in.", None),
     ("Spanish or French?", None),  # two languages: ask, don't guess
+    ("Do you have a French restaurant?", None),
+    ("Is there a German newspaper at the hotel?", None),
+    ("Can we speak German?", "de"),
+    ("En español, por favor.", "es"),
+    ("Spanish, please.", "es"),
+    ("Auf Deutsch bitte.", "de"),
 ])
 def test_a_caller_asks_for_a_language(text: str, expected: str | None) -> None:
     assert requested_language(text) == expected
