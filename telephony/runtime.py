@@ -78,7 +78,6 @@ class Runtime:
     understanding: Understanding  # intent classifiers per rules version's overrides
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
-    _greeting: str = field(default="", init=False)
 
     @classmethod
     def load(cls, settings: Settings) -> Runtime:
@@ -103,12 +102,12 @@ class Runtime:
             dialog=dialog,
         )
         state = CallState(settings.dialog.business)
-        runtime._greeting = runtime.dialog_engine(state, runtime.rules_for(state).rules) \
+        greeting = runtime.dialog_engine(state, runtime.rules_for(state).rules) \
             .greeting("en")  # also builds the active rules' intent classifier
         # Fixed lines are synthesised once so they start at once. The greeting is
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
-            [*split_sentences(runtime._greeting), runtime.prompts.still_there,
+            [*split_sentences(greeting), runtime.prompts.still_there,
              runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
         # The first call would otherwise pay for onnxruntime's first sessions and the
         # first synthesis/transcription paths (~0.5 s of greeting delay).
@@ -121,9 +120,6 @@ class Runtime:
                     f"dialog {'LLM ' + settings.llm.model if settings.llm.enabled else 'embedded'}"
                     f", models in {models_dir}")
         return runtime
-
-    def greeting(self) -> str:
-        return self._greeting
 
     def dialog_engine(self, state: CallState, rules: Rules | None = None) -> DialogManager:
         """A new call's dialog (its state: business, caller ID, call SID), routed by

@@ -81,18 +81,6 @@ class WarmTransfers:
         self._tasks: set[asyncio.Task] = set()
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
 
-    async def start(self, *, call_sid: str, queue: str, reason: str, request: str,
-                    briefing: dict[str, Any], caller_id: str, base_url: str,
-                    config: QueueSettings | None = None, state: dict[str, Any] | None = None,
-                    now: datetime | None = None,
-                    better_briefing: Awaitable[dict[str, Any]] | None = None) -> Placement:
-        """``create`` then ``place``."""
-        handoff_id = await self.create(
-            call_sid=call_sid, queue=queue, reason=reason, request=request, briefing=briefing,
-            caller_id=caller_id, base_url=base_url, config=config, state=state,
-            better_briefing=better_briefing)
-        return await self.place(handoff_id, now)
-
     async def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                      briefing: dict[str, Any], caller_id: str, base_url: str,
                      config: QueueSettings | None = None, state: dict[str, Any] | None = None,

@@ -46,10 +46,11 @@ async def test_closed_hours_store_the_handoff_and_dial_nobody(tmp_path) -> None:
         return {"summary": "better"}
 
     try:
-        placed = await warm.start(
+        handoff_id = await warm.create(
             call_sid="CA1", queue="front_desk", reason="caller_asked_for_person", request="",
             briefing={"summary": "x"}, caller_id="+15559870000", base_url="http://x",
-            now=datetime(2026, 11, 23, 2, 0, tzinfo=NY), better_briefing=better())
+            better_briefing=better())
+        placed = await warm.place(handoff_id, now=datetime(2026, 11, 23, 2, 0, tzinfo=NY))
         assert not placed.held  # the caller stays with the AI
         [handoff] = store.for_call("CA1")
         assert handoff["id"] == placed.handoff_id
@@ -91,9 +92,9 @@ async def test_agents_per_hold_then_the_callers_choice_of_the_next_agent(
                                              "CallStatus": "no-answer", "SequenceNumber": "1"})
 
     try:
-        placed = await warm.start(call_sid="CA2", queue="front_desk", reason="r", request="",
-                                  briefing={"summary": "x"}, caller_id="+15559870000",
-                                  base_url="http://127.0.0.1:1", state={"business": "hotel"})
+        placed = await warm.place(await warm.create(
+            call_sid="CA2", queue="front_desk", reason="r", request="", briefing={"summary": "x"},
+            caller_id="+15559870000", base_url="http://127.0.0.1:1", state={"business": "hotel"}))
         assert placed.held and dialled() == agents[:1]
         await no_answer(placed.handoff_id)
         assert dialled() == agents[:2]
