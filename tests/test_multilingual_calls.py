@@ -17,6 +17,7 @@ import pytest
 import soundfile as sf
 from servers import ThreadedServer
 from sqlalchemy import select
+from test_checkin import in_language
 
 from config import Settings
 from config.database import open_database
@@ -88,7 +89,9 @@ async def test_asking_for_spanish_switches_recognition_and_voice(line, speech_mo
     conversation = "\n".join(f"{t['caller_language']} {t['caller_text'] or t['caller_dtmf']} -> "
                              f"{t['reply_text']}" for t in call["turns"])
     assert [t["caller_language"] for t in spoken] == ["en", "es"], conversation
-    assert "desayuno" in spoken[-1]["caller_text"].lower(), conversation  # heard as Spanish
+    # Heard as Spanish: Whisper base hears espeak-ng's "¿A qué hora es el desayuno?" a little
+    # differently each run ("¿A qué hora de belleza uno?", "¿A qué posees el desayuno?").
+    assert in_language(spoken[-1]["caller_text"], "es"), conversation
     assert [e["detail"]["language"] for e in call["events"] if e["kind"] == "language"] == [
         "en", "es"]
     switched, answered = result.agent_turns[1], result.agent_turns[-1]
