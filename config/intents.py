@@ -142,8 +142,25 @@ class IntentDef(_Strict):
 class KeypadTopic(_Strict):
     """A keypad digit that reads the knowledge's answer to ``question``."""
 
-    label: str = Field(min_length=1)  # what the menu says: "For {label}, press {digit}."
+    # language -> what the menu says ("For {label}, press {digit}."); a plain text is English.
+    label: dict[Language, Phrase]
     question: str = Field(min_length=1)  # asked of the knowledge like a spoken question
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _plain_english(cls, value: Any) -> Any:
+        return {"en": value} if isinstance(value, str) else value
+
+    @field_validator("label")
+    @classmethod
+    def _needs_english(cls, value: dict[str, str]) -> dict[str, str]:
+        if "en" not in value:
+            raise ValueError("needs an English ('en') label")
+        return value
+
+    def label_in(self, language: str) -> str:
+        """The label in ``language``, English when it has none."""
+        return self.label.get(language) or self.label["en"]
 
 
 class IntentSet(_Strict):
@@ -230,10 +247,10 @@ class IntentSet(_Strict):
                 return intent
         raise KeyError(name)
 
-    def keypad_topics(self, business: str) -> dict[str, tuple[str, str]]:
-        """digit -> (menu label, question), in digit order."""
+    def keypad_topics(self, business: str, language: str = "en") -> dict[str, tuple[str, str]]:
+        """digit -> (menu label in ``language``, question), in digit order."""
         topics = self.keypad.get(business, {})  # type: ignore[call-overload]
-        return {digit: (t.label, t.question) for digit, t in sorted(topics.items())}
+        return {digit: (t.label_in(language), t.question) for digit, t in sorted(topics.items())}
 
 
 def bundled_intents_file() -> Path:

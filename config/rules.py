@@ -3,7 +3,9 @@
 A rules file (YAML) describes one business's call routing. Top-level keys:
 
 ``business``    name, kind (hotel|support), timezone (IANA), languages, default_language,
-                business hours per weekday, holidays, default_queue, the entry keypad menu
+                business hours per weekday, holidays, default_queue, the entry keypad menu,
+                language_keys (keypad key -> language the call switches to, offered after
+                the greeting)
 ``greetings``   language -> what the caller hears first (every listed language required)
 ``menus``       id -> keypad menu: prompt per language, options digit -> action, timeout,
                 retries, on_timeout / on_no_match actions; an option may go to another menu
@@ -19,7 +21,8 @@ A rules file (YAML) describes one business's call routing. Top-level keys:
 ``load_rules`` validates types (pydantic) and then meaning: every queue, menu, intent, tier and
 tool referenced exists, menus have no duplicate or prefix-overlapping digits and no cycle a
 caller cannot leave, time zones exist, every language has its greeting and prompts, hours read
-"HH:MM-HH:MM". Each problem names the field path and the YAML line:
+"HH:MM-HH:MM", language keys name the business's languages (one key each) and are no menu's
+options. Each problem names the field path and the YAML line:
 ``hotel.yaml line 42: rules[3].then.queue: unknown queue 'billing' (queues are: front_desk)``.
 
 Tool names live in the dialog layer (config imports nothing of ours), so the caller passes them

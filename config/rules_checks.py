@@ -1,5 +1,6 @@
 """What a rules file means, checked as a whole: every queue, menu, intent, tier and tool it
-names exists, languages are complete, menus do not overlap and can be left, rules are reachable.
+names exists, languages are complete, menus do not overlap and can be left, rules are reachable,
+language keys name the business's languages and are no menu's options.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class _Checker:
         self.queue(("business", "default_queue"), b.default_queue)
         if b.menu is not None:
             self.menu(("business", "menu"), b.menu)
+        self.check_language_keys()
         self.languages(("greetings",), r.greetings)
         for name, override in r.intents.items():
             if name not in self.intents:
@@ -122,6 +124,25 @@ class _Checker:
             self.then((*loc, "on_no_match"), menu.on_no_match)
         for loc, message in _menu_traps(self.rules.menus):
             self.add(loc, message)
+
+    def check_language_keys(self) -> None:
+        """Each key a language of the business's, one key per language, and no key a menu
+        option too (or a prefix of one): a caller pressing it could mean either."""
+        b = self.rules.business
+        first: dict[str, str] = {}
+        for key, language in b.language_keys.items():
+            loc: Loc = ("business", "language_keys", key)
+            if language not in b.languages:
+                self.add(loc, f"language {language!r} is not among the business's "
+                              f"({', '.join(b.languages)})")
+            if language in first:
+                self.add(loc, f"language {language!r} already has key {first[language]!r}")
+            first.setdefault(language, key)
+            for name, menu in self.rules.menus.items():
+                for option in menu.options:
+                    if option.startswith(key) or key.startswith(option):
+                        self.add(loc, f"key {key!r} clashes with option {option!r} of menu "
+                                      f"{name!r} (a caller pressing it would be ambiguous)")
 
     def check_rules(self) -> None:
         r = self.rules

@@ -69,6 +69,9 @@ class BusinessProfile(_Strict):
     default_queue: Name
     # The keypad menu played after the greeting; None: the caller speaks at once.
     menu: Name | None = None
+    # Keypad key -> the language it switches the call to, wherever a menu takes keys ("6": es);
+    # the greeting offers each one in its own language.
+    language_keys: dict[Digits, Language] = Field(default_factory=dict)
 
     @field_validator("holidays", mode="before")
     @classmethod

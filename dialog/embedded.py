@@ -33,7 +33,7 @@ from knowledge.index import Hit
 if TYPE_CHECKING:
     from dialog.manager import DialogDeps
 
-__all__ = ["EmbeddedDialog", "done_after_anything_else", "is_aside"]
+__all__ = ["EmbeddedDialog", "done_after_anything_else", "is_aside", "spoken_list"]
 
 MENU_TOPICS = 6  # topics named in the clarifying question
 CLOSING_WORDS = 4  # longer answers to "anything else?" are requests, not a yes or a no
@@ -41,9 +41,9 @@ NOISE = "noise"
 UNCLEAR = "unclear"
 KEYPAD = "keypad"
 OPERATOR_KEY = "0"
-NO_KEYPAD_ANSWER = "I'm sorry, I don't have that information."
+MENU_KEY = "9"
 KEYPAD_HINT = "You can press 0 at any time to reach {desk}."
-_KEY_NAMES = {"*": "star", "#": "pound"}
+_KEY_NAMES = {"*": "key_star", "#": "key_pound"}  # the lines naming the keys that are no digit
 
 
 def done_after_anything_else(text: str, language: str,
@@ -81,9 +81,8 @@ class EmbeddedDialog:
         self.settings = deps.settings
         self.escalation = deps.settings.escalation  # the call's routing rules' when they have them
         self.tasks = Tasks(deps, state, lines)
-        intents = deps.classifier.intents
-        self.keypad_topics = intents.keypad_topics(state.business)
-        self._negatives = frozenset(normalise(a) for a in intents.negative_answers)
+        self.intents = deps.classifier.intents
+        self._negatives = frozenset(normalise(a) for a in self.intents.negative_answers)
 
     def greeting(self, language: str) -> str:
         desk = "the front desk" if self.state.business == "hotel" else "a colleague"
@@ -184,25 +183,34 @@ class EmbeddedDialog:
                      self._transfer("keypad_operator"), reason_codes=("keypad",))
 
     def _keypad(self, digits: str) -> Reply:
-        if digits == "9":
+        if digits == MENU_KEY:
             return Reply(self.menu(), KEYPAD, 1.0, reason_codes=("keypad",))
-        if digits in self.keypad_topics:
-            question = self.keypad_topics[digits][1]
-            hits = self.deps.index.search(question, k=1)
+        topics = self.keypad_topics()
+        if digits in topics:
+            question = topics[digits][1]
+            hits = self.deps.index.search_preferring(question, self.state.language, 1)
             if hits and hits[0].score >= self.settings.knowledge.min_score:
                 text = self.deps.index.answer_sentences(hits[0].passage, question)
                 return Reply(text, KEYPAD, 1.0, citations=(hits[0].passage.id,),
                              reason_codes=("keypad", "kb_answer"))
-            return Reply(f"{NO_KEYPAD_ANSWER} {self.menu()}", KEYPAD, 1.0,
+            return Reply(f"{self._line('no_keypad_answer')} {self.menu()}", KEYPAD, 1.0,
                          reason_codes=("keypad",))
-        spoken = " ".join(_KEY_NAMES.get(key, key) for key in digits)
-        return Reply(f"You pressed {spoken}. {self.menu()}", KEYPAD, 1.0,
-                     reason_codes=("keypad",))
+        keys = " ".join(self._line(_KEY_NAMES[key]) if key in _KEY_NAMES else key
+                        for key in digits)
+        pressed = self.lines.get("keypad_pressed", self.state.language, keys=keys)
+        return Reply(f"{pressed} {self.menu()}", KEYPAD, 1.0, reason_codes=("keypad",))
+
+    def keypad_topics(self) -> dict[str, tuple[str, str]]:
+        """digit -> (menu label in the caller's language, question), in digit order."""
+        return self.intents.keypad_topics(self.state.business, self.state.language)
 
     def menu(self) -> str:
-        options = [f"For {label}, press {digit}."
-                   for digit, (label, _) in self.keypad_topics.items()]
-        options += ["To hear this menu again, press 9.", "To reach a person, press 0."]
+        """The keypad menu (used when no routing rules give one), in the caller's language."""
+        language = self.state.language
+        options = [self.lines.get("keypad_option", language, label=label, digit=digit)
+                   for digit, (label, _) in self.keypad_topics().items()]
+        options += [self.lines.get("keypad_repeat", language, digit=MENU_KEY),
+                    self.lines.get("keypad_person", language, digit=OPERATOR_KEY)]
         return " ".join(options)
 
     def _goodbye(self, confidence: float) -> Reply:
@@ -215,12 +223,15 @@ class EmbeddedDialog:
         return Transfer(queue=self.settings.dialog.default_queue, reason=reason)
 
     def _clarify(self) -> str:
-        topics = [_lower_first(t) for t in self.deps.index.topics()[:MENU_TOPICS]]
+        """What the caller can ask about: the knowledge's topics in the caller's language
+        (none named when the documents are not in it)."""
+        language = supported(self.state.language)
+        topics = [_lower_first(t, language)
+                  for t in self.deps.index.topics(language)[:MENU_TOPICS]]
         if not topics:
-            return "I'm not sure I understood. Say 'agent' to reach a person."
-        listed = topics[0] if len(topics) == 1 else f"{', '.join(topics[:-1])} or {topics[-1]}"
-        return (f"I'm not sure I understood. You can ask me about {listed}, "
-                "or say 'agent' to reach a person.")
+            return self._line("clarify")
+        listed = spoken_list(topics, self._line("or"))
+        return self.lines.get("clarify_topics", language, topics=listed)
 
 
 # "Is there anything else I can help you with?" in every language: a "no" to it ends the call.
@@ -230,5 +241,16 @@ _GREETINGS = frozenset({"hi", "hello", "hey", "hi there", "hello there", "good m
                         "allo", "hallo", "guten tag", "guten morgen"})
 
 
-def _lower_first(title: str) -> str:
-    return title if title[:2].isupper() else title[:1].lower() + title[1:]
+def spoken_list(items: Sequence[str], conjunction: str) -> str:
+    """"a, b or c", with the language's word for "or" (or "and")."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _lower_first(title: str, language: str) -> str:
+    """A heading inside a sentence: lower-case first letter, except in acronyms ("WLAN") and
+    in German (nouns keep their capital)."""
+    if language == "de" or title[:2].isupper():
+        return title
+    return title[:1].lower() + title[1:]

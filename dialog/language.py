@@ -19,6 +19,9 @@ SPOKEN = ("en", "es", "fr", "de")  # the languages the agent's lines and tasks a
 MIN_PROBABILITY = 0.6  # a detection below this does not settle the call's language
 GUESS_PROBABILITY = 0.2  # below this not even this turn is answered in the detected language
 MIN_WORDS = 2  # a one-word utterance ("OK") says too little about the language
+# Whisper's language detection is unreliable on a second of speech: a French "Bonjour, madame,"
+# cut off at its comma was heard as English "Thank you very much" (p 0.7).
+MIN_SECONDS = 1.5
 
 # A language named by the caller, in each of the four languages (after ``normalise``).
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -79,9 +82,11 @@ def likely_language(language: str, probability: float) -> str | None:
     return language if language in SPOKEN and probability >= GUESS_PROBABILITY else None
 
 
-def detected_language(language: str, probability: float, text: str) -> str | None:
+def detected_language(language: str, probability: float, text: str,
+                      seconds: float) -> str | None:
     """The language to keep from one detection: a language the agent speaks, detected with
-    confidence in an utterance of a few words; None: not sure yet (detect again next time)."""
-    if language not in SPOKEN or probability < MIN_PROBABILITY:
+    confidence in an utterance of a few words and ``seconds`` long enough; None: not sure yet
+    (detect again next time)."""
+    if language not in SPOKEN or probability < MIN_PROBABILITY or seconds < MIN_SECONDS:
         return None
     return language if len(normalise(text).split()) >= MIN_WORDS else None

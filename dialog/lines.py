@@ -150,11 +150,17 @@ TASK_LINES: dict[str, dict[str, str]] = {
         "de": "Das tut mir leid. Ein Kollege korrigiert Ihre Reservierung.",
     },
     "q_arrival_time": {
-        "en": "What time do you expect to arrive? If you're not sure, just say no.",
-        "es": "¿A qué hora cree que llegará? Si no lo sabe, diga simplemente que no.",
-        "fr": "À quelle heure pensez-vous arriver ? Si vous ne savez pas, dites simplement non.",
-        "de": "Um wie viel Uhr kommen Sie ungefähr an? Wenn Sie es nicht wissen, sagen Sie "
-              "einfach nein.",
+        "en": "What time do you expect to arrive? Say it, or type it as four digits, like 1 9 "
+              "3 0 for half past seven in the evening. If you're not sure, just say no.",
+        "es": "¿A qué hora cree que llegará? Dígala, o márquela con cuatro cifras, por ejemplo "
+              "1 9 3 0 para las siete y media de la tarde. Si no lo sabe, diga simplemente que "
+              "no.",
+        "fr": "À quelle heure pensez-vous arriver ? Dites-la, ou tapez-la en quatre chiffres, "
+              "par exemple 1 9 3 0 pour dix-neuf heures trente. Si vous ne savez pas, dites "
+              "simplement non.",
+        "de": "Um wie viel Uhr kommen Sie ungefähr an? Sagen Sie es, oder tippen Sie die Uhrzeit "
+              "vierstellig ein, zum Beispiel 1 9 3 0 für halb acht am Abend. Wenn Sie es nicht "
+              "wissen, sagen Sie einfach nein.",
     },
     "q_requests": {
         "en": "Do you have any special requests for your stay, such as a high floor or extra "
@@ -197,6 +203,60 @@ TASK_LINES: dict[str, dict[str, str]] = {
         "fr": "Merci d'avoir appelé {business}. Au revoir !",
         "de": "Vielen Dank für Ihren Anruf bei {business}. Auf Wiederhören!",
     },
+    # Not sure what the caller wants: what they can ask about (``{topics}``, in their language).
+    "clarify_topics": {
+        "en": "I'm not sure I understood. You can ask me about {topics}, or say 'agent' to "
+              "reach a person.",
+        "es": "No estoy seguro de haberle entendido. Puede preguntarme, por ejemplo, sobre "
+              "estos temas: {topics}. O diga «agente» para hablar con una persona.",
+        "fr": "Je ne suis pas sûr d'avoir compris. Vous pouvez me poser des questions, par "
+              "exemple sur ces sujets : {topics}. Ou dites « conseiller » pour parler à "
+              "quelqu'un.",
+        "de": "Ich bin nicht sicher, ob ich Sie richtig verstanden habe. Sie können mich zum "
+              "Beispiel zu diesen Themen fragen: {topics}. Oder sagen Sie „Mitarbeiter“, um mit "
+              "jemandem zu sprechen.",
+    },
+    "clarify": {
+        "en": "I'm not sure I understood. Say 'agent' to reach a person.",
+        "es": "No estoy seguro de haberle entendido. Diga «agente» para hablar con una persona.",
+        "fr": "Je ne suis pas sûr d'avoir compris. Dites « conseiller » pour parler à quelqu'un.",
+        "de": "Ich bin nicht sicher, ob ich Sie richtig verstanden habe. Sagen Sie "
+              "„Mitarbeiter“, um mit jemandem zu sprechen.",
+    },
+    "or": {"en": "or", "es": "o", "fr": "ou", "de": "oder"},
+    # The keypad menu when no routing rules give one (``{label}``: the intents file's).
+    "keypad_option": {
+        "en": "For {label}, press {digit}.",
+        "es": "Para {label}, marque {digit}.",
+        "fr": "Pour {label}, tapez {digit}.",
+        "de": "Für {label} drücken Sie {digit}.",
+    },
+    "keypad_repeat": {
+        "en": "To hear this menu again, press {digit}.",
+        "es": "Para volver a escuchar este menú, marque {digit}.",
+        "fr": "Pour réécouter ce menu, tapez {digit}.",
+        "de": "Um dieses Menü noch einmal zu hören, drücken Sie {digit}.",
+    },
+    "keypad_person": {
+        "en": "To reach a person, press {digit}.",
+        "es": "Para hablar con una persona, marque {digit}.",
+        "fr": "Pour parler à quelqu'un, tapez {digit}.",
+        "de": "Um mit jemandem zu sprechen, drücken Sie {digit}.",
+    },
+    "keypad_pressed": {
+        "en": "You pressed {keys}.",
+        "es": "Ha marcado {keys}.",
+        "fr": "Vous avez tapé {keys}.",
+        "de": "Sie haben {keys} gedrückt.",
+    },
+    "key_star": {"en": "star", "es": "asterisco", "fr": "étoile", "de": "Stern"},
+    "key_pound": {"en": "pound", "es": "almohadilla", "fr": "dièse", "de": "Raute"},
+    "no_keypad_answer": {
+        "en": "I'm sorry, I don't have that information.",
+        "es": "Lo siento, no tengo esa información.",
+        "fr": "Je suis désolé, je n'ai pas cette information.",
+        "de": "Diese Information habe ich leider nicht.",
+    },
     "handoff_after_misses": {
         "en": "Sorry, I'm having trouble understanding. Let me connect you with a colleague. "
               "Please hold.",
@@ -227,6 +287,13 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "es": "¿En qué puedo ayudarle hoy?",
         "fr": "Comment puis-je vous aider aujourd'hui ?",
         "de": "Wie kann ich Ihnen heute helfen?",
+    },
+    # After the greeting, each in its own language: the key that switches the call to it.
+    "language_key_offer": {
+        "en": "For English, press {digit}.",
+        "es": "Para español, marque {digit}.",
+        "fr": "Pour le français, tapez {digit}.",
+        "de": "Für Deutsch drücken Sie {digit}.",
     },
     "go_on": {
         "en": "Mm-hm, go on.",
@@ -261,6 +328,16 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
         "es": "Por supuesto, le paso con un compañero. No cuelgue, por favor.",
         "fr": "Bien sûr, je vous passe un collègue. Veuillez patienter.",
         "de": "Natürlich, ich verbinde Sie mit einem Kollegen. Bitte bleiben Sie dran.",
+    },
+    "dialog_failed": {
+        "en": "I'm sorry, something went wrong on my side. Let me try that again: what can I "
+              "help you with?",
+        "es": "Lo siento, algo ha fallado por mi parte. Volvamos a intentarlo: ¿en qué puedo "
+              "ayudarle?",
+        "fr": "Je suis désolé, quelque chose n'a pas fonctionné de mon côté. Reprenons : que "
+              "puis-je faire pour vous ?",
+        "de": "Entschuldigung, bei mir ist etwas schiefgegangen. Versuchen wir es noch einmal: "
+              "Wie kann ich Ihnen helfen?",
     },
     "connecting": {
         "en": "Let me connect you with a colleague who can help. Please hold.",

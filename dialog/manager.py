@@ -128,6 +128,8 @@ class DialogManager:
         if not turn.dtmf and (wanted := requested_language(turn.text)):
             return await self._finish(turn, self._switch_language(wanted), say)
         if turn.dtmf and self.router is not None and not self.embedded.expects_slot():
+            if keyed := self.router.language_key(turn.dtmf):
+                return await self._finish(turn, self._switch_by_key(keyed), say)
             routed = self.router.keypad(turn.dtmf)
             if routed is not None:  # the rules' keypad menu
                 self._route = routed.log
@@ -190,6 +192,14 @@ class DialogManager:
                                                                           language)
         return Reply(f"{SWITCHED[language]} {follow}", "language", 1.0,
                      reason_codes=(f"language:{language}",))
+
+    def _switch_by_key(self, language: str) -> Reply:
+        """A language key of the rules: the call switches as when the caller asks aloud, and
+        the menu the caller is at is offered again in the new language."""
+        assert self.router is not None
+        switched = self._switch_language(language)
+        return replace(switched, text=f"{SWITCHED[language]} {self.router.prompt()}",
+                       reason_codes=(*switched.reason_codes, "route:language_key"))
 
     # -- the choice after a failed transfer ------------------------------------------------
     def _choice_line(self, options: Sequence[str]) -> str:
@@ -301,7 +311,8 @@ class DialogManager:
         feeling = self._feeling
         if self._asked_before >= 2:  # a frustration signal for the briefing
             reply = replace(reply, reason_codes=(*reply.reason_codes, "rephrased"))
-        return replace(reply, language=state.language, route=self._route,
+        expects = "choice" if state.pending_choice else self.embedded.tasks.awaiting()
+        return replace(reply, language=state.language, route=self._route, expects=expects,
                        sentiment=None if feeling is None else round(feeling.score, 3),
                        sentiment_label=None if feeling is None else feeling.label)
 

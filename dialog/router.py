@@ -7,7 +7,8 @@ evaluation use; the decision is logged with the turn (``Reply.route``). A matche
 keypad menu option, decides: transfer (to its queue, with its priority), take a message (a
 transfer to a closed queue becomes the callback offer), hang up, go to a menu, or answer (the
 rule's question, or the caller's words). No rule matched: the dialog handles the intent as it
-always does.
+always does. A language key (``business.language_keys``) pressed where a menu takes keys switches
+the call's language instead, and the menu is offered again in it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 from config.rules import Rules
 from dialog.classifier import Intent
 from dialog.escalation import ASKED_FOR_PERSON
+from dialog.language import SPOKEN
 from dialog.lines import Lines
 from dialog.routing import RouteContext, RouteDecision, route
 from dialog.state import CallState
@@ -64,13 +66,22 @@ class CallRouter:
 
     def greeting(self) -> str:
         """The rules' greeting in the caller's language, then the entry menu's prompt (or an
-        invitation to speak)."""
+        invitation to speak), then each other language's key, offered in that language."""
         language = self._language()
         text = self.rules.greetings.get(language) or self.rules.greetings[
             self.rules.business.default_language]
-        entry = self.rules.business.menu
-        follow = self._menu_prompt(entry) if entry else self.lines.get("help_prompt", language)
-        return f"{text} {follow}"
+        offers = [self.lines.get("language_key_offer", other, digit=key)
+                  for key, other in self._language_keys().items() if other != language]
+        return " ".join([text, self._prompt(self.rules.business.menu), *offers])
+
+    def prompt(self) -> str:
+        """The prompt of the menu the caller is at, in the caller's language (an invitation to
+        speak when the rules have no menu)."""
+        return self._prompt(self.state.menu or self.rules.business.menu)
+
+    def language_key(self, digits: str) -> str | None:
+        """The language the keys pressed switch the call to; None: they are no language key."""
+        return self._language_keys().get(digits)
 
     def keypad(self, digits: str) -> Routed | None:
         """Keys pressed at the caller's menu; None when the rules have no menus."""
@@ -126,6 +137,17 @@ class CallRouter:
             return Routed(log, Reply(text, "route", 1.0, reason_codes=codes))
         # answer (or a tool: the dialog's task for the question): the dialog answers.
         return Routed(log, question=decision.question, preface=say)
+
+    def _language_keys(self) -> dict[str, str]:
+        """Keypad key -> language, for the languages both the business and the agent speak."""
+        business = self.rules.business
+        return {key: language for key, language in business.language_keys.items()
+                if language in business.languages and language in SPOKEN}
+
+    def _prompt(self, menu: str | None) -> str:
+        if menu is not None and menu in self.rules.menus:
+            return self._menu_prompt(menu)
+        return self.lines.get("help_prompt", self._language())
 
     def _menu_prompt(self, name: str) -> str:
         prompt = self.rules.menus[name].prompt

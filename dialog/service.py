@@ -28,18 +28,18 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
 from pipecat.services.settings import LLMSettings, STTSettings, TTSSettings
+from pipecat.services.whisper.stt import WhisperSTTSettings
 
 from dialog.engine import DialogEngine
 from dialog.frames import ReplyFrame
+from dialog.hints import answer_hint
+from dialog.lines import Lines
 from dialog.types import CallerTurn, Exchange, Reply
 
 __all__ = ["DTMF_PREFIX", "DialogService", "history_and_turn"]
 
 DTMF_PREFIX = "DTMF: "
 CONTINUATION_MAX_WORDS = 3
-FAILURE_LINE = (
-    "I'm sorry, something went wrong on my side. Let me try that again: what can I help you with?"
-)
 
 
 def _text(content: object) -> str:
@@ -107,6 +107,7 @@ class DialogService(LLMService):
         self._reply_language = reply_language
         self._on_language = on_language
         self._voice = voice_language  # the language the voice was last set to
+        self._hint: str | None = None  # the recognition hint last sent upstream
 
     def can_generate_metrics(self) -> bool:
         return True
@@ -150,11 +151,23 @@ class DialogService(LLMService):
             reply = await self._engine.respond(history, turn, say)
         except Exception as exc:  # the caller hears a graceful line, the log gets the cause
             logger.exception(f"dialog engine failed: {exc}")
-            reply = Reply(text=FAILURE_LINE, intent="error", confidence=0.0,
+            language = self._reply_language() if self._reply_language else self._language()
+            line = Lines().get("dialog_failed", language)
+            reply = Reply(text=line, intent="error", confidence=0.0, language=language,
                           reason_codes=("dialog_error",))
-            await say(FAILURE_LINE)
+            await say(line)
         dialog_ms = (time.perf_counter() - started) * 1000
         await self.stop_ttfb_metrics()
         await self.stop_processing_metrics()
         await self.push_frame(LLMFullResponseEndFrame())
         await self.push_frame(ReplyFrame(turn=turn, reply=reply, dialog_ms=dialog_ms))
+        await self._hint_recognition(answer_hint(reply.expects, reply.language))
+
+    async def _hint_recognition(self, hint: str | None) -> None:
+        """Speech recognition (upstream) is given the answers the question just asked expects
+        as Whisper's initial prompt, and none once nothing in particular is expected."""
+        if hint == self._hint:
+            return
+        self._hint = hint
+        await self.push_frame(STTUpdateSettingsFrame(delta=WhisperSTTSettings(
+            initial_prompt=hint)), FrameDirection.UPSTREAM)

@@ -127,6 +127,10 @@ def _yes_no(text: str, language: str) -> str | None:
 
 
 def _arrival_time(text: str, language: str) -> str | None:
+    if text.isdigit():  # keyed as the question says: four digits, 24-hour clock ("1930")
+        hours, minutes = divmod(int(text), 100)
+        return f"{hours:02d}:{minutes:02d}" if len(text) in (3, 4) and hours < 24 \
+            and minutes < 60 else None
     value = _time(text, language)
     if value is None and (slots.says_not_known(text, language)
                           or slots.parse_yes_no(text, language) is False):
@@ -152,8 +156,7 @@ ORDER = Slot("order_number", "q_order", slots.parse_order_number, digits=6)
 AMOUNT = Slot("amount", "q_amount", _amount, keypad=False)
 CHECKOUT_TIME = Slot("checkout_time", "q_checkout_time", _time, keypad=False)
 DETAILS = Slot("details_ok", "q_details", _yes_no, again="q_details_again")
-ARRIVAL_TIME = Slot("arrival_time", "q_arrival_time", _arrival_time, keypad=False,
-                    optional=True)
+ARRIVAL_TIME = Slot("arrival_time", "q_arrival_time", _arrival_time, optional=True)
 REQUESTS = Slot("requests", "q_requests", _requests, keypad=False, optional=True)
 # What checking in asks once the guest is verified, in order.
 CHECK_IN_STEPS = (DETAILS, ARRIVAL_TIME, REQUESTS)
@@ -243,6 +246,10 @@ class Tasks:
 
     def expects_slot(self) -> bool:
         return self.state.task is not None and _AWAITING in self.state.slots
+
+    def awaiting(self) -> str | None:
+        """The name of the slot whose question the caller was just asked, if any."""
+        return self.state.slots.get(_AWAITING) if self.expects_slot() else None
 
     def cancel(self) -> None:
         """Drop the task in progress (the caller pressed 0, or is leaving)."""

@@ -93,3 +93,6 @@ class Reply:
     # The routing decision for this turn (``RouteDecision.as_dict()`` and the rules version),
     # logged with the call; None when no rules applied (a task step, a choice).
     route: dict | None = None
+    # The answer the dialog now waits for: a task slot's name, or "choice" (after a failed
+    # transfer); speech recognition is hinted with it (``dialog.hints``).
+    expects: str | None = None

@@ -178,9 +178,11 @@ class KnowledgeIndex:
         ]
         return " ".join(sentences[j] for j in sorted(chosen))
 
-    def topics(self) -> list[str]:
-        """Leaf headings in file order, without repeats (what callers can ask about)."""
-        headings = [p.heading for p in self.passages if p.heading]
+    def topics(self, language: str | None = None) -> list[str]:
+        """Leaf headings in file order, without repeats (what callers can ask about); with
+        ``language``, only those of the documents in that language."""
+        headings = [p.heading for p in self.passages
+                    if p.heading and language in (None, p.language)]
         parents = {h.rsplit(HEADING_SEPARATOR, 1)[0] for h in headings if HEADING_SEPARATOR in h}
         leaves = (h.rsplit(HEADING_SEPARATOR, 1)[-1] for h in headings if h not in parents)
         return list(dict.fromkeys(leaves))

@@ -104,6 +104,7 @@ def summary(rules: Rules) -> dict[str, Any]:
     return {"name": b.name, "kind": b.kind, "timezone": b.timezone,
             "languages": list(b.languages), "default_language": b.default_language,
             "entry_menu": b.menu, "default_queue": b.default_queue,
+            "language_keys": dict(b.language_keys),
             "rules": [{"name": r.name, "action": r.then.action, "queue": r.then.queue,
                        "description": r.description} for r in rules.rules],
             "menus": sorted(rules.menus), "queues": sorted(rules.queues),

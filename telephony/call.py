@@ -421,7 +421,8 @@ class Call:
             return None
         language = str(getattr(result, "language", ""))
         probability = float(getattr(result, "language_probability", 0.0))
-        found = detected_language(language, probability, str(getattr(result, "text", "")))
+        found = detected_language(language, probability, str(getattr(result, "text", "")),
+                                  float(getattr(result, "duration_seconds", 0.0)))
         if found is None:
             guess = likely_language(language, probability)
             if guess is not None and guess != self.language:

@@ -33,7 +33,8 @@ def test_a_caller_asks_for_a_language(text: str, expected: str | None) -> None:
 
 
 def test_a_detection_is_kept_only_when_sure() -> None:
-    assert detected_language("es", 0.93, "Quisiera hacer el check-in, por favor.") == "es"
-    assert detected_language("es", 0.41, "Quisiera hacer el check-in.") is None  # unsure
-    assert detected_language("fr", 0.98, "Allô ?") is None  # one word
-    assert detected_language("ja", 0.99, "チェックインをお願いします") is None  # not spoken here
+    assert detected_language("es", 0.93, "Quisiera hacer el check-in, por favor.", 2.4) == "es"
+    assert detected_language("es", 0.41, "Quisiera hacer el check-in.", 2.0) is None  # unsure
+    assert detected_language("fr", 0.98, "Allô ?", 1.6) is None  # one word
+    assert detected_language("en", 0.7, "Thank you very much.", 1.1) is None  # too short
+    assert detected_language("ja", 0.99, "チェックインをお願いします", 2.0) is None  # not spoken

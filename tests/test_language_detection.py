@@ -10,36 +10,18 @@ many would also settle the call's language at once (``detected_language``) is re
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 import yaml
+from clips import espeak_pcm16k
 
 from dialog.language import SPOKEN, detected_language, likely_language
-from voice.audio import (
-    band_pass,
-    mulaw8k_to_pcm16k,
-    mulaw_encode,
-    resample_pcm16,
-    synthesize_mulaw8k,
-)
+from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
 from voice.stt import transcribe_pcm16
 
 CLIPS = Path(__file__).parent / "data" / "language_clips.yaml"
-ESPEAK_RATE_WPM = "130"  # as the fallback voice speaks
-
-
-def _espeak_mulaw(text: str, language: str, folder: Path) -> bytes:
-    wav = folder / "clip.wav"
-    subprocess.run(["espeak-ng", "-v", language, "-s", ESPEAK_RATE_WPM, "-w", str(wav), text],
-                   check=True, capture_output=True)
-    audio, rate = sf.read(str(wav), dtype="int16")
-    pcm = resample_pcm16(np.asarray(audio, dtype=np.int16), rate, 8000)
-    return mulaw_encode(band_pass(pcm, 8000))
 
 
 def test_the_callers_language_is_detected_from_the_first_words(speech_models, voice_models,
@@ -51,16 +33,16 @@ def test_the_callers_language_is_detected_from_the_first_words(speech_models, vo
     misses = []
     for language, texts in clips.items():
         for text in texts:
-            mulaw = synthesize_mulaw8k(text, voice_models.voices["en"]) if language == "en" \
-                else _espeak_mulaw(text, language, tmp_path)
-            heard = transcribe_pcm16(speech_models.multilingual,
-                                     mulaw8k_to_pcm16k(mulaw).tobytes(), 16000, language=None,
+            pcm = mulaw8k_to_pcm16k(synthesize_mulaw8k(text, voice_models.voices["en"])).tobytes() \
+                if language == "en" else espeak_pcm16k(text, language, tmp_path)
+            heard = transcribe_pcm16(speech_models.multilingual, pcm, 16000, language=None,
                                      candidates=SPOKEN)
             answered = likely_language(heard.language, heard.language_probability)
             total[language] += 1
             right[language] += answered == language
             settled[language] += detected_language(
-                heard.language, heard.language_probability, heard.text) == language
+                heard.language, heard.language_probability, heard.text,
+                heard.duration_seconds) == language
             if answered != language:
                 misses.append((language, heard.language, round(heard.language_probability, 2),
                                text))
@@ -81,7 +63,6 @@ def test_a_detection_outside_the_spoken_languages_takes_the_likeliest_of_them(
     text = {"es": "Buenas tardes, quiero registrarme en el hotel, por favor.",
             "fr": "Bonjour, je voudrais m'enregistrer à l'hôtel, s'il vous plaît.",
             "de": "Guten Tag, ich möchte bitte einchecken."}[language]
-    heard = transcribe_pcm16(speech_models.multilingual,
-                             mulaw8k_to_pcm16k(_espeak_mulaw(text, language, tmp_path)).tobytes(),
+    heard = transcribe_pcm16(speech_models.multilingual, espeak_pcm16k(text, language, tmp_path),
                              16000, language=None, candidates=SPOKEN)
     assert heard.language in SPOKEN and heard.language_probs

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from servers import ThreadedServer
+from test_checkin import in_language
 
 from config import Settings
 from config.rule_store import RuleStore
 from config.rules import bundled_rules_file
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps
+from dialog.manager import DialogDeps, DialogManager
 from dialog.routes_commands import Understanding
 from dialog.routing import load_routing_rules
 from dialog.state import CallState
@@ -49,18 +50,30 @@ def understanding(hotel: DialogDeps) -> Understanding:
 RULES = load_routing_rules(bundled_rules_file("hotel"))
 
 
-async def _turn(deps: DialogDeps, understanding: Understanding, text: str, *,
-                at: datetime, caller: str = "") -> tuple[Reply, list[str]]:
+def _call(deps: DialogDeps, understanding: Understanding, *, at: datetime,
+          caller: str = "") -> DialogManager:
+    """A hotel call routed by the bundled rules, at ``at``."""
     state = CallState(business="hotel", caller_number=caller, call_sid=f"CA{uuid.uuid4().hex}",
                       rules_version=7)
-    manager = replace(deps, clock=lambda: at).new_call(state, RULES,
-                                                       understanding.classifier(RULES))
+    return replace(deps, clock=lambda: at).new_call(state, RULES,
+                                                    understanding.classifier(RULES))
+
+
+async def _respond(manager: DialogManager, text: str,
+                   dtmf: str | None = None) -> tuple[Reply, list[str]]:
+    """One caller turn (in the call's current language): the reply, and what was said."""
     said: list[str] = []
 
     async def hear(sentence: str) -> None:
         said.append(sentence)
 
-    return await manager.respond([], CallerTurn(text=text), hear), said
+    turn = CallerTurn(text=text, language=manager.state.language, dtmf=dtmf)
+    return await manager.respond([], turn, hear), said
+
+
+async def _turn(deps: DialogDeps, understanding: Understanding, text: str, *,
+                at: datetime, caller: str = "") -> tuple[Reply, list[str]]:
+    return await _respond(_call(deps, understanding, at=at, caller=caller), text)
 
 
 async def test_a_cancellation_at_2am_follows_the_after_hours_rule(hotel, understanding):
@@ -178,3 +191,48 @@ async def test_a_route_limits_the_tools_the_ai_may_use(hotel):
                                                               hotel.classifier.intents),
                            text="I need to cancel my reservation.", at=MONDAY_2AM)
     assert "cancel_reservation" in night.route["allowed_tools"]
+
+
+# -- the keypad language menu (business.language_keys) -----------------------------------------
+
+async def _press(manager: DialogManager, digits: str) -> Reply:
+    reply, _ = await _respond(manager, "", digits)
+    return reply
+
+
+async def test_the_greeting_offers_the_other_languages_each_in_its_own(hotel, understanding):
+    english = _call(hotel, understanding, at=MONDAY_10AM).greeting("en")
+    assert english.startswith("Thank you for calling the Harbor View Hotel.")
+    assert english.endswith(f"{RULES.menus['main'].prompt['en']} Para español, marque 6. "
+                            "Pour le français, tapez 7. Für Deutsch drücken Sie 8.")
+    spanish = _call(hotel, understanding, at=MONDAY_10AM).greeting("es")
+    assert spanish.startswith("Gracias por llamar al Hotel Harbor View.")
+    assert "For English, press 5." in spanish and "Para español" not in spanish
+
+
+async def test_a_language_key_switches_the_call_and_repeats_the_menu_in_it(hotel, understanding):
+    manager = _call(hotel, understanding, at=MONDAY_10AM)
+    reply = await _press(manager, "6")
+    assert manager.state.language == "es" and reply.language == "es"
+    assert reply.text == f"Por supuesto, sigamos en español. {RULES.menus['main'].prompt['es']}"
+    assert in_language(reply.text, "es")
+    assert {"language:es", "route:language_key"} <= set(reply.reason_codes)
+    assert reply.decision is None
+    # At another menu, that menu is offered again; its options then work in the new language.
+    await _press(manager, "1")
+    assert manager.state.menu == "reservations"
+    reply = await _press(manager, "7")
+    assert manager.state.language == "fr"
+    assert reply.text.endswith(RULES.menus["reservations"].prompt["fr"])
+    reply = await _press(manager, "9")
+    assert manager.state.menu == "main" and reply.text == RULES.menus["main"].prompt["fr"]
+
+
+async def test_a_language_key_while_a_number_is_expected_is_a_digit(hotel, understanding):
+    manager = _call(hotel, understanding, at=MONDAY_10AM)
+    asked, _ = await _respond(manager, "I'd like to check in, please.")
+    assert manager.embedded.expects_slot(), asked.text
+    reply = await _press(manager, "6")
+    assert manager.state.language == "en" and reply.language == "en"
+    assert not any(code.startswith("language:") for code in reply.reason_codes)
+    assert manager.embedded.expects_slot()  # still asking for the confirmation number

@@ -148,6 +148,44 @@ def test_menus_with_no_way_out_are_refused():
     assert "menu cycle traps callers: no option ever leaves these menus" in messages
 
 
+@pytest.mark.parametrize("business", ["hotel", "support"])
+def test_the_bundled_language_keys_are_no_menu_option(business):
+    rules = load_routing_rules(bundled_rules_file(business))
+    assert rules.business.language_keys == {"5": "en", "6": "es", "7": "fr", "8": "de"}
+    options = {key for menu in rules.menus.values() for key in menu.options}
+    assert not options & set(rules.business.language_keys)
+
+
+def test_a_language_key_for_a_language_the_business_does_not_speak_is_refused():
+    text = changed('    "7": fr\n', '    "7": it\n')
+    line = line_of(text, '"7": it')
+    assert str(refused(text)) == (
+        f"hotel.yaml line {line}: business.language_keys.7: language 'it' is not among the "
+        "business's (en, es, fr, de)")
+
+
+def test_a_language_key_that_is_a_menu_option_is_refused():
+    text = changed('    "8": de\n', '    "9": de\n')  # 9: the reservations menu's way back
+    line = line_of(text, '"9": de')
+    assert str(refused(text)) == (
+        f"hotel.yaml line {line}: business.language_keys.9: key '9' clashes with option '9' of "
+        "menu 'reservations' (a caller pressing it would be ambiguous)")
+    text = changed('    "8": de\n', '    "08": de\n')  # "0" (the front desk) is taken at once
+    assert "key '08' clashes with option '0' of menu 'main'" in str(refused(text))
+
+
+def test_a_language_given_two_keys_is_refused_at_the_second():
+    text = changed('    "8": de\n', '    "8": es\n')
+    line = line_of(text, '"8": es')
+    assert str(refused(text)) == (
+        f"hotel.yaml line {line}: business.language_keys.8: language 'es' already has key '6'")
+
+
+def test_language_keys_are_optional():
+    text = changed('  language_keys:\n    "5": en\n    "6": es\n    "7": fr\n    "8": de\n', "")
+    assert load_routing_rules(text).business.language_keys == {}
+
+
 def test_a_bad_time_zone_is_refused():
     text = changed("timezone: America/Los_Angeles", "timezone: America/Los_Angles")
     assert str(refused(text)) == (

@@ -56,7 +56,7 @@ def spanish_call_audio(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return load_audio_as_mulaw8k(wav)
 
 
-def _speech_frames(mulaw8k: bytes) -> list[Frame]:
+def speech_frames(mulaw8k: bytes) -> list[Frame]:
     pcm = mulaw8k_to_pcm16k(mulaw8k).tobytes()
     frames: list[Frame] = [VADUserStartedSpeakingFrame(start_secs=0.2)]
     frames += [InputAudioRawFrame(pcm[i : i + 640], 16000, 1) for i in range(0, len(pcm), 640)]
@@ -107,7 +107,7 @@ async def test_stt_service_in_a_pipeline(
     other = LocalWhisperSTTService(speech_models)
     assert stt._model is other._model is speech_models.english  # shared, not reloaded
     down, _ = await run_test(
-        stt, frames_to_send=_speech_frames(english_call_audio), pipeline_params=PARAMS
+        stt, frames_to_send=speech_frames(english_call_audio), pipeline_params=PARAMS
     )
     transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
     assert len(transcripts) == 1
@@ -121,7 +121,7 @@ async def test_stt_service_reports_the_detected_language(
 ):
     stt = LocalWhisperSTTService(speech_models, language="auto", audio_passthrough=False)
     down, _ = await run_test(
-        stt, frames_to_send=_speech_frames(spanish_call_audio), pipeline_params=PARAMS
+        stt, frames_to_send=speech_frames(spanish_call_audio), pipeline_params=PARAMS
     )
     transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
     assert len(transcripts) == 1
@@ -135,7 +135,7 @@ async def test_stt_language_switches_mid_call(speech_models: SpeechModels, spani
     # system frames that would overtake it, so let it land first, as between two real turns.
     switch = [STTUpdateSettingsFrame(delta=STTSettings(language=Language.ES)), SleepFrame(0.1)]
     down, _ = await run_test(
-        stt, frames_to_send=[*switch, *_speech_frames(spanish_call_audio)], pipeline_params=PARAMS
+        stt, frames_to_send=[*switch, *speech_frames(spanish_call_audio)], pipeline_params=PARAMS
     )
     transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
     assert len(transcripts) == 1
