@@ -243,6 +243,11 @@ def dry_run(rules: Rules, understanding: Understanding | None, *, when: datetime
         classify=lambda said: understanding.classify(rules, said),  # type: ignore[union-attr]
         measure=lambda said, lang: understanding.measure(said, lang))  # type: ignore[union-attr]
     decision = route(rules, context)
+    if keypad and (switch := rules.business.language_keys.get(keypad)):
+        # A language key, as a live call takes it before any menu option: the call switches
+        # language and the menu the caller is at is said again in it.
+        decision = RouteDecision("language", (f"language_key:{switch}",),  # type: ignore[arg-type]
+                                 menu=context.menu, local_time=decision.local_time)
     return {"decision": decision.as_dict(), "reasons": list(decision.reasons),
             "intent": seen.get("intent"), "confidence": seen.get("confidence"),
             "sentiment": seen.get("sentiment", sentiment), "tier": tier,

@@ -178,6 +178,16 @@ async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding,
     assert {k: v for k, v in live.route.items() if k != "version"} == tried["decision"]
 
 
+async def test_the_dry_run_shows_a_language_key_as_a_live_call_takes_it():
+    from dialog.routes_commands import dry_run
+
+    tried = dry_run(RULES, None, when=MONDAY_10AM, keypad="6", menu="reservations")
+    assert tried["decision"]["action"] == "language"
+    assert tried["reasons"] == ["language_key:es"] and tried["decision"]["menu"] == "reservations"
+    assert dry_run(RULES, None, when=MONDAY_10AM, keypad="3",
+                   menu="reservations")["decision"]["action"] == "answer"  # check in
+
+
 async def test_a_route_limits_the_tools_the_ai_may_use(hotel):
     state = CallState(business="hotel", call_sid=f"CA{uuid.uuid4().hex}",
                       allowed_tools=["search_knowledge", "find_reservation"])
