@@ -19,8 +19,6 @@ from typing import Any
 from dialog.tools import ToolOutcome
 
 __all__ = [
-    "ANYTHING_ELSE",
-    "CONNECTING",
     "LANGUAGES",
     "describe",
     "guests",
@@ -33,11 +31,6 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "es", "fr", "de")
-# Ends every finished task and the reply to thanks; a "no" to it ends the call (English; the
-# other languages' are ``dialog.lines`` "anything_else_q").
-ANYTHING_ELSE = "Is there anything else I can help you with?"
-# Said before a transfer that is not the caller's request (so no "Of course").
-CONNECTING = "Let me connect you with a colleague. Please hold."
 # Tools whose "not found" has a sentence of its own.
 _OWN_NOT_FOUND = frozenset({"lookup_customer"})
 

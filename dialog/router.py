@@ -20,9 +20,8 @@ from datetime import datetime
 from config.rules import Rules
 from dialog.classifier import Intent
 from dialog.escalation import ASKED_FOR_PERSON
-from dialog.language import SPOKEN
 from dialog.lines import Lines
-from dialog.routing import RouteContext, RouteDecision, route
+from dialog.routing import RouteContext, RouteDecision, language_keys, route
 from dialog.state import CallState
 from dialog.types import Hangup, Reply, Transfer
 
@@ -71,7 +70,7 @@ class CallRouter:
         text = self.rules.greetings.get(language) or self.rules.greetings[
             self.rules.business.default_language]
         offers = [self.lines.get("language_key_offer", other, digit=key)
-                  for key, other in self._language_keys().items() if other != language]
+                  for key, other in language_keys(self.rules).items() if other != language]
         return " ".join([text, self._prompt(self.rules.business.menu), *offers])
 
     def prompt(self) -> str:
@@ -81,7 +80,7 @@ class CallRouter:
 
     def language_key(self, digits: str) -> str | None:
         """The language the keys pressed switch the call to; None: they are no language key."""
-        return self._language_keys().get(digits)
+        return language_keys(self.rules).get(digits)
 
     def keypad(self, digits: str) -> Routed | None:
         """Keys pressed at the caller's menu; None when the rules have no menus."""
@@ -137,12 +136,6 @@ class CallRouter:
             return Routed(log, Reply(text, "route", 1.0, reason_codes=codes))
         # answer (or a tool: the dialog's task for the question): the dialog answers.
         return Routed(log, question=decision.question, preface=say)
-
-    def _language_keys(self) -> dict[str, str]:
-        """Keypad key -> language, for the languages both the business and the agent speak."""
-        business = self.rules.business
-        return {key: language for key, language in business.language_keys.items()
-                if language in business.languages and language in SPOKEN}
 
     def _prompt(self, menu: str | None) -> str:
         if menu is not None and menu in self.rules.menus:

@@ -28,7 +28,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from config.intents import IntentSet, load_intents
 from config.rules import RouteAction, Rules, RulesError, bundled_rules_file
 from config.settings import HttpToolSettings
-from dialog.routing import RouteContext, RouteDecision, load_routing_rules, route
+from dialog.routing import (
+    RouteContext,
+    RouteDecision,
+    language_keys,
+    load_routing_rules,
+    route,
+)
 
 __all__ = [
     "Expected",
@@ -243,7 +249,7 @@ def dry_run(rules: Rules, understanding: Understanding | None, *, when: datetime
         classify=lambda said: understanding.classify(rules, said),  # type: ignore[union-attr]
         measure=lambda said, lang: understanding.measure(said, lang))  # type: ignore[union-attr]
     decision = route(rules, context)
-    if keypad and (switch := rules.business.language_keys.get(keypad)):
+    if keypad and (switch := language_keys(rules).get(keypad)):
         # A language key, as a live call takes it before any menu option: the call switches
         # language and the menu the caller is at is said again in it.
         decision = RouteDecision("language", (f"language_key:{switch}",),  # type: ignore[arg-type]

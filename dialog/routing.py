@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from config.intents import IntentSet
 from config.rules import Menu, RouteAction, Rule, Rules, Then, load_rules, parse_window
 from config.settings import HttpToolSettings
+from dialog.language import SPOKEN
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -41,6 +42,7 @@ __all__ = [
     "RouteDecision",
     "is_open",
     "known_tools",
+    "language_keys",
     "load_routing_rules",
     "route",
 ]
@@ -118,6 +120,14 @@ class RouteDecision:
         if self.allowed_tools is not None:
             data["allowed_tools"] = list(self.allowed_tools)
         return data
+
+
+def language_keys(rules: Rules) -> dict[str, str]:
+    """Keypad key -> language, for the languages both the business and the agent speak: a key
+    pressed wherever a menu takes keys switches the call's language (before any menu option)."""
+    business = rules.business
+    return {key: language for key, language in business.language_keys.items()
+            if language in business.languages and language in SPOKEN}
 
 
 def is_open(hours: Mapping[str, str], local: datetime, *, holiday: bool = False) -> bool:

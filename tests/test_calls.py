@@ -91,7 +91,7 @@ async def test_keypad_digits_reach_the_dialog(frontdesk, call_settings, caller, 
 
 async def test_talking_over_the_agent_clears_its_audio_and_cuts_the_history(
         frontdesk, call_settings, caller, records):
-    # The greeting is four sentences (~9 s); the caller talks over it after 4 s, when
+    # The greeting is several sentences; the caller talks over it after 4 s, when
     # the first sentence has been heard and the rest has not.
     result = await _call(frontdesk, call_settings, caller, [
         CallerStep(say="What time is check out?", barge_in_after_seconds=4.0)])
