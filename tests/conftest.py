@@ -136,3 +136,21 @@ def llm() -> Iterator[FakeLlm]:
     fake.url = server.url  # type: ignore[attr-defined]
     yield fake
     server.stop()
+
+
+# Markers, set from what a test uses, so that `scripts/test --fast` (-m "not models and not
+# browser") runs everything that needs no model file and no browser.
+_BROWSER_MODULES = {"test_admin_browser", "test_desk_browser"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "models: loads a model (speech, voice or sentence encoder)")
+    config.addinivalue_line("markers", "browser: drives headless Chromium")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "models_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.models)
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in _BROWSER_MODULES:
+            item.add_marker(pytest.mark.browser)
