@@ -27,8 +27,8 @@ from fastapi.responses import JSONResponse
 from loguru import logger
 
 from config import Settings, load_intents
-from config.rule_store import RuleStore
 from config.rules import bundled_rules_file
+from config.rules.store import RuleStore
 from dialog.routes_commands import Understanding
 from telephony.admin_api import Console, admin_api_router, secret_values
 from telephony.auth import Session, Sessions

@@ -31,8 +31,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationError
 
 from config import IntentSet, Settings
-from config.rule_store import NoRules, RuleConflict, RuleStore, RuleVersion
 from config.rules import Problem, Rules, RulesError
+from config.rules.store import NoRules, RuleConflict, RuleStore, RuleVersion
 from dialog.routes_commands import Understanding, dry_run
 from dialog.routing import load_routing_rules
 from telephony.auth import Session, Sessions

@@ -23,8 +23,8 @@ from pipecat.turns.user_stop import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from config import Settings
-from config.rule_store import RuleStore, RuleVersion
 from config.rules import Rules, bundled_rules_file
+from config.rules.store import RuleStore, RuleVersion
 from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogDeps, DialogManager
 from dialog.routes_commands import Understanding

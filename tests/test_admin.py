@@ -20,8 +20,8 @@ import pytest
 from fastapi import FastAPI
 from servers import ThreadedServer
 
-from config.rule_store import RuleStore
 from config.rules import bundled_rules_file
+from config.rules.store import RuleStore
 from config.settings import Settings
 from dialog.routes_commands import Understanding
 from dialog.routing import RouteContext, load_routing_rules, route

@@ -25,7 +25,7 @@ from dialog.briefing import (
     spoken_briefing,
     summarize_with_llm,
 )
-from dialog.briefing_mood import frustration_signals
+from dialog.briefing.mood import frustration_signals
 from dialog.llm import make_client
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps

@@ -16,8 +16,8 @@ from servers import ThreadedServer
 from test_checkin import in_language
 
 from config import Settings
-from config.rule_store import RuleStore
 from config.rules import bundled_rules_file
+from config.rules.store import RuleStore
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps, DialogManager
 from dialog.routes_commands import Understanding

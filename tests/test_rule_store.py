@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from config.rule_store import NoRules, RuleConflict, RuleStore
 from config.rules import RulesError, bundled_rules_file
+from config.rules.store import NoRules, RuleConflict, RuleStore
 from dialog.routing import load_routing_rules
 
 HOTEL = bundled_rules_file("hotel").read_text(encoding="utf-8")

@@ -9,12 +9,12 @@ must act on, and a suggested next step.
 
 - ``build_briefing`` (here) is pure: the summary, bullets and next step are English template
   sentences built only from the call's intents, tool results and transfer
-  (``dialog.briefing_text``, ``dialog.briefing_findings``), so a briefing exists even with no
+  (``dialog.briefing.text``, ``dialog.briefing.findings``), so a briefing exists even with no
   LLM and when the LLM is down.
-- ``summarize_with_llm`` (``dialog.briefing_llm``) optionally replaces the summary and bullets
+- ``summarize_with_llm`` (``dialog.briefing.llm``) optionally replaces the summary and bullets
   with a model's.
-- ``spoken_briefing`` (``dialog.briefing_spoken``) is what an agent reached by phone hears.
-- Sentiment trend and frustration: ``dialog.briefing_mood``.
+- ``spoken_briefing`` (``dialog.briefing.spoken``) is what an agent reached by phone hears.
+- Sentiment trend and frustration: ``dialog.briefing.mood``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialog.briefing_findings import SILENT_TOOLS
-from dialog.briefing_llm import summarize_with_llm
-from dialog.briefing_mood import caller_frustration, label_of, sentiment_trend
-from dialog.briefing_spoken import MAX_SPOKEN_WORDS, spoken_briefing
-from dialog.briefing_text import REASON_TEXTS, Ask, bullets, next_step, reason_text, summary
-from dialog.briefing_types import Briefing, TurnRecord, jsonable
+from dialog.briefing.findings import SILENT_TOOLS
+from dialog.briefing.llm import summarize_with_llm
+from dialog.briefing.mood import caller_frustration, label_of, sentiment_trend
+from dialog.briefing.spoken import MAX_SPOKEN_WORDS, spoken_briefing
+from dialog.briefing.text import REASON_TEXTS, Ask, bullets, next_step, reason_text, summary
+from dialog.briefing.types import Briefing, TurnRecord, jsonable
 from dialog.state import CallState
 from dialog.tools import ToolOutcome
 from dialog.types import Transfer

@@ -28,17 +28,17 @@ options. Each problem names the field path and the YAML line:
 Tool names live in the dialog layer (config imports nothing of ours), so the caller passes them
 in ``tools``; without it tool names are only checked for their form.
 
-This module gathers the public names of ``rules_fields`` (field types), ``rules_schema`` (the
-models), ``rules_locate`` (problems and their lines), ``rules_checks`` (the meaning) and
-``rules_load`` (reading a file).
+This package's face gathers the public names of ``fields`` (field types), ``schema`` (the
+models), ``locate`` (problems and their lines), ``checks`` (the meaning) and ``load`` (reading a
+file); ``store`` keeps the versions in the database (compare-and-set, audited, roll back).
 """
 
 from __future__ import annotations
 
-from config.rules_fields import DAYS, ROUTE_ACTIONS, RouteAction, parse_window
-from config.rules_load import bundled_rules_file, load_rules
-from config.rules_locate import Problem, RulesError
-from config.rules_schema import (
+from config.rules.fields import DAYS, ROUTE_ACTIONS, RouteAction, parse_window
+from config.rules.load import bundled_rules_file, load_rules
+from config.rules.locate import Problem, RulesError
+from config.rules.schema import (
     BusinessProfile,
     CallerTier,
     Escalation,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialog.briefing_findings import finding, needs_human, object_of, request_phrase, system_of
+from dialog.briefing.findings import finding, needs_human, object_of, request_phrase, system_of
 from dialog.state import CallState
 from dialog.types import Transfer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from dialog.briefing_mood import FRUSTRATION_WORDS, NOTABLE_FRUSTRATION, label_of
-from dialog.briefing_types import Briefing
+from dialog.briefing.mood import FRUSTRATION_WORDS, NOTABLE_FRUSTRATION, label_of
+from dialog.briefing.types import Briefing
 
 __all__ = ["MAX_SPOKEN_WORDS", "spoken_briefing"]
 

@@ -1,7 +1,7 @@
 """The rules file as pydantic models: each field's type and the checks one model can make alone.
 
 Checks that need the whole file (every queue, menu, intent named exists; menus can be left) are
-in ``config.rules_checks``.
+in ``config.rules.checks``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.intents import Action, IntentSet
-from config.rules_fields import (
+from config.rules.fields import (
     Agent,
     Digits,
     Hours,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialog.briefing_types import TurnRecord
+from dialog.briefing.types import TurnRecord
 from dialog.sentiment import Frustration, FrustrationSignals, frustration, raised_level
 
 __all__ = [

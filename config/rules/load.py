@@ -13,10 +13,10 @@ import yaml
 from pydantic import ValidationError
 
 from config.intents import IntentSet, load_intents
-from config.rules_checks import check_rules
-from config.rules_fields import PATTERNS
-from config.rules_locate import Loc, Problem, RulesError, duplicate_keys, locate
-from config.rules_schema import Rules
+from config.rules.checks import check_rules
+from config.rules.fields import PATTERNS
+from config.rules.locate import Loc, Problem, RulesError, duplicate_keys, locate
+from config.rules.schema import Rules
 
 __all__ = ["bundled_rules_file", "load_rules"]
 

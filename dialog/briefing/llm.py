@@ -16,9 +16,9 @@ import openai
 from loguru import logger
 
 from config import LlmSettings
-from dialog.briefing_findings import SILENT_TOOLS
-from dialog.briefing_text import MAX_BULLETS, MIN_BULLETS, unique
-from dialog.briefing_types import Briefing
+from dialog.briefing.findings import SILENT_TOOLS
+from dialog.briefing.text import MAX_BULLETS, MIN_BULLETS, unique
+from dialog.briefing.types import Briefing
 from dialog.grounding import unsupported_figures
 from dialog.phrasing import spoken_date
 from knowledge.passages import split_sentences

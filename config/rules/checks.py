@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 
 from config.intents import IntentSet
-from config.rules_locate import Loc
-from config.rules_schema import Menu, Rules, Then
+from config.rules.locate import Loc
+from config.rules.schema import Menu, Rules, Then
 
 __all__ = ["check_rules"]
 
