@@ -152,6 +152,8 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
                 if await request.is_disconnected():
                     return
                 await asyncio.sleep(poll_seconds)
+                if await asyncio.to_thread(session_of, request) is None:
+                    return  # signed out (or the agent removed): no more handoffs
                 try:
                     rows = await asyncio.to_thread(
                         store.list, since=cursor - OVERLAP_SECONDS, limit=500)

@@ -386,6 +386,17 @@ def test_events_leave_out_old_handoffs(desk: Desk) -> None:
     assert old not in seen
 
 
+def test_signing_out_ends_an_open_event_stream(desk: Desk) -> None:
+    client, _ = desk.signed_in("bob")
+    with client.stream("GET", "/desk/events") as response:
+        events = EventReader(response)
+        events.until(lambda e: e[0] == "ready")
+        assert client.post("/desk/logout", headers=XRW).status_code == 200
+        with pytest.raises(EOFError):  # long before the stream's 30 seconds
+            while True:
+                events.next()
+
+
 def test_events_resume_after_reconnect(tmp_path: Path) -> None:
     short = Desk(desk_settings(tmp_path), stream_seconds=0.6)
     try:
