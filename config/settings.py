@@ -309,6 +309,10 @@ class Settings(BaseSettings):
     # request (Host / X-Forwarded-* headers when trust_proxy_headers is on).
     public_url: str = ""
     trust_proxy_headers: bool = False
+    # With trust_proxy_headers: the proxies (addresses or networks, comma-separated) whose
+    # X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's forwarded_allow_ips);
+    # the client address is then the first one in X-Forwarded-For not among them.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # Development only: accept unsigned webhooks and stream upgrades.
     dev_insecure_skip_signature: bool = False
 

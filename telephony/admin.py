@@ -8,8 +8,8 @@ Users and roles come from ``FRONTDESK_ADMIN__USERS`` ({name: {password, role}}; 
 change the rules, "viewer" only reads and dry-runs). Sessions are signed cookies
 (``telephony.auth``, purpose "admin": a desk cookie is not valid here), HttpOnly,
 SameSite=Strict, keyed by ``FRONTDESK_ADMIN__SESSION_SECRET``; every POST needs the session's
-CSRF token (sign-in and sign-out: ``X-Requested-With: frontdesk-admin``); wrong passwords are
-throttled per client and name.
+CSRF token (sign-in and sign-out: ``X-Requested-With: frontdesk-admin``); signing out ends the
+session in the database; wrong passwords are throttled per client address and overall.
 
 The router's lifespan opens (or takes) the ``RuleStore`` and seeds it with the business's
 bundled rules when it has none; it publishes the store as ``app.state.rule_store``.
@@ -49,6 +49,7 @@ def _sessions(settings: Settings) -> Sessions:
     return signed_sessions(settings.admin.session_secret.get_secret_value(),
                            {name: user.password for name, user in users.items()},
                            variable="FRONTDESK_ADMIN__SESSION_SECRET", page="admin",
+                           database_url=settings.database_url,
                            roles={name: user.role for name, user in users.items()},
                            default_role="viewer", purpose="admin")
 

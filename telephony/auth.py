@@ -1,10 +1,16 @@
 """Signing in to the web pages: password checks, signed session cookies and a sign-in throttle.
 
-Sessions are stateless signed cookies (HMAC-SHA256 with a key derived from a configured
-secret): {user, role, expiry, CSRF token, password fingerprint}. A session ends when it expires,
+Sessions are signed cookies (HMAC-SHA256 with a key derived from a configured secret):
+{user, role, expiry, CSRF token, password fingerprint, session id}, and, given a
+``SessionStore``, a row per session in the database (table ``signin_sessions``), so signing
+out ends a session on every server. A session ends when it expires, when it is signed out,
 when its user is removed, when their password changes, or when their role changes. The agent
 desktop's people all have the role "agent"; a console with roles (say "admin" and "viewer")
 gives ``Sessions`` its ``roles``.
+
+The throttle (``LoginThrottle``) counts wrong passwords per client address and over all
+addresses, never per username (so nobody can lock a user out), and answers with how long to
+wait (``Backoff``, a pure rule): the page answers 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -13,27 +19,45 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
+import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import SecretStr
+from sqlalchemy import Column, Float, MetaData, String, Table, insert, select, update
+from sqlalchemy.engine import Engine
+
+from config.database import create_tables, open_database
 
 __all__ = [
-    "LOGIN_FAILURES",
-    "LOGIN_WINDOW",
+    "EVERYONE",
+    "PER_ADDRESS",
     "SESSION_SECONDS",
+    "Backoff",
     "LoginThrottle",
     "Session",
+    "SessionStore",
     "Sessions",
     "check_password",
+    "signin_sessions",
 ]
 
 SESSION_SECONDS = 12 * 3600
-LOGIN_FAILURES = 10  # per (client address, username) per LOGIN_WINDOW, then refused
-LOGIN_WINDOW = 300.0
+
+metadata = MetaData()
+signin_sessions = Table(
+    "signin_sessions", metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's session id
+    Column("purpose", String(32), nullable=False),  # "desk", "admin"
+    Column("username", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("ended_at", Float),  # signed out
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,62 @@ class Session:
     user: str
     csrf: str  # what the page must send back in a header with every POST
     role: str
+
+
+def _row_id(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore:
+    """The sessions signed in, in the database at ``url`` (opened on first use), so that
+    signing out on one server ends the session on all of them."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                engine = open_database(self.url)
+                create_tables(engine, metadata)
+                self._engine = engine
+            return self._engine
+
+    def start(self, purpose: str, user: str, expires_at: float) -> str:
+        """A new session's id (its expired predecessors are deleted)."""
+        session_id = secrets.token_urlsafe(24)
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(signin_sessions.delete().where(signin_sessions.c.expires_at < now))
+            conn.execute(insert(signin_sessions).values(
+                id=_row_id(session_id), purpose=purpose, username=user, created_at=now,
+                expires_at=expires_at))
+        return session_id
+
+    def live(self, purpose: str, user: str, session_id: str) -> bool:
+        """Whether ``user``'s session ``session_id`` was started and not yet ended or expired."""
+        t = signin_sessions.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.username, t.expires_at, t.ended_at).where(
+                t.id == _row_id(session_id), t.purpose == purpose)).first()
+        return (row is not None and row.username == user and row.ended_at is None
+                and row.expires_at >= time.time())
+
+    def end(self, purpose: str, session_id: str) -> None:
+        t = signin_sessions.c
+        with self.engine.begin() as conn:
+            conn.execute(update(signin_sessions).where(
+                t.id == _row_id(session_id), t.purpose == purpose,
+                t.ended_at.is_(None)).values(ended_at=time.time()))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
 
 
 def check_password(passwords: Mapping[str, SecretStr], username: str,
@@ -70,18 +150,23 @@ class Sessions:
 
     ``secret`` keys the signatures (empty: a random key, so sessions end when the process
     does); ``purpose`` keeps one page's cookies from being valid on another. ``roles`` gives a
-    user's role, ``default_role`` that of anyone it does not list.
+    user's role, ``default_role`` that of anyone it does not list. ``store``: where sessions
+    are kept so that ``end`` (signing out) ends them; without one (only in unit tests) a
+    cookie is valid until it expires.
     """
 
     def __init__(self, secret: str, passwords: Mapping[str, SecretStr], *,
                  roles: Mapping[str, str] | None = None, default_role: str = "agent",
-                 purpose: str = "desk", seconds: int = SESSION_SECONDS) -> None:
+                 purpose: str = "desk", seconds: int = SESSION_SECONDS,
+                 store: SessionStore | None = None) -> None:
         self.key = hashlib.sha256(f"frontdesk-{purpose}-session\0".encode() + (
             secret.encode() if secret else secrets.token_bytes(32))).digest()
         self.passwords = passwords
         self.roles = dict(roles or {})
         self.default_role = default_role
         self.seconds = seconds
+        self.purpose = purpose
+        self.store = store
 
     def role_of(self, user: str) -> str:
         return self.roles.get(user, self.default_role)
@@ -99,15 +184,16 @@ class Sessions:
     def issue(self, user: str) -> tuple[str, str]:
         """A cookie value for ``user`` and the session's CSRF token."""
         csrf = secrets.token_urlsafe(24)
-        payload = _b64(json.dumps({"u": user, "e": int(time.time()) + self.seconds, "c": csrf,
-                                   "p": self._fingerprint(user),
-                                   "r": self.role_of(user)}).encode())
+        expires = int(time.time()) + self.seconds
+        data = {"u": user, "e": expires, "c": csrf, "p": self._fingerprint(user),
+                "r": self.role_of(user)}
+        if self.store is not None:
+            data["s"] = self.store.start(self.purpose, user, expires)
+        payload = _b64(json.dumps(data).encode())
         return f"{payload}.{self._mac(payload)}", csrf
 
-    def read(self, cookie: str | None) -> Session | None:
-        """The session of a valid, unexpired cookie of a still-configured user whose password
-        and role have not changed since; None otherwise. (A cookie without a role is the
-        default role's.)"""
+    def _signed(self, cookie: str | None) -> dict[str, object] | None:
+        """A cookie's claims when we signed it."""
         if not cookie or cookie.count(".") != 1:
             return None
         payload, mac = cookie.split(".")
@@ -115,40 +201,104 @@ class Sessions:
             return None
         try:
             data = json.loads(_unb64(payload))
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def read(self, cookie: str | None) -> Session | None:
+        """The session of a valid, unexpired cookie of a still-configured user whose password
+        and role have not changed since, and (with a store) not signed out; None otherwise.
+        (A cookie without a role is the default role's.)"""
+        data = self._signed(cookie)
+        try:
             user, expires, csrf, fingerprint = data["u"], data["e"], data["c"], data["p"]
             role = data.get("r", self.default_role)
-        except (ValueError, KeyError, TypeError, AttributeError):
+            session_id = data.get("s", "")
+        except (KeyError, TypeError, AttributeError):
             return None
         if (not isinstance(user, str) or user not in self.passwords
                 or not isinstance(expires, int) or expires < time.time()
                 or not hmac.compare_digest(str(fingerprint), self._fingerprint(user))
-                or role != self.role_of(user)):
+                or role != self.role_of(user) or not isinstance(session_id, str)):
+            return None
+        if self.store is not None and not (
+                session_id and self.store.live(self.purpose, user, session_id)):
             return None
         return Session(user, str(csrf), role)
 
+    def end(self, cookie: str | None) -> None:
+        """Signs the cookie's session out (an expired or foreign cookie: nothing to do)."""
+        data = self._signed(cookie)
+        session_id = data.get("s") if data else None
+        if self.store is not None and isinstance(session_id, str) and session_id:
+            self.store.end(self.purpose, session_id)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """``free`` wrong passwords within ``window_seconds`` cost nothing; each one more doubles
+    the wait after the latest, from ``first_wait`` up to ``max_wait`` seconds."""
+
+    free: int
+    window_seconds: float
+    first_wait: float
+    max_wait: float
+
+    def wait(self, failures: Sequence[float], now: float) -> float:
+        """Seconds from ``now`` until the next try is heard, given the times of the wrong
+        passwords (oldest first); 0: at once."""
+        recent = [t for t in failures if t > now - self.window_seconds]
+        if len(recent) < self.free:
+            return 0.0
+        wait = min(self.max_wait, self.first_wait * 2.0 ** min(len(recent) - self.free, 64))
+        return max(0.0, recent[-1] + wait - now)
+
+
+# One client address: 10 wrong passwords in 15 minutes, then 30 s, 1, 2, 4 ... 15 minutes.
+PER_ADDRESS = Backoff(free=10, window_seconds=900.0, first_wait=30.0, max_wait=900.0)
+# All addresses together (a guess spread over many addresses): 200 in 15 minutes, then
+# 1 s, 2, 4 ... 60 s between wrong passwords.
+EVERYONE = Backoff(free=200, window_seconds=900.0, first_wait=1.0, max_wait=60.0)
+
 
 class LoginThrottle:
-    """At most ``failures`` wrong passwords for one username from one client address per
-    ``window_seconds`` (per address and name, so people behind one proxy don't lock each
-    other out)."""
+    """Wrong passwords per client address (``per_address``) and over all addresses
+    (``everyone``), never per username, so an attacker is slowed without the user being
+    locked out: an address is held up by its own failures, and one where someone signed in
+    within ``remember_seconds`` is not held up by everyone's. Tries refused with a wait are
+    not counted. In memory, per process; ``clock`` is monotonic seconds."""
 
-    def __init__(self, failures: int = LOGIN_FAILURES,
-                 window_seconds: float = LOGIN_WINDOW) -> None:
-        self.limit = failures
-        self.window_seconds = window_seconds
+    def __init__(self, per_address: Backoff = PER_ADDRESS, everyone: Backoff = EVERYONE, *,
+                 remember_seconds: float = SESSION_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_address = per_address
+        self.everyone = everyone
+        self.remember_seconds = remember_seconds
+        self.clock = clock
+        self._keep = per_address.free + 64  # enough to reach max_wait
         self.failures: dict[str, deque[float]] = {}
+        self.all_failures: deque[float] = deque(maxlen=everyone.free + 64)
+        self.signed_in: dict[str, float] = {}  # address -> when someone last signed in there
 
-    def _recent(self, client: str) -> deque[float]:
-        now = time.monotonic()
-        failures = self.failures.setdefault(client, deque())
-        while failures and failures[0] < now - self.window_seconds:
-            failures.popleft()
+    def wait(self, address: str) -> int:
+        """Whole seconds ``address`` must wait before its next try is heard (0: now)."""
+        now = self.clock()
+        wait = self.per_address.wait(self.failures.get(address, ()), now)
+        if now - self.signed_in.get(address, -math.inf) > self.remember_seconds:
+            wait = max(wait, self.everyone.wait(self.all_failures, now))
+        return math.ceil(wait)
+
+    def failed(self, address: str) -> None:
+        now = self.clock()
         if len(self.failures) > 10_000:  # never grows without bound
-            self.failures = {k: v for k, v in self.failures.items() if v}
-        return failures
+            cutoff = now - self.per_address.window_seconds
+            self.failures = {k: v for k, v in self.failures.items() if v and v[-1] > cutoff}
+        self.failures.setdefault(address, deque(maxlen=self._keep)).append(now)
+        self.all_failures.append(now)
 
-    def blocked(self, client: str) -> bool:
-        return len(self._recent(client)) >= self.limit
-
-    def failed(self, client: str) -> None:
-        self._recent(client).append(time.monotonic())
+    def succeeded(self, address: str) -> None:
+        now = self.clock()
+        if len(self.signed_in) > 10_000:
+            self.signed_in = {k: t for k, t in self.signed_in.items()
+                              if now - t <= self.remember_seconds}
+        self.signed_in[address] = now

@@ -39,7 +39,8 @@ def _serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port,
         ws_max_size=settings.stream.max_message_bytes, log_level=settings.log_level.lower(),
-        proxy_headers=settings.trust_proxy_headers, lifespan="on",
+        proxy_headers=settings.trust_proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips, lifespan="on",
     ))
     print(f"frontdesk listening on http://{settings.host}:{settings.port} "
           f"(webhook POST /twilio/voice, stream WS /twilio/stream)", file=sys.stderr)

@@ -13,8 +13,9 @@ win. ``post_briefing_webhook`` (``telephony.webhooks``) pushes a new handoff to 
 signed webhook.
 
 Sessions are signed cookies (``telephony.auth``, keyed by ``FRONTDESK_DESK__SESSION_SECRET``;
-HttpOnly, SameSite=Strict); every POST also needs a header a cross-site form cannot send (the
-session's CSRF token, or ``X-Requested-With`` for signing in and out).
+HttpOnly, SameSite=Strict) and rows in the database (signing out ends them); every POST also
+needs a header a cross-site form cannot send (the session's CSRF token, or
+``X-Requested-With`` for signing in and out).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from loguru import logger
 
 from config import Settings
-from telephony.auth import Session, Sessions
+from telephony.auth import LoginThrottle, Session, Sessions
 from telephony.desk_api import (
     NO_STORE,
     DeskStores,
@@ -70,7 +71,8 @@ ENABLE_HINT = ("""Set FRONTDESK_DESK__AGENTS='{"alice": "a long password"}' (one
 def _sessions(settings: Settings) -> Sessions:
     return signed_sessions(settings.desk.session_secret.get_secret_value(), settings.desk.agents,
                            variable="FRONTDESK_DESK__SESSION_SECRET", page="desk",
-                           default_role="agent", purpose="desk")
+                           database_url=settings.database_url, default_role="agent",
+                           purpose="desk")
 
 
 def _sse(event: str, data: Any, event_id: str | None = None) -> bytes:
@@ -83,13 +85,15 @@ def _sse(event: str, data: Any, event_id: str | None = None) -> bytes:
 
 def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
                 poll_seconds: float = 0.25, keepalive_seconds: float = 15.0,
-                stream_seconds: float = 30.0) -> APIRouter:
+                stream_seconds: float = 30.0,
+                throttle: LoginThrottle | None = None) -> APIRouter:
     """The desktop's routes, and the API's (``telephony.desk_api``).
 
     ``stores`` gives the HandoffStore and Records for a request (default: the app runtime's,
     or stores opened on ``settings.database_url``). An event stream ends after
     ``stream_seconds`` (the browser reconnects at once and resumes from its last event), so
-    a server shutting down never waits long for an open desktop.
+    a server shutting down never waits long for an open desktop. ``throttle``: the sign-in
+    throttle (default: ``LoginThrottle()``).
     """
     router = APIRouter()
     sessions = _sessions(settings)
@@ -108,7 +112,8 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
                 "csrf": session and session.csrf, "hint": ENABLE_HINT,
                 "outcomes": list(OUTCOMES)}
 
-    signin = signin_routes(router, SignIn(sessions, COOKIE, enabled), prefix="/desk",
+    signin = SignIn(sessions, COOKIE, enabled, throttle or LoginThrottle())
+    signin = signin_routes(router, signin, prefix="/desk",
                            name="desk", cookie_path="/", requested_with=REQUESTED_WITH,
                            off_message="The agent desktop is off. " + ENABLE_HINT,
                            secure_cookie=secure_cookie, state=page_state)
@@ -147,6 +152,8 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
                 if await request.is_disconnected():
                     return
                 await asyncio.sleep(poll_seconds)
+                if await asyncio.to_thread(session_of, request) is None:
+                    return  # signed out (or the agent removed): no more handoffs
                 try:
                     rows = await asyncio.to_thread(
                         store.list, since=cursor - OVERLAP_SECONDS, limit=500)

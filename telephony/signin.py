@@ -3,9 +3,12 @@
 ``SignIn`` reads a request's session and checks a POST's CSRF token; ``signin_routes`` adds
 a page's routes: the page itself (its HTML with a JSON state blob injected,
 ``page_response``), its .js and .css, ``GET <prefix>/session``, ``POST <prefix>/login``
-(``X-Requested-With`` check, throttle per client and name, password check, signed session
-cookie) and ``POST <prefix>/logout``. Sessions, passwords and the throttle are
-``telephony.auth``'s.
+(``X-Requested-With`` check, throttle per client address and overall: 429 with Retry-After,
+password check, signed session cookie) and ``POST <prefix>/logout`` (ends the session in the
+database). Sessions, passwords and the throttle are ``telephony.auth``'s. The client address
+is the connection's, which uvicorn takes from X-Forwarded-For only when proxy headers are on
+and the connection comes from a trusted proxy (``frontdesk serve``:
+``FRONTDESK_TRUST_PROXY_HEADERS``, ``FRONTDESK_FORWARDED_ALLOW_IPS``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from loguru import logger
 from pydantic import SecretStr
 
-from telephony.auth import SESSION_SECONDS, LoginThrottle, Session, Sessions
+from telephony.auth import SESSION_SECONDS, LoginThrottle, Session, Sessions, SessionStore
 from telephony.desk_api import NO_STORE, error_response
 
 __all__ = ["CSP", "PAGE_HEADERS", "STATIC", "SignIn", "asset_response", "page_response",
@@ -38,13 +41,13 @@ PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store",
 
 
 def signed_sessions(secret: str, passwords: Mapping[str, SecretStr], *, variable: str,
-                    page: str, **options: Any) -> Sessions:
-    """``Sessions`` keyed by ``secret``, warning (when there are users) that without it
-    sessions end with the process."""
+                    page: str, database_url: str, **options: Any) -> Sessions:
+    """``Sessions`` keyed by ``secret`` and kept in the database at ``database_url``, warning
+    (when there are users) that without a secret sessions end with the process."""
     if not secret and passwords:
         logger.warning(f"{variable} is not set: {page} sessions are signed "
                        "with a random key and end when this process restarts.")
-    return Sessions(secret, passwords, **options)
+    return Sessions(secret, passwords, store=SessionStore(database_url), **options)
 
 
 def page_response(html_file: Path, placeholder: str, state: Any) -> HTMLResponse:
@@ -131,19 +134,21 @@ def signin_routes(router: APIRouter, signin: SignIn, *, prefix: str, name: str,
         client = request.client.host if request.client else "?"
         form = await request.form()
         username, password = form.get("username"), form.get("password")
-        attempt = f"{client}\0{str(username).strip().lower()[:64]}"
-        if signin.throttle.blocked(attempt):
-            return error_response(429, "Too many failed sign-ins. Wait a few minutes and "
-                                  "try again.")
+        # No await from the throttle's answer to its count: concurrent tries are all counted.
+        if (wait := signin.throttle.wait(client)) > 0:
+            response = error_response(429, "Too many failed sign-ins. Try again in "
+                                      f"{wait} seconds.", retry_after=wait)
+            response.headers["Retry-After"] = str(wait)
+            return response
         user = None
         if isinstance(username, str) and isinstance(password, str):
             user = sessions.check_password(username.strip(), password)
         if user is None:
-            signin.throttle.failed(attempt)
+            signin.throttle.failed(client)
             logger.warning(f"{name}: failed sign-in from {client}")
-            await asyncio.sleep(0.2)
             return error_response(401, "Wrong username or password.")
-        value, csrf = sessions.issue(user)
+        signin.throttle.succeeded(client)
+        value, csrf = await asyncio.to_thread(sessions.issue, user)  # writes its row
         body = ({"user": user, "role": sessions.role_of(user), "csrf": csrf} if show_role
                 else {"user": user, "csrf": csrf})
         response = JSONResponse(body, headers=NO_STORE)
@@ -157,6 +162,8 @@ def signin_routes(router: APIRouter, signin: SignIn, *, prefix: str, name: str,
     async def logout(request: Request) -> Response:
         if (refusal := unrequested(request)) is not None:
             return refusal
+        if enabled():
+            await asyncio.to_thread(sessions.end, request.cookies.get(cookie))
         response = JSONResponse({"signed_out": True}, headers=NO_STORE)
         response.delete_cookie(cookie, path=cookie_path, httponly=True, samesite="strict")
         return response

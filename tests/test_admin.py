@@ -163,6 +163,18 @@ def test_wrong_passwords_are_throttled(admin: Admin) -> None:
     assert codes[:10] == [401] * 10 and codes[10] == 429
 
 
+def test_signing_out_ends_the_session_on_the_server(admin: Admin) -> None:
+    client, csrf = admin.signed_in("ann")
+    kept = client.cookies["frontdesk_admin"]
+    assert client.post("/admin/logout", headers=XRW).status_code == 200
+    replay = admin.client()
+    replay.cookies.set("frontdesk_admin", kept)
+    assert replay.get("/admin/api/rules").status_code == 401
+    assert replay.get("/admin/session").status_code == 401
+    assert replay.post("/admin/api/rules", headers=csrf,
+                       json={"source": HOTEL, "based_on": 1}).status_code == 401
+
+
 def test_posts_need_the_csrf_token(admin: Admin) -> None:
     client, _ = admin.signed_in("ann")
     response = client.post("/admin/api/rules", json={"source": HOTEL, "based_on": 1})

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 from pydantic import SecretStr
 
-from telephony.auth import LoginThrottle, Session, Sessions, _b64, check_password
+from telephony.auth import (
+    Backoff,
+    LoginThrottle,
+    Session,
+    Sessions,
+    SessionStore,
+    _b64,
+    check_password,
+)
 
 SECRET = "session-secret-0123456789abcdef"
 PASSWORDS = {"ada": SecretStr("analytical engine"), "bob": SecretStr("tr0ub4dor&3"),
@@ -57,13 +66,51 @@ def test_a_cookie_from_before_roles_is_the_default_role() -> None:
     assert sessions.read(old) == Session("ada", csrf, "agent")
 
 
-def test_throttle_counts_per_client_and_name() -> None:
-    throttle = LoginThrottle(failures=2, window_seconds=60)
+def test_backoff_doubles_the_wait_after_the_free_failures() -> None:
+    rule = Backoff(free=3, window_seconds=100, first_wait=10, max_wait=35)
+    assert rule.wait([], 0) == 0
+    assert rule.wait([1, 2], 2) == 0
+    assert rule.wait([1, 2, 3], 3) == 10
+    assert rule.wait([1, 2, 3], 8) == 5
+    assert rule.wait([1, 2, 3], 13) == 0
+    assert rule.wait([1, 2, 3, 4], 4) == 20
+    assert rule.wait([1, 2, 3, 4, 5, 6, 7], 7) == 35  # at most max_wait
+    assert rule.wait([1, 2, 3], 102) == 0  # the first failure left the window
+
+
+def test_throttle_counts_per_address_and_overall_never_per_name() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(Backoff(free=2, window_seconds=60, first_wait=10, max_wait=40),
+                             Backoff(free=4, window_seconds=60, first_wait=5, max_wait=5),
+                             clock=lambda: now[0])
     for _ in range(2):
-        assert not throttle.blocked("1.2.3.4\0bob")
-        throttle.failed("1.2.3.4\0bob")
-    assert throttle.blocked("1.2.3.4\0bob")
-    assert not throttle.blocked("1.2.3.4\0ada")
-    expired = LoginThrottle(failures=1, window_seconds=0)
-    expired.failed("x")
-    assert not expired.blocked("x")
+        assert throttle.wait("1.2.3.4") == 0
+        throttle.failed("1.2.3.4")
+    assert throttle.wait("1.2.3.4") == 10  # whichever name it tries next
+    assert throttle.wait("5.6.7.8") == 0
+    throttle.succeeded("5.6.7.8")
+    throttle.failed("9.9.9.1")
+    throttle.failed("9.9.9.2")
+    assert throttle.wait("9.9.9.3") == 5  # everyone's four failures
+    assert throttle.wait("5.6.7.8") == 0  # someone signed in there: not held up by them
+    now[0] = 5.5
+    assert throttle.wait("9.9.9.3") == 0 and throttle.wait("1.2.3.4") == 5
+    now[0] = 61
+    assert throttle.wait("1.2.3.4") == 0
+
+
+def test_a_signed_out_session_is_over(tmp_path: Path) -> None:
+    store = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+    sessions = Sessions(SECRET, PASSWORDS, store=store)
+    first, _ = sessions.issue("bob")
+    second, _ = sessions.issue("bob")
+    assert sessions.read(first) is not None
+    sessions.end(first)
+    assert sessions.read(first) is None and sessions.read(second) is not None
+    # Another server on the same database agrees; a cookie from before sessions were
+    # stored (no session id) is not one of them.
+    other = Sessions(SECRET, PASSWORDS, store=SessionStore(store.url))
+    assert other.read(first) is None and other.read(second) is not None
+    assert other.read(Sessions(SECRET, PASSWORDS).issue("bob")[0]) is None
+    sessions.end("forged.cookie")
+    store.close()

@@ -25,6 +25,7 @@ from servers import ThreadedServer, free_port
 from sqlalchemy import update
 
 from config.settings import Settings
+from telephony.auth import Backoff, LoginThrottle
 from telephony.desk import desk_router, handoff_json, post_briefing_webhook
 from telephony.handoffs import HandoffStore, handoffs
 from telephony.records import Records, calls
@@ -219,17 +220,86 @@ def test_login_refused(desk: Desk) -> None:
         assert bare.status_code == 403
 
 
-def test_login_throttled(tmp_path: Path) -> None:
-    guarded = Desk(desk_settings(tmp_path))
+def test_logout_ends_the_session_on_the_server(desk: Desk) -> None:
+    """A cookie kept from before signing out is refused everywhere, though its signature
+    and expiry are still good."""
+    handoff_id = new_handoff(desk.store, "CA" + "9" * 32)
+    client, csrf = desk.signed_in("bob")
+    kept = client.cookies["frontdesk_desk"]
+    assert client.post("/desk/logout", headers=XRW).status_code == 200
+    with desk.client() as replay:
+        replay.cookies.set("frontdesk_desk", kept)
+        assert replay.get("/desk/session").status_code == 401
+        assert replay.get("/desk/events").status_code == 401
+        assert replay.post(f"/desk/handoffs/{handoff_id}/accept",
+                           headers={"X-CSRF-Token": csrf}).status_code == 401
+        assert '"user": null' in replay.get("/desk").text
+    assert desk.store.get(handoff_id)["status"] == "pending"
+    # Signing out ends that session only: the agent's other sign-in goes on.
+    other, _ = desk.signed_in("bob")
+    assert other.get("/desk/session").json()["user"] == "bob"
+
+
+def _from(address: str) -> dict[str, str]:
+    """Headers of a sign-in from ``address`` (the test server is uvicorn with its default
+    proxy headers: X-Forwarded-For from loopback is believed)."""
+    return {**XRW, "X-Forwarded-For": address}
+
+
+def _stopped_clock() -> float:
+    """The throttle's clock in these tests: no wait ever runs out while a test runs."""
+    return 1000.0
+
+
+def test_a_locked_out_address_does_not_lock_out_the_user(tmp_path: Path) -> None:
+    guarded = Desk(desk_settings(tmp_path), throttle=LoginThrottle(clock=_stopped_clock))
+    wrong = {"username": "bob", "password": "x"}
+    right = {"username": "bob", "password": PASSWORDS["bob"]}
     try:
         with guarded.client() as client:
-            for _ in range(10):
-                assert client.post("/desk/login", data={"username": "bob", "password": "x"},
-                                   headers=XRW).status_code == 401
-            right = {"username": "bob", "password": PASSWORDS["bob"]}
-            assert client.post("/desk/login", data=right, headers=XRW).status_code == 429
-            other = {"username": "alice", "password": PASSWORDS["alice"]}
-            assert client.post("/desk/login", data=other, headers=XRW).status_code == 200
+            codes = [client.post("/desk/login", data=wrong,
+                                 headers=_from("198.51.100.7")).status_code for _ in range(12)]
+            assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+            refused = client.post("/desk/login", data=right, headers=_from("198.51.100.7"))
+            assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+            # Bob, from his own address, signs in.
+            assert client.post("/desk/login", data=right,
+                               headers=_from("203.0.113.20")).status_code == 200
+    finally:
+        guarded.close()
+
+
+def test_many_usernames_from_one_address_are_throttled(tmp_path: Path) -> None:
+    guarded = Desk(desk_settings(tmp_path), throttle=LoginThrottle(clock=_stopped_clock))
+    try:
+        with guarded.client() as client:
+            codes = [client.post("/desk/login", data={"username": f"user{i}", "password": "x"},
+                                 headers=_from("198.51.100.8")).status_code for i in range(11)]
+            assert codes[:10] == [401] * 10 and codes[10] == 429
+            assert int(client.post("/desk/login", data={"username": "alice", "password": "x"},
+                                   headers=_from("198.51.100.8")).headers["retry-after"]) > 0
+    finally:
+        guarded.close()
+
+
+def test_a_global_cap_slows_a_distributed_attempt(tmp_path: Path) -> None:
+    """Wrong passwords from many addresses, each under its own limit, reach the cap on all
+    sign-ins; an address that signed in before is not held up by it."""
+    throttle = LoginThrottle(everyone=Backoff(free=20, window_seconds=900, first_wait=5,
+                                              max_wait=60), clock=_stopped_clock)
+    guarded = Desk(desk_settings(tmp_path), throttle=throttle)
+    right = {"username": "alice", "password": PASSWORDS["alice"]}
+    try:
+        with guarded.client() as client:
+            assert client.post("/desk/login", data=right,
+                               headers=_from("203.0.113.30")).status_code == 200
+            codes = [client.post("/desk/login", data={"username": "alice", "password": "x"},
+                                 headers=_from(f"10.0.{i}.1")).status_code for i in range(22)]
+            assert codes[:20] == [401] * 20 and codes[20:] == [429, 429]
+            fresh = client.post("/desk/login", data=right, headers=_from("203.0.113.31"))
+            assert fresh.status_code == 429 and int(fresh.headers["retry-after"]) > 0
+            assert client.post("/desk/login", data=right,
+                               headers=_from("203.0.113.30")).status_code == 200
     finally:
         guarded.close()
 
@@ -314,6 +384,17 @@ def test_events_leave_out_old_handoffs(desk: Desk) -> None:
         while marker not in seen:
             seen.add(events.next()[1].get("id"))
     assert old not in seen
+
+
+def test_signing_out_ends_an_open_event_stream(desk: Desk) -> None:
+    client, _ = desk.signed_in("bob")
+    with client.stream("GET", "/desk/events") as response:
+        events = EventReader(response)
+        events.until(lambda e: e[0] == "ready")
+        assert client.post("/desk/logout", headers=XRW).status_code == 200
+        with pytest.raises(EOFError):  # long before the stream's 30 seconds
+            while True:
+                events.next()
 
 
 def test_events_resume_after_reconnect(tmp_path: Path) -> None:
