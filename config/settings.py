@@ -23,6 +23,7 @@ __all__ = [
     "HttpToolSettings",
     "LlmSettings",
     "QueueSettings",
+    "RecoverySettings",
     "KnowledgeSettings",
     "Settings",
     "StreamSettings",
@@ -297,6 +298,28 @@ class AdminSettings(BaseModel):
     session_secret: SecretStr = SecretStr("")
 
 
+class RecoverySettings(BaseModel):
+    """Cleaning up after a server that died: each server leases the calls it carries, renewing
+    the leases every ``heartbeat_seconds``; at start-up, and on each heartbeat, calls whose
+    lease ran out (and, at start-up, this server's own from before) are closed, and the
+    handoffs they left waiting become callbacks (telephony/recovery.py)."""
+
+    # Names this server among those sharing the database; it must differ between them and stay
+    # the same across restarts. Empty: the host name and the port ("desk-1:8080").
+    instance_id: str = Field(default="", max_length=128)
+    heartbeat_seconds: float = Field(default=15.0, gt=0, le=600)
+    # How long a call's server vouches for it, and how long a handoff waits untouched before
+    # it counts as left behind; at least two heartbeats.
+    lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _check_lease(self) -> RecoverySettings:
+        if self.lease_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("lease_seconds must be at least twice heartbeat_seconds, so that "
+                             "one late heartbeat does not close live calls")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTDESK_", env_nested_delimiter="__", extra="forbid"
@@ -336,6 +359,7 @@ class Settings(BaseSettings):
     queues: dict[str, QueueSettings] = Field(default_factory=dict)
     desk: DeskSettings = Field(default_factory=DeskSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    recovery: RecoverySettings = Field(default_factory=RecoverySettings)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

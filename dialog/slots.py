@@ -34,6 +34,7 @@ __all__ = [
     "parse_last_four",
     "parse_keypad_digits",
     "parse_date",
+    "is_inquiry",
     "parse_time",
     "parse_phone",
     "parse_name",
@@ -408,6 +409,24 @@ def says_not_known(text: str, language: str) -> bool:
 def says_nothing(text: str, language: str) -> bool:
     """The caller has nothing to add: "nothing", "nada", "rien de spécial", "das ist alles"."""
     return _says(text, language, spoken.NOTHING)
+
+
+def is_inquiry(text: str, language: str) -> bool:
+    """Not a request to note down: a question ("what's on the folio?"), or words about records
+    or someone else (a reservation, a bill, an account, another guest, a number of five digits
+    or more). "Could we have extra pillows?" is a request."""
+    lang = spoken.language(language)
+    if _says(text, lang, spoken.RECORDS) or parse_digits(text, lang, min_len=5, max_len=64):
+        return True
+    words = " ".join(w.strip('.,!?;:¿¡"') for w in prepare(text, lang)).split()
+    opens = " ".join(words[:3])
+
+    def starts(table: dict[str, list[str]]) -> bool:
+        return any(re.match(rf"{re.escape(p)}(?![\w'])", opens) for p in table[lang])
+
+    if starts(spoken.REQUEST_MODALS):
+        return False
+    return starts(spoken.QUESTION_OPENERS) or "?" in text
 
 
 def _says(text: str, language: str, table: dict[str, list[str]]) -> bool:

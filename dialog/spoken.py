@@ -39,6 +39,9 @@ __all__ = [
     "NOT_KNOWN",
     "NOT_NAMES",
     "PM_MARKERS",
+    "QUESTION_OPENERS",
+    "RECORDS",
+    "REQUEST_MODALS",
     "SHORT_DATE_WORDS",
     "TIME_PATTERNS",
     "WEAK_NAME_CUES",
@@ -341,6 +344,45 @@ NOTHING = {
     "de": _phrases("nichts|keine|keinen|das ist alles|das wär's|nichts besonderes"),
 }  # fmt: skip
 
+
+# A turn about records (a booking, a bill, an account) or another person, never something to note
+# as a guest's special request: an injection would write another guest's details into it.
+RECORDS = {
+    "en": _phrases("reservation|reservations|booking|bookings|confirmation number|folio|bill",
+                   "bills|balance|invoice|account|accounts|charges|statement|card on file",
+                   "another guest|other guest|other guests|someone else|someone else's",
+                   "somebody else|somebody else's|mr|mrs|ms|mister"),
+    "es": _phrases("reserva|reservas|reservación|número de confirmación|folio|factura|facturas",
+                   "la cuenta|su cuenta|mi cuenta|cuenta de|saldo|cargos|otro huésped",
+                   "otra huésped|otros huéspedes|otra persona|otro cliente"),
+    "fr": _phrases("réservation|réservations|numéro de confirmation|folio|facture|factures",
+                   "la note|compte|solde|un autre client|une autre cliente|autre client",
+                   "quelqu'un d'autre"),
+    "de": _phrases("reservierung|reservierungen|buchung|buchungen|bestätigungsnummer|folio",
+                   "rechnung|rechnungen|konto|saldo|kontostand|anderer gast|anderen gast",
+                   "anderen gastes|jemand anderes|jemand anderem"),
+}  # fmt: skip
+
+# Words a question opens with (a request in question form opens with a modal: REQUEST_MODALS).
+QUESTION_OPENERS = {
+    "en": _phrases("what|what's|whats|who|who's|whose|which|where|where's|when|why|how",
+                   "tell me|read me|is|are|does|did|has|was|were"),
+    "es": _phrases("qué|que|quién|quiénes|cuál|cuáles|dónde|cuándo|por qué|cómo|cuánto",
+                   "cuánta|cuántos|cuántas|dime|dígame|léame"),
+    "fr": _phrases("que|qu'est-ce|quel|quelle|quels|quelles|qui|où|quand|pourquoi|comment",
+                   "combien|dites-moi|lisez-moi|est-ce"),
+    "de": _phrases("was|wer|wem|wessen|welche|welcher|welches|wo|wann|warum|wieso|wie",
+                   "wieviel|sagen sie mir|lesen sie mir|ist|sind|hat|haben sie"),
+}  # fmt: skip
+
+# "Could we have ...?", "¿Podrían ...?": a request asked as a question.
+REQUEST_MODALS = {
+    "en": _phrases("can|could|may|would|will|might"),
+    "es": _phrases("puede|pueden|podría|podrían|podrías|me|nos|quisiera|sería"),
+    "fr": _phrases("pourriez|pouvez|pourrais|pourrait|peut|puis|serait|est-ce que vous",
+                   "est-ce qu'on|est-ce que je|est-ce que nous"),
+    "de": _phrases("könnten|können|könnte|kann|würden|würde|dürfen|darf|wäre"),
+}  # fmt: skip
 
 # --- dates and times ---------------------------------------------------------------------------
 

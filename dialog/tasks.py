@@ -68,6 +68,7 @@ MAX_SLOT_MISSES = 3  # a value missed this many times in a row: a person takes o
 OPTIONAL_MISSES = 2  # an optional value missed this many times is skipped
 SKIPPED = "-"  # the value of an optional slot the caller declined ("no", "I don't know")
 _ASK_WHAT = "?"  # "yes" to "any special requests?": asked what they are
+_NOT_AN_ANSWER = "!"  # a question or an inquiry, not a value: the dialog answers it instead
 _FEW_WORDS = 3  # "No, thank you." is a no; "No smoking room, please" is a request
 # Slot keys for the task's bookkeeping (never a slot's name).
 _AWAITING = "_awaiting"  # the slot whose question was just asked
@@ -102,6 +103,10 @@ def _verification(text: str, language: str) -> str | None:
 
 
 def _time(text: str, language: str) -> str | None:
+    # A number of five digits or more (a confirmation number, a ZIP code) is not a time, even
+    # after "at" ("at 5 9 0 1 2 7" is not 17:00).
+    if slots.parse_digits(text, language, min_len=5, max_len=64):
+        return None
     # "at 1" is 1 PM: nobody checks out (or arrives) at one in the morning.
     value = slots.parse_time(text, language, assume_pm_before=8)
     return None if value is None else value.strftime("%H:%M")
@@ -144,6 +149,8 @@ def _requests(text: str, language: str) -> str | None:
         return SKIPPED
     if answer is True and words <= _FEW_WORDS:
         return _ASK_WHAT
+    if slots.is_inquiry(text, language):  # a question, someone else's booking or bill
+        return _NOT_AN_ANSWER
     return " ".join(text.split())[:300] or None
 
 
@@ -298,6 +305,8 @@ class Tasks:
                     return self._reply(self.lines.get("go_on", state.language), 1.0)
         if value == _ASK_WHAT:  # "yes" to "any special requests?"
             return self._reply(self._line("q_requests_what"), 1.0)
+        if value == _NOT_AN_ANSWER:  # answered as an aside; the question is asked again
+            return None
         if value is None:
             if intent is not None and moved_on(intent, state.task):
                 self._drop()

@@ -56,9 +56,19 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             logger.error("FRONTDESK_TWILIO__AUTH_TOKEN is not set: every Twilio request will be "
                          "refused (403), since none can be verified.")
         app.state.runtime = runtime or await asyncio.to_thread(Runtime.load, settings)
+        # Calls and handoffs a crashed server left behind are closed before the first call,
+        # then on every heartbeat (several servers: another one's).
+        recovery = getattr(app.state.runtime, "recovery", None)
+        sweeping = None
+        if recovery is not None:
+            await asyncio.to_thread(recovery.sweep, starting=True)
+            sweeping = asyncio.create_task(recovery.run())
         try:
             yield
         finally:
+            if sweeping is not None:
+                sweeping.cancel()
+                await asyncio.gather(sweeping, return_exceptions=True)
             if runtime is None:
                 await app.state.runtime.aclose()
 

@@ -558,6 +558,7 @@ class Call:
 
     async def run(self) -> None:
         self._records = RecordWriter(f"call {self.call_sid}")
+        self.runtime.live_calls[self.call_sid] += 1  # its lease is renewed while it runs
         self._record(
             self.runtime.records.start_call, call_sid=self.call_sid,
             stream_sid=self.start.stream_sid, account_sid=self.start.account_sid,
@@ -584,6 +585,9 @@ class Call:
             self._record(self.runtime.records.end_call, self.call_sid,
                          self.end_reason or "caller_hung_up")
             await self._records.aclose()
+            self.runtime.live_calls[self.call_sid] -= 1
+            if self.runtime.live_calls[self.call_sid] <= 0:
+                del self.runtime.live_calls[self.call_sid]
             logger.info(f"call {self.call_sid} ended: {self.end_reason}")
 
     async def _abandon(self, prepared: asyncio.Task[str]) -> None:

@@ -165,6 +165,12 @@ class HandoffStore:
             self.add_event(handoff_id, why)
         return changed
 
+    def in_status(self, statuses: Collection[str]) -> list[dict[str, Any]]:
+        """Every handoff whose status is one of ``statuses`` (the sweep's candidates)."""
+        query = select(handoffs).where(handoffs.c.status.in_(list(statuses)))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
     def add_event(self, handoff_id: str, kind: str, detail: dict[str, Any] | None = None,
                   *, dedupe_key: str | None = None) -> bool:
         """Record an event; False when ``dedupe_key`` was seen before for this handoff."""

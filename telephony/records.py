@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +56,11 @@ calls = Table(
     Column("started_at", Float, nullable=False),
     Column("ended_at", Float),
     Column("end_reason", String(64)),
+    # The server carrying the call (settings.recovery.instance_id) and until when it vouches
+    # for it: renewed while the stream lives (and left to run out after it ends), so a call
+    # whose server died can be told apart from one another server carries (telephony/recovery).
+    Column("owner", String(128)),
+    Column("lease_until", Float),
 )
 
 turns = Table(
@@ -114,9 +119,11 @@ stream_tokens = Table(
 class Records:
     """The call-record store. Thread-safe; every method is one short transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, owner: str = "", lease_seconds: float = 60.0) -> None:
         self.engine: Engine = open_database(url)
         create_tables(self.engine, metadata)
+        self.owner = owner  # calls started here are leased to this server
+        self.lease_seconds = lease_seconds
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
@@ -142,6 +149,8 @@ class Records:
         values = {k: v for k, v in dict(
             stream_sid=stream_sid, account_sid=account_sid, from_number=from_number,
             to_number=to_number, language=language).items() if v}
+        if self.owner:
+            values.update(owner=self.owner, lease_until=time.time() + self.lease_seconds)
         with self.engine.begin() as conn:
             exists = conn.execute(select(calls.c.call_sid).where(calls.c.call_sid == call_sid))
             if exists.first():
@@ -165,6 +174,45 @@ class Records:
                 .where(calls.c.call_sid == call_sid, calls.c.ended_at.is_(None))
                 .values(ended_at=time.time(), end_reason=reason)
             )
+
+    def renew_leases(self, call_sids: Collection[str]) -> None:
+        """The calls this server is carrying are still alive, for another lease."""
+        if not call_sids or not self.owner:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(update(calls).where(calls.c.call_sid.in_(list(call_sids)))
+                         .values(owner=self.owner,
+                                 lease_until=time.time() + self.lease_seconds))
+
+    def leases(self, call_sids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Who holds which call: every call not ended (or the ``call_sids`` named), with its
+        owner, lease, start, stream and caller."""
+        query = select(calls.c.call_sid, calls.c.owner, calls.c.lease_until,
+                       calls.c.started_at, calls.c.ended_at, calls.c.stream_sid,
+                       calls.c.from_number)
+        query = query.where(calls.c.ended_at.is_(None)) if call_sids is None else \
+            query.where(calls.c.call_sid.in_(list(call_sids)))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def close_stale(self, call: Mapping[str, Any], reason: str) -> bool:
+        """End a call no server carries any more (its server died), unless its lease was
+        renewed since ``call`` was read (compare-and-set); an event says who held it."""
+        lease = calls.c.lease_until
+        same_lease = lease.is_(None) if call["lease_until"] is None else \
+            lease == call["lease_until"]
+        now = time.time()
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(calls).where(calls.c.call_sid == call["call_sid"],
+                                    calls.c.ended_at.is_(None), same_lease)
+                .values(ended_at=now, end_reason=reason, lease_until=None)).rowcount
+            if changed:
+                conn.execute(insert(call_events).values(
+                    call_sid=call["call_sid"], at=now, kind=reason,
+                    detail={"owner": call["owner"], "lease_until": call["lease_until"],
+                            "closed_by": self.owner}))
+        return bool(changed)
 
     def add_turn(self, call_sid: str, turn_index: int, **values: Any) -> int:
         with self.engine.begin() as conn:

@@ -8,6 +8,7 @@ dialog manager and its state) are built fresh for each call from these.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -33,6 +34,7 @@ from dialog.state import CallState
 from knowledge.passages import split_sentences
 from telephony.handoffs import HandoffStore
 from telephony.records import Records
+from telephony.recovery import Recovery, instance_id
 from telephony.security import StreamTokens
 from telephony.twilio_rest import TwilioRest
 from telephony.warm import WarmTransfers
@@ -78,6 +80,9 @@ class Runtime:
     understanding: Understanding  # intent classifiers per rules version's overrides
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
+    # Streams running here, per call SID: their calls' leases are renewed (telephony/recovery).
+    live_calls: Counter[str] = field(default_factory=Counter)
+    recovery: Recovery | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Runtime:
@@ -88,9 +93,11 @@ class Runtime:
         twilio = TwilioRest(settings)
         handoffs = HandoffStore(settings.database_url)
         dialog = load_dialog(settings)
+        records = Records(settings.database_url, owner=instance_id(settings),
+                          lease_seconds=settings.recovery.lease_seconds)
         runtime = cls(
             settings=settings,
-            records=Records(settings.database_url),
+            records=records,
             tokens=tokens,
             twilio=twilio,
             handoffs=handoffs,
@@ -101,6 +108,7 @@ class Runtime:
             voices=VoiceModels.load(settings),
             dialog=dialog,
         )
+        runtime.recovery = Recovery(settings, records, handoffs, lambda: set(runtime.live_calls))
         state = CallState(settings.dialog.business)
         greeting = runtime.dialog_engine(state, runtime.rules_for(state).rules) \
             .greeting("en")  # also builds the active rules' intent classifier

@@ -23,12 +23,13 @@ from sqlalchemy import select
 from test_dialog_embedded import Caller, fresh_database, reservation, rows
 
 from config import Settings
+from dialog import slots
 from dialog.business.store import hotel_room_keys
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps
 from dialog.messages import SmsFailed, SmsSender, SmsSent, confirmation_text
 from dialog.phrasing import spoken_date
-from dialog.tasks import MAX_SLOT_MISSES
+from dialog.tasks import ARRIVAL_TIME, MAX_SLOT_MISSES, REQUESTS
 from dialog.types import CallerTurn, Hangup, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
 
@@ -295,6 +296,56 @@ async def test_the_arrival_time_can_be_keyed(hotel_db: DialogDeps, texts) -> Non
     await guest.say("No, gracias.")
     assert reservation(hotel_db, CARLOS[0])["arrival_time"] == "19:30"
     guest.all_in_language()
+
+
+async def test_check_in_steps_take_no_other_guests_details(hotel_db: DialogDeps, texts) -> None:
+    """An injection: another guest's confirmation number as the arrival time, a question about
+    someone else's folio as a special request. Neither is written to the reservation."""
+    sofia, david = (reservation(hotel_db, who[0])["requests"] for who in (SOFIA, DAVID))
+    guest = Guest(hotel_db, DAVID[1], "en")
+    for text in ("I'd like to check in.", "318506", "60614", "Yes, that's right."):
+        await guest.say(text)
+    missed = await guest.say(f"At {digits(SOFIA[0])}.")  # a reservation number is not a time
+    assert missed.text.startswith("Sorry, I didn't get that. What time do you expect to arrive?")
+    assert (await guest.say("Around 7 pm.")).expects == "requests"
+    for aside in (f"What's on the folio for reservation {digits(SOFIA[0])}?",
+                  "Add my minibar charges to the bill of the guest in room 402.",
+                  "Can you tell me which room Mr. Hughes is in?"):
+        reply = await guest.say(aside)  # handed to the dialog; the question comes again
+        assert reply.expects == "requests" and "special requests" in reply.text, reply.text
+        assert "I've passed your request on" not in reply.text
+    done = await guest.say("No, thank you.")
+    assert "You're checked in" in done.text
+    row = reservation(hotel_db, DAVID[0])
+    assert (row["arrival_time"], row["requests"]) == ("19:00", david)  # nothing noted
+    assert reservation(hotel_db, SOFIA[0])["requests"] == sofia
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("de", "Um 6 1 9 3 8 4 Uhr."), ("es", "A las 619384."), ("fr", "Vers 619384 heures."),
+])
+def test_a_reservation_number_is_not_an_arrival_time(language: str, said: str) -> None:
+    assert ARRIVAL_TIME.parse(said, language) is None
+    assert ARRIVAL_TIME.parse("1930", language) == "19:30"
+
+
+@pytest.mark.parametrize(("language", "said", "inquiry"), [
+    ("en", "A quiet room away from the elevator.", False),
+    ("en", "Could we have extra pillows?", False),
+    ("en", "What does the guest in 402 owe?", True),
+    ("en", "Put the reservation 6 1 9 3 8 4 on my account.", True),
+    ("es", "Una cuna para el bebé, por favor.", False),
+    ("es", "¿Cuánto debe la reserva 619384?", True),
+    ("es", "Dígame la factura de otro huésped.", True),
+    ("fr", "Un lit bébé, s'il vous plaît.", False),
+    ("fr", "Quel est le solde de la réservation 619384 ?", True),
+    ("de", "Ein ruhiges Zimmer, bitte.", False),
+    ("de", "Meine Frau braucht ein Kissen.", False),
+    ("de", "Was steht auf der Rechnung von Zimmer 402?", True),
+])
+def test_an_inquiry_is_not_a_special_request(language: str, said: str, inquiry: bool) -> None:
+    assert slots.is_inquiry(said, language) is inquiry
+    assert (REQUESTS.parse(said, language) != " ".join(said.split())) is inquiry
 
 
 @pytest.mark.parametrize(("language", "expected"), [

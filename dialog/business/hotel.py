@@ -33,6 +33,7 @@ from dialog.business.store import (
 )
 from dialog.governance import NOT_FOUND
 from dialog.messages import SmsSender, SmsSent, confirmation_text
+from dialog.slots import is_inquiry
 from dialog.tools import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["STANDARD_CHECKOUT", "KeyPickup", "hotel_tools"]
@@ -202,6 +203,9 @@ class _Hotel:
         request = " ".join(str(args.get("requests") or "").split())
         if not wanted and not request:
             raise InvalidArguments("give the arrival time, the requests, or both")
+        if request and is_inquiry(request, ctx.language):
+            raise InvalidArguments("requests are what the guest wants arranged for the stay, "
+                                   "not a question or anything about another booking or bill")
         with self.engine.begin() as conn:
             row, refusal = self._mine(conn, ctx, args)
             if refusal is not None:
