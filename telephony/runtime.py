@@ -78,6 +78,7 @@ class Runtime:
     understanding: Understanding  # intent classifiers per rules version's overrides
     prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
+    unverified_streams: int = 0  # sockets open that have not yet shown a valid token
 
     @classmethod
     def load(cls, settings: Settings) -> Runtime:
