@@ -45,6 +45,9 @@ class TwilioSettings(BaseModel):
     sms_from: str = ""
     # One Messages API request; a failed one is tried once more.
     sms_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
+    # A webhook body (a form of a few hundred bytes) larger than this is refused (413) before
+    # it is read, so an unsigned request cannot make the server buffer it.
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
 
 
 class SttSettings(BaseModel):
@@ -118,8 +121,10 @@ class StreamSettings(BaseModel):
     # A Twilio media message is ~250 bytes; anything this large is refused.
     max_message_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
     max_concurrent_calls: int = Field(default=16, ge=1, le=1000)
-    # Seconds to wait for `start` after the socket opens.
-    start_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Sockets open but not yet verified (no `start` with a valid token); they hold no call slot.
+    max_unverified_streams: int = Field(default=8, ge=1, le=1000)
+    # Seconds to wait for `start` after the socket opens (Twilio sends it at once).
+    start_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     # Malformed messages tolerated in one call before it is ended.
     max_bad_messages: int = Field(default=20, ge=1, le=10_000)
 

@@ -13,13 +13,15 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
 from loguru import logger
+from starlette.websockets import WebSocketState
 
 from config import Settings
 from telephony import twiml
 from telephony.admin import admin_router
+from telephony.body_limit import BodyLimit
 from telephony.call import Call
 from telephony.desk import desk_router
-from telephony.handshake import StreamRefused, accept_stream
+from telephony.handshake import StreamRefused, accept_stream, refusal_on_open
 from telephony.runtime import Runtime
 from telephony.security import external_url, swap_scheme, valid_twilio_signature
 
@@ -73,6 +75,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
                 await app.state.runtime.aclose()
 
     app = FastAPI(title="frontdesk", lifespan=lifespan)
+    # Every Twilio webhook's body is bounded before it is read for its signature.
+    app.add_middleware(BodyLimit, prefix="/twilio/", max_bytes=settings.twilio.max_body_bytes)
     app.include_router(desk_router(settings))
     app.include_router(admin_router(settings))
 
@@ -150,19 +154,24 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             logger.warning(f"refused stream upgrade from {websocket.client}: bad signature")
             await websocket.close(code=1008)
             return
-        if rt.active_calls >= settings.stream.max_concurrent_calls:
-            logger.warning("refused stream: at max_concurrent_calls")
-            await websocket.close(code=1013)
+        # Accepted, then closed with a code and reason a client can act on (1013: try again).
+        await websocket.accept()
+        refusal = refusal_on_open(rt.active_calls, rt.unverified_streams, settings.stream)
+        if refusal is not None:
+            logger.warning(f"refused stream from {websocket.client}: {refusal}")
+            await websocket.close(code=refusal.close_code, reason=refusal.code)
             return
-        rt.active_calls += 1  # the slot is held from the handshake on
+        rt.unverified_streams += 1  # a call slot is given only to a verified stream
         try:
-            await websocket.accept()
-            try:
-                start = await accept_stream(websocket, settings, rt)
-            except StreamRefused as refusal:
-                logger.warning(f"refused stream from {websocket.client}: {refusal}")
-                await websocket.close(code=1008, reason=refusal.code)
-                return
+            start = await accept_stream(websocket, settings, rt)
+        except StreamRefused as refusal:
+            logger.warning(f"refused stream from {websocket.client}: {refusal}")
+            if websocket.client_state is not WebSocketState.DISCONNECTED:  # gone already
+                await websocket.close(code=refusal.close_code, reason=refusal.code)
+            return
+        finally:
+            rt.unverified_streams -= 1
+        try:  # accept_stream took a call slot for this stream
             await Call(rt, websocket, start).run()
         finally:
             rt.active_calls -= 1

@@ -445,6 +445,7 @@ class Call:
             self.start.stream_sid, ledger=self.ledger,
             max_message_bytes=self.settings.stream.max_message_bytes,
             on_bad_message=self._on_bad_message, on_stop=self._on_stop,
+            ended=lambda: self.end_reason is not None,
         )
         params = FastAPIWebsocketParams(
             audio_in_enabled=True, audio_out_enabled=True, serializer=serializer,

@@ -83,6 +83,7 @@ class Runtime:
     # Streams running here, per call SID: their calls' leases are renewed (telephony/recovery).
     live_calls: Counter[str] = field(default_factory=Counter)
     recovery: Recovery | None = None
+    unverified_streams: int = 0  # sockets open that have not yet shown a valid token
 
     @classmethod
     def load(cls, settings: Settings) -> Runtime:

@@ -3,6 +3,7 @@
 - Every inbound message is validated by `wire.parse_message` first; a malformed
   one is logged and counted, never raised into pipecat (which would end the call).
 - `mark` echoes and `stop` reach the call's owner through callbacks.
+- Once the call has ended, what the socket still brings is dropped unparsed.
 - Auto hang-up is always off: hanging up is a decision, made in one place.
 - `clear` goes out only when some of our audio may still be playing.
 - Outbound audio is paced against an absolute clock with a bounded lead (pipecat
@@ -51,12 +52,14 @@ class CallSerializer(TwilioFrameSerializer):
         max_message_bytes: int,
         on_bad_message: Callable[[str], Awaitable[None]],
         on_stop: Callable[[], Awaitable[None]],
+        ended: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(stream_sid, params=TwilioFrameSerializer.InputParams(auto_hang_up=False))
         self._ledger = ledger
         self._max_bytes = max_message_bytes
         self._on_bad_message = on_bad_message
         self._on_stop = on_stop
+        self._ended = ended
 
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, InterruptionFrame):
@@ -66,6 +69,10 @@ class CallSerializer(TwilioFrameSerializer):
         return await super().serialize(frame)
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
+        if self._ended():
+            # The call is over (its pipeline is being cancelled): what the socket still
+            # holds is dropped unread, with no warning or record for each message.
+            return None
         try:
             event = wire.parse_message(data, max_bytes=self._max_bytes)
         except wire.WireError as exc:
