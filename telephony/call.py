@@ -49,7 +49,7 @@ from telephony import twiml, wire
 from telephony.heard import HeardTextGate, MarkLedger
 from telephony.keypad import KeypadTurns
 from telephony.queues import queue_config
-from telephony.security import external_url, swap_scheme
+from telephony.security import external_url, http_base
 from telephony.timing import TurnTimer, TurnTiming
 from telephony.transport import CallSerializer, CallTransport
 from telephony.writer import RecordWriter
@@ -316,10 +316,10 @@ class Call:
 
     def _base_url(self) -> str:
         ws = self.websocket
-        return swap_scheme(external_url(
+        return http_base(external_url(
             request_url=str(ws.base_url).rstrip("/"), path_and_query="", headers=ws.headers,
             public_url=self.settings.public_url,
-            trust_proxy_headers=self.settings.trust_proxy_headers)).rstrip("/")
+            trust_proxy_headers=self.settings.trust_proxy_headers))
 
     # -- replies and decisions -----------------------------------------------------------------
     async def on_reply(self, frame: ReplyFrame) -> None:
