@@ -494,13 +494,16 @@ class Call:
 
     def _initial_state(self, record: dict) -> CallState:
         """A new call's dialog state; a caller back from a transfer no agent took goes on with
-        the state stored with the handoff (identity, task, language, what was said), and the
-        turns go on being numbered after the earlier ones (blocking: run it in a thread)."""
+        the state stored with the handoff (identity, task, language, what was said). The
+        turns go on being numbered after the call's earlier ones (blocking: run it in a
+        thread)."""
+        # Any later stream of the call (back from a transfer, or after a retried webhook)
+        # numbers its turns on from the call's last one.
+        self._next_turn = self.runtime.records.last_turn_index(self.call_sid) + 1
         resumed = self.start.custom_parameters.get(twiml.RESUME_PARAMETER, "")
         handoff = self.runtime.handoffs.get(resumed) if resumed else None
         if handoff is not None and handoff["call_sid"] == self.call_sid:
             self._resumed = handoff
-            self._next_turn = self.runtime.records.last_turn_index(self.call_sid) + 1
             if handoff["state"]:
                 return CallState.from_dict(handoff["state"])
         elif resumed:
