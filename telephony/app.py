@@ -23,7 +23,7 @@ from telephony.call import Call
 from telephony.desk import desk_router
 from telephony.handshake import StreamRefused, accept_stream, refusal_on_open
 from telephony.runtime import Runtime
-from telephony.security import external_url, swap_scheme, valid_twilio_signature
+from telephony.security import external_url, stream_base, swap_scheme, valid_twilio_signature
 
 __all__ = ["create_app"]
 
@@ -111,9 +111,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         base = external_url(request_url=str(request.base_url).rstrip("/"), path_and_query="",
                             headers=request.headers, public_url=settings.public_url,
                             trust_proxy_headers=settings.trust_proxy_headers)
-        stream_url = swap_scheme(base)
         document = twiml.connect_stream(
-            f"{stream_url}/twilio/stream", rt.tokens.mint(call_sid),
+            f"{stream_base(base)}/twilio/stream", rt.tokens.mint(call_sid),
             fallback_number=settings.transfer.fallback_number,
             fallback_message="Please hold while I connect you to the front desk.",
         )

@@ -49,7 +49,7 @@ from telephony import twiml, wire
 from telephony.heard import HeardTextGate, MarkLedger
 from telephony.keypad import KeypadTurns
 from telephony.queues import queue_config
-from telephony.security import external_url, swap_scheme
+from telephony.security import external_url, http_base
 from telephony.timing import TurnTimer, TurnTiming
 from telephony.transport import CallSerializer, CallTransport
 from telephony.writer import RecordWriter
@@ -316,10 +316,10 @@ class Call:
 
     def _base_url(self) -> str:
         ws = self.websocket
-        return swap_scheme(external_url(
+        return http_base(external_url(
             request_url=str(ws.base_url).rstrip("/"), path_and_query="", headers=ws.headers,
             public_url=self.settings.public_url,
-            trust_proxy_headers=self.settings.trust_proxy_headers)).rstrip("/")
+            trust_proxy_headers=self.settings.trust_proxy_headers))
 
     # -- replies and decisions -----------------------------------------------------------------
     async def on_reply(self, frame: ReplyFrame) -> None:
@@ -495,13 +495,16 @@ class Call:
 
     def _initial_state(self, record: dict) -> CallState:
         """A new call's dialog state; a caller back from a transfer no agent took goes on with
-        the state stored with the handoff (identity, task, language, what was said), and the
-        turns go on being numbered after the earlier ones (blocking: run it in a thread)."""
+        the state stored with the handoff (identity, task, language, what was said). The
+        turns go on being numbered after the call's earlier ones (blocking: run it in a
+        thread)."""
+        # Any later stream of the call (back from a transfer, or after a retried webhook)
+        # numbers its turns on from the call's last one.
+        self._next_turn = self.runtime.records.last_turn_index(self.call_sid) + 1
         resumed = self.start.custom_parameters.get(twiml.RESUME_PARAMETER, "")
         handoff = self.runtime.handoffs.get(resumed) if resumed else None
         if handoff is not None and handoff["call_sid"] == self.call_sid:
             self._resumed = handoff
-            self._next_turn = self.runtime.records.last_turn_index(self.call_sid) + 1
             if handoff["state"]:
                 return CallState.from_dict(handoff["state"])
         elif resumed:

@@ -22,6 +22,8 @@ __all__ = [
     "TokenClaims",
     "TokenError",
     "external_url",
+    "http_base",
+    "stream_base",
     "swap_scheme",
     "valid_twilio_signature",
 ]
@@ -59,6 +61,20 @@ def swap_scheme(url: str) -> str:
         if url.startswith(a):
             return b + url[len(a):]
     return url
+
+
+def http_base(url: str) -> str:
+    """The http(s):// spelling of a base URL (ws:// -> http://, wss:// -> https://), without
+    a trailing slash: the base of every URL Twilio fetches or posts to (callbacks, TwiML)."""
+    url = url.rstrip("/")
+    return swap_scheme(url) if url.startswith(("ws://", "wss://")) else url
+
+
+def stream_base(url: str) -> str:
+    """The ws(s):// spelling of a base URL (http:// -> ws://, https:// -> wss://), without a
+    trailing slash: the base of a ``<Stream url>``."""
+    url = url.rstrip("/")
+    return swap_scheme(url) if url.startswith(("http://", "https://")) else url
 
 
 def valid_twilio_signature(

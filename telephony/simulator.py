@@ -42,6 +42,7 @@ from telephony.callreport import (
     format_call,
     split_agent_audio,
 )
+from telephony.security import stream_base
 from voice.audio import load_audio_as_mulaw8k, mulaw8k_to_pcm16k, mulaw_decode, synthesize_mulaw8k
 
 if TYPE_CHECKING:
@@ -207,6 +208,16 @@ async def _answer(base_url: str, params: dict[str, str], settings: Settings) -> 
     return parse_stream_twiml(response.text)
 
 
+def direct_stream_url(stream_url: str, base_url: str, public_url: str) -> str:
+    """Where the simulator opens a stream the TwiML names: a URL under the server's public URL
+    is reached at ``base_url`` instead, as the webhook was (the public name is the proxy's,
+    in front of the server)."""
+    public = stream_base(public_url) if public_url else ""
+    if base_url and public and (stream_url == public or stream_url.startswith(public + "/")):
+        return stream_base(base_url) + stream_url[len(public):]
+    return stream_url
+
+
 async def place_prepared_call(
     base_url: str, turns: Sequence[PreparedTurn], *, settings: Settings,
     whisper: WhisperModel | None = None, call_sid: str | None = None,
@@ -219,6 +230,8 @@ async def place_prepared_call(
     account_sid = settings.twilio.account_sid or _new_sid("AC")
     answer = await _answer(base_url, webhook_params(call_sid, account_sid, from_number,
                                                     to_number), settings)
+    answer = StreamTwiml(direct_stream_url(answer.url, base_url, settings.public_url),
+                         answer.parameters)
     return await _stream(answer, turns, call_sid=call_sid, account_sid=account_sid,
                          settings=settings, whisper=whisper,
                          response_timeout_seconds=response_timeout_seconds,
@@ -228,13 +241,16 @@ async def place_prepared_call(
 async def resume_call(
     document: str, steps: Sequence[CallerStep], *, call_sid: str, settings: Settings,
     voice: PiperVoice | None, whisper: WhisperModel | None,
-    response_timeout_seconds: float = 15.0, quiet_seconds: float = 1.2,
+    response_timeout_seconds: float = 15.0, quiet_seconds: float = 1.2, base_url: str = "",
 ) -> CallResult:
     """Go on with a call Twilio was told to redirect to ``document`` (TwiML with a
     ``<Connect><Stream>``, e.g. a caller brought back from a transfer): a new media stream
-    of the same call."""
+    of the same call (at ``base_url`` when the TwiML names the public URL)."""
     turns = await asyncio.to_thread(prepare_steps, steps, voice)
-    return await _stream(parse_stream_twiml(document), turns, call_sid=call_sid,
+    answer = parse_stream_twiml(document)
+    answer = StreamTwiml(direct_stream_url(answer.url, base_url, settings.public_url),
+                         answer.parameters)
+    return await _stream(answer, turns, call_sid=call_sid,
                          account_sid=settings.twilio.account_sid or _new_sid("AC"),
                          settings=settings, whisper=whisper,
                          response_timeout_seconds=response_timeout_seconds,

@@ -33,7 +33,7 @@ from dialog.choice import CALLBACK, NEXT_AGENT
 from telephony import twiml
 from telephony.desk import post_briefing_webhook
 from telephony.handoffs import HandoffStore
-from telephony.security import StreamTokens, swap_scheme
+from telephony.security import StreamTokens, http_base, stream_base
 from telephony.twilio_rest import TwilioRest
 
 __all__ = ["Placement", "WarmTransfers", "conference_name", "is_open"]
@@ -161,8 +161,8 @@ class WarmTransfers:
         if not await self._set(handoff_id, "briefing", expect={"dialing"}):
             return twiml.hang_up_message("This caller has already been helped. Goodbye.")
         text = spoken_briefing(Briefing.from_json(handoff["briefing"]))
-        return twiml.agent_briefing(text, f"{handoff['base_url']}/twilio/agent/{handoff_id}"
-                                          "/gather")
+        gather_url = f"{http_base(handoff['base_url'])}/twilio/agent/{handoff_id}/gather"
+        return twiml.agent_briefing(text, gather_url)
 
     async def agent_pressed(self, handoff_id: str, digits: str) -> str:
         if digits == "1" and await self._set(handoff_id, "accepted", expect=_RINGING,
@@ -230,7 +230,7 @@ class WarmTransfers:
         """Move the caller into the handoff's conference (hold music); on refusal, failed."""
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         assert handoff is not None
-        status_url = f"{handoff['base_url']}/twilio/conference/{handoff_id}/status"
+        status_url = f"{http_base(handoff['base_url'])}/twilio/conference/{handoff_id}/status"
         held = await self.twilio.redirect(handoff["call_sid"], twiml.hold_in_conference(
             conference_name(handoff_id), status_url=status_url))
         if not held:
@@ -246,7 +246,7 @@ class WarmTransfers:
         if attempt >= len(agents) or attempt - (handoff["hold_from"] or 0) >= per_hold:
             await self._return_caller(handoff)
             return
-        base = handoff["base_url"]
+        base = http_base(handoff["base_url"])
         sid = await self.twilio.create_call(
             to=agents[attempt], from_=handoff["caller_id"],
             url=f"{base}/twilio/agent/{handoff_id}/answer",
@@ -272,7 +272,7 @@ class WarmTransfers:
                 "pending", "no_answer", "busy", "failed", "declined"}):
             return
         document = twiml.connect_stream(
-            f"{swap_scheme(handoff['base_url'])}/twilio/stream",
+            f"{stream_base(handoff['base_url'])}/twilio/stream",
             self.tokens.mint(handoff["call_sid"]), resume=handoff_id,
             fallback_number=self.settings.transfer.fallback_number)
         if not await self.twilio.redirect(handoff["call_sid"], document):

@@ -165,3 +165,43 @@ async def test_a_broken_call_does_not_disturb_a_healthy_one(
     call = await _ended(records, healthy.call_sid)
     assert "parking" in call["turns"][1]["reply_text"].lower()
     assert "parking" in healthy.agent_turns[-1].text.lower()
+
+
+async def test_a_reply_talked_over_keeps_its_own_heard_text_and_the_next_one_its_own(
+        frontdesk, call_settings, caller, records):
+    # The caller cuts into the parking answer (several sentences) once its first sentence has
+    # been heard, on the keypad (4: breakfast), whose answer comes at once: the interrupted
+    # flag and what was heard belong to the parking turn, and the next turn keeps its own.
+    result = await _call(frontdesk, call_settings, caller, [
+        CallerStep(say="Do you have parking?"),
+        CallerStep(dtmf="4#", barge_in_after_seconds=6.0)])
+    assert result.clears >= 1
+    call = await _ended(records, result.call_sid)
+    greeting, parking, breakfast = call["turns"]
+    assert greeting["interrupted"] == 0 and greeting["heard_text"] == greeting["reply_text"]
+    assert "parking" in parking["reply_text"].lower() and parking["interrupted"] == 1
+    heard = parking["heard_text"] or ""
+    assert heard and len(heard) < len(parking["reply_text"])
+    assert parking["reply_text"].startswith(heard)
+    assert breakfast["caller_dtmf"] == "4" and "breakfast" in breakfast["reply_text"].lower()
+    assert breakfast["interrupted"] == 0 and breakfast["heard_text"] == breakfast["reply_text"]
+
+
+async def test_a_second_stream_of_the_same_call_numbers_its_turns_on(
+        frontdesk, call_settings, caller, records):
+    # Twilio retries the webhook (a fresh token) and streams the same CallSid again: one call
+    # record, and the second stream's turns are recorded after the first one's.
+    first = await _call(frontdesk, call_settings, caller,
+                        [CallerStep(say="Do you have parking?")])
+    before = await _ended(records, first.call_sid)
+    second = await _call(frontdesk, call_settings, caller,
+                         [CallerStep(say="What time is check out?")], call_sid=first.call_sid)
+    assert "11" in second.agent_turns[-1].text
+    call = await _ended(records, first.call_sid)
+    turns = call["turns"]
+    assert [t["turn_index"] for t in turns] == list(range(4))
+    assert [t["intent"] for t in turns].count("greeting") == 2
+    assert "parking" in turns[1]["caller_text"].lower()
+    assert "check" in turns[3]["caller_text"].lower() and "11" in turns[3]["reply_text"]
+    assert call["started_at"] == before["started_at"]
+    assert call["from_number"] == before["from_number"]
