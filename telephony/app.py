@@ -124,9 +124,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         return Response(document, media_type="application/xml")
 
     # The agent leg and the caller's conference of a warm transfer (telephony/warm.py).
-    @app.post("/twilio/agent/{handoff_id}/answer", dependencies=[Depends(_signed_form)])
-    async def agent_answered(handoff_id: str, request: Request) -> Response:
-        return _xml(await request.app.state.runtime.warm.agent_answered(handoff_id))
+    @app.post("/twilio/agent/{handoff_id}/answer")
+    async def agent_answered(handoff_id: str, request: Request, params: SignedForm) -> Response:
+        warm = request.app.state.runtime.warm
+        return _xml(await warm.agent_answered(handoff_id, params.get("CallSid", "")))
 
     @app.post("/twilio/agent/{handoff_id}/gather")
     async def agent_pressed(handoff_id: str, request: Request,

@@ -150,15 +150,20 @@ class WarmTransfers:
         return True
 
     # -- Twilio's requests about the agent leg ---------------------------------------------
-    async def agent_answered(self, handoff_id: str) -> str:
-        """TwiML for the agent who picked up: the briefing and a key to press."""
+    async def agent_answered(self, handoff_id: str, agent_call_sid: str = "") -> str:
+        """TwiML for the agent who picked up: the briefing and a key to press. Twilio
+        retrying the request for the same agent leg (``agent_call_sid``) gets the same answer
+        and changes nothing."""
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         if handoff is None:
             return twiml.hang_up_message("This transfer no longer exists. Goodbye.")
-        if handoff["status"] == "accepted":  # accepted on the desktop while it rang
+        retried = bool(agent_call_sid) and agent_call_sid == handoff["agent_call_sid"]
+        if handoff["status"] == "accepted" or (retried and handoff["status"] == "connected"):
+            # Accepted on the desktop while it rang (or that answer, retried).
             await self._set(handoff_id, "connected", expect={"accepted"})
             return twiml.agent_join(conference_name(handoff_id))
-        if not await self._set(handoff_id, "briefing", expect={"dialing"}):
+        if not (retried and handoff["status"] == "briefing") and not await self._set(
+                handoff_id, "briefing", expect={"dialing"}):
             return twiml.hang_up_message("This caller has already been helped. Goodbye.")
         text = spoken_briefing(Briefing.from_json(handoff["briefing"]))
         gather_url = f"{http_base(handoff['base_url'])}/twilio/agent/{handoff_id}/gather"

@@ -5,6 +5,8 @@ from telephony.security import (
     StreamTokens,
     TokenError,
     external_url,
+    http_base,
+    stream_base,
     swap_scheme,
     valid_twilio_signature,
 )
@@ -33,6 +35,17 @@ def test_external_url_behind_a_proxy():
     assert (external_url(**args, public_url="https://pub.example.org", trust_proxy_headers=True)
             == "https://pub.example.org/twilio/voice")
     assert swap_scheme("https://a/b") == "wss://a/b" and swap_scheme("ws://a") == "http://a"
+
+
+@pytest.mark.parametrize("base", ["https://desk.example.com", "wss://desk.example.com/",
+                                  "http://127.0.0.1:8080", "ws://127.0.0.1:8080"])
+def test_one_base_for_callbacks_and_one_for_streams_whatever_the_spelling(base):
+    # Callbacks and TwiML URLs are http(s); a <Stream url> is ws(s); the host is kept.
+    secure = base.startswith(("https", "wss"))
+    host = base.split("://")[1].rstrip("/")
+    assert http_base(base) == ("https://" if secure else "http://") + host
+    assert stream_base(base) == ("wss://" if secure else "ws://") + host
+    assert http_base(stream_base(base)) == http_base(base)
 
 
 def test_stream_tokens():

@@ -153,6 +153,11 @@ async def test_the_agent_is_briefed_then_joins_the_callers_conference(
     answer = twilio.post(agent["form"]["Url"], {"CallSid": agent["sid"],
                                                   "CallStatus": "in-progress"})
     assert answer.status_code == 200 and "<Gather" in answer.text and "Press 1" in answer.text
+    # Twilio retries the answer request: the same TwiML, and the handoff goes on.
+    again = twilio.post(agent["form"]["Url"], {"CallSid": agent["sid"],
+                                               "CallStatus": "in-progress"})
+    assert again.status_code == 200 and again.text == answer.text
+    assert store.get(handoff["id"])["status"] == "briefing"
     gather_url = re.search(r'action="([^"]+)"', answer.text)[1].replace("&amp;", "&")
     joined = twilio.post(gather_url, {"CallSid": agent["sid"], "Digits": "1"})
     conference = conference_name(handoff["id"])
