@@ -6,8 +6,8 @@ dialog takes when it is recognised. ``load_intents`` validates it completely: a 
 server at start-up with a message naming the file, the intent and the field, e.g.
 ``intents.yaml: intents[3] (check_in).examples: ...``.
 
-This module only describes and validates the data; ``dialog.classifier`` embeds the examples and
-classifies utterances.
+This module only describes and validates the data; ``dialog.understanding.classifier`` embeds the
+examples and classifies utterances.
 """
 
 from __future__ import annotations

@@ -307,7 +307,7 @@ class RecoverySettings(BaseModel):
     """Cleaning up after a server that died: each server leases the calls it carries, renewing
     the leases every ``heartbeat_seconds``; at start-up, and on each heartbeat, calls whose
     lease ran out (and, at start-up, this server's own from before) are closed, and the
-    handoffs they left waiting become callbacks (telephony/recovery.py)."""
+    handoffs they left waiting become callbacks (telephony/records/recovery.py)."""
 
     # Names this server among those sharing the database; it must differ between them and stay
     # the same across restarts. Empty: the host name and the port ("desk-1:8080").

@@ -13,11 +13,11 @@ from pathlib import Path
 from loguru import logger
 
 from config import Settings, load_intents
-from dialog.classifier import IntentClassifier
-from dialog.llm import make_client
+from dialog.llm.client import make_client
 from dialog.manager import DialogDeps
-from dialog.sentiment import SentimentAnalyzer
 from dialog.toolset import build_registry
+from dialog.understanding.classifier import IntentClassifier
+from dialog.understanding.sentiment import SentimentAnalyzer
 from knowledge.encoder import SentenceEncoder, default_model_path
 from knowledge.store import KnowledgeBase
 

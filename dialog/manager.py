@@ -24,26 +24,26 @@ from openai import AsyncOpenAI
 
 from config import Settings
 from config.rules import Rules
-from dialog.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
-from dialog.classifier import Intent, IntentClassifier
-from dialog.embedded import EmbeddedDialog
+from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
+from dialog.embedded.engine import EmbeddedDialog
 from dialog.engine import Say
-from dialog.escalation import (
+from dialog.llm.client import LlmDialog
+from dialog.llm.grounding import figures
+from dialog.phrases.lines import Lines
+from dialog.routing.live import CallRouter, Clock, local_now
+from dialog.state import CallState
+from dialog.tools.registry import ToolRegistry
+from dialog.types import Callback, CallerTurn, Exchange, Reply, Transfer, Withdraw
+from dialog.understanding.classifier import Intent, IntentClassifier
+from dialog.understanding.escalation import (
     Signals,
     escalation_reason,
     repeat_count,
     rephrase_count,
 )
-from dialog.grounding import figures
-from dialog.guard import detect_injection
-from dialog.language import SWITCHED, requested_language
-from dialog.lines import Lines
-from dialog.llm import LlmDialog
-from dialog.router import CallRouter, Clock, local_now
-from dialog.sentiment import Sentiment, SentimentAnalyzer
-from dialog.state import CallState
-from dialog.tools import ToolRegistry
-from dialog.types import Callback, CallerTurn, Exchange, Reply, Transfer, Withdraw
+from dialog.understanding.guard import detect_injection
+from dialog.understanding.language import SWITCHED, requested_language
+from dialog.understanding.sentiment import Sentiment, SentimentAnalyzer
 from knowledge.encoder import SentenceEncoder
 from knowledge.index import Hit, KnowledgeIndex
 from knowledge.passages import Passage
@@ -111,7 +111,7 @@ class DialogManager:
 
     def offer_choice(self, options: Sequence[str]) -> str:
         """The caller is back from a transfer no agent took: offer ``options`` (``CALLBACK``,
-        ``NEXT_AGENT``); the caller's next turn answers (``dialog.choice``)."""
+        ``NEXT_AGENT``); the caller's next turn answers (``dialog.embedded.choice``)."""
         self.state.pending_choice = list(options)
         self.state.choice_asked = 0
         return self._choice_line(options)

@@ -15,11 +15,11 @@ from typing import Any, Protocol
 
 from config import Settings
 from config.database import open_database
-from dialog.audit import ToolAudit
 from dialog.business import create_and_seed, hotel_tools, support_tools
-from dialog.http_tools import http_tool_specs
-from dialog.messages import SmsSender
-from dialog.tools import Tier, ToolContext, ToolRegistry, ToolResult, ToolSpec
+from dialog.business.sms import SmsSender
+from dialog.tools.audit import ToolAudit
+from dialog.tools.http import http_tool_specs
+from dialog.tools.registry import Tier, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
 __all__ = ["builtin_tools", "build_registry"]
 

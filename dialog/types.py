@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialog.tools import ToolOutcome
+from dialog.tools.registry import ToolOutcome
 
 __all__ = ["Callback", "CallerTurn", "Exchange", "Hangup", "Reply", "Transfer", "Withdraw"]
 
@@ -94,5 +94,5 @@ class Reply:
     # logged with the call; None when no rules applied (a task step, a choice).
     route: dict | None = None
     # The answer the dialog now waits for: a task slot's name, or "choice" (after a failed
-    # transfer); speech recognition is hinted with it (``dialog.hints``).
+    # transfer); speech recognition is hinted with it (``dialog.embedded.hints``).
     expects: str | None = None

@@ -1,6 +1,6 @@
 """The knowledge base's command-line actions, as functions returning JSON-able dicts.
 
-The CLI (telephony/cli.py) parses arguments, loads the encoder and prints what these return.
+The CLI (telephony/cli/main.py) parses arguments, loads the encoder and prints what these return.
 """
 
 from __future__ import annotations

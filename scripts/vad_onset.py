@@ -17,7 +17,7 @@ from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 
 from config import Settings
-from telephony.simulator import trim_silence
+from telephony.cli.simulator import trim_silence
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
 from voice.tts import VoiceModels
 

@@ -16,14 +16,14 @@ from loguru import logger
 from starlette.websockets import WebSocketState
 
 from config import Settings
-from telephony import twiml
-from telephony.admin import admin_router
 from telephony.body_limit import BodyLimit
-from telephony.call import Call
-from telephony.desk import desk_router
-from telephony.handshake import StreamRefused, accept_stream, refusal_on_open
+from telephony.call.handshake import StreamRefused, accept_stream, refusal_on_open
+from telephony.call.session import Call
 from telephony.runtime import Runtime
-from telephony.security import external_url, stream_base, swap_scheme, valid_twilio_signature
+from telephony.twilio import twiml
+from telephony.twilio.security import external_url, stream_base, swap_scheme, valid_twilio_signature
+from telephony.web.admin import admin_router
+from telephony.web.desk import desk_router
 
 __all__ = ["create_app"]
 
@@ -123,7 +123,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     def _xml(document: str) -> Response:
         return Response(document, media_type="application/xml")
 
-    # The agent leg and the caller's conference of a warm transfer (telephony/warm.py).
+    # The agent leg and the caller's conference of a warm transfer (telephony/transfer/warm.py).
     @app.post("/twilio/agent/{handoff_id}/answer")
     async def agent_answered(handoff_id: str, request: Request, params: SignedForm) -> Response:
         warm = request.app.state.runtime.warm

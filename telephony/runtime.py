@@ -28,16 +28,16 @@ from config.rules import Rules, bundled_rules_file
 from config.rules.store import RuleStore, RuleVersion
 from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogDeps, DialogManager
-from dialog.routes_commands import Understanding
-from dialog.routing import load_routing_rules
+from dialog.routing.commands import Understanding
+from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
 from knowledge.passages import split_sentences
-from telephony.handoffs import HandoffStore
-from telephony.records import Records
-from telephony.recovery import Recovery, instance_id
-from telephony.security import StreamTokens
-from telephony.twilio_rest import TwilioRest
-from telephony.warm import WarmTransfers
+from telephony.records.recovery import Recovery, instance_id
+from telephony.records.store import Records
+from telephony.transfer.handoffs import HandoffStore
+from telephony.transfer.warm import WarmTransfers
+from telephony.twilio.rest import TwilioRest
+from telephony.twilio.security import StreamTokens
 from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
@@ -104,7 +104,7 @@ class Runtime:
             handoffs=handoffs,
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
             rule_store=open_rules(settings),
-            understanding=Understanding(dialog.encoder, dialog.classifier.intents),
+            understanding=Understanding(dialog.encoder, dialog.understanding.classifier.intents),
             speech=SpeechModels.load(settings),
             voices=VoiceModels.load(settings),
             dialog=dialog,

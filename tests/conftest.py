@@ -16,7 +16,7 @@ from config.settings import Settings
 from knowledge.encoder import SentenceEncoder, default_model_path
 from knowledge.index import KnowledgeIndex
 from knowledge.passages import load_passages
-from telephony.records import Records
+from telephony.records.store import Records
 
 # pipecat logs every frame link at DEBUG; failures are easier to read at INFO.
 logger.remove()

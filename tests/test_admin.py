@@ -23,10 +23,10 @@ from servers import ThreadedServer
 from config.rules import bundled_rules_file
 from config.rules.store import RuleStore
 from config.settings import Settings
-from dialog.routes_commands import Understanding
-from dialog.routing import RouteContext, load_routing_rules, route
-from telephony.admin import admin_router
-from telephony.auth import Sessions
+from dialog.routing.commands import Understanding
+from dialog.routing.evaluate import RouteContext, load_routing_rules, route
+from telephony.web.admin import admin_router
+from telephony.web.auth import Sessions
 
 USERS = {"ann": {"password": "ann's long admin password", "role": "admin"},
          "vic": {"password": "vic's long viewer password", "role": "viewer"},

@@ -1,4 +1,4 @@
-"""Session cookies with roles, password checks and the sign-in throttle (telephony.auth)."""
+"""Session cookies with roles, password checks and the sign-in throttle (telephony.web.auth)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from telephony.auth import (
+from telephony.web.auth import (
     Backoff,
     LoginThrottle,
     Session,

@@ -26,13 +26,13 @@ from dialog.briefing import (
     summarize_with_llm,
 )
 from dialog.briefing.mood import frustration_signals
-from dialog.llm import make_client
+from dialog.llm.client import make_client
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps
-from dialog.sentiment import FrustrationSignals
 from dialog.state import CallState
-from dialog.tools import ToolOutcome
+from dialog.tools.registry import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
+from dialog.understanding.sentiment import FrustrationSignals
 from knowledge.encoder import SentenceEncoder
 
 ALEX = "+15551234567"  # seeded support customer C1001: ZIP 94110, orders 551234 (UPS), 551251

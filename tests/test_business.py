@@ -22,9 +22,9 @@ from dialog.business.store import (
     support_refunds,
     support_tickets,
 )
-from dialog.governance import NOT_FOUND
 from dialog.state import CallState
-from dialog.tools import ToolRegistry
+from dialog.tools.governance import NOT_FOUND
+from dialog.tools.registry import ToolRegistry
 from dialog.toolset import build_registry
 
 TODAY = date(2031, 5, 20)  # not the real date: every date must follow the injected one

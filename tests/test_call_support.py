@@ -12,9 +12,9 @@ from test_stream_refusals import _ended
 
 from config import DialogSettings, Settings
 from config.database import open_database
-from dialog.audit import tool_audit
-from telephony.records import Records
-from telephony.simulator import CallerStep, place_call
+from dialog.tools.audit import tool_audit
+from telephony.cli.simulator import CallerStep, place_call
+from telephony.records.store import Records
 
 pytestmark = pytest.mark.asyncio
 ALEX = "+15551234567"  # seeded support customer: ZIP 94110, order 551234 shipped with UPS

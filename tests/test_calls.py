@@ -1,7 +1,7 @@
 """Whole calls over a real WebSocket on loopback, with the real models.
 
 A synthesized caller (piper, telephone-banded 8 kHz mu-law) talks to frontdesk
-through the simulated Twilio of `telephony.simulator`; the agent's audio is
+through the simulated Twilio of `telephony.cli.simulator`; the agent's audio is
 transcribed back with Whisper, and the call records are read from the database.
 """
 
@@ -20,7 +20,7 @@ from conftest import FRONT_DESK_NUMBER
 from test_stream_refusals import CONNECTED, _answer, _ended, _media, _start
 
 from dialog.loader import bundled_knowledge
-from telephony.simulator import CallerStep, place_call
+from telephony.cli.simulator import CallerStep, place_call
 
 pytestmark = pytest.mark.asyncio
 

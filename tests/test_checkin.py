@@ -23,13 +23,13 @@ from sqlalchemy import select
 from test_dialog_embedded import Caller, fresh_database, reservation, rows
 
 from config import Settings
-from dialog import slots
+from dialog.business.sms import SmsFailed, SmsSender, SmsSent, confirmation_text
 from dialog.business.store import hotel_room_keys
+from dialog.embedded import slots
+from dialog.embedded.tasks import ARRIVAL_TIME, MAX_SLOT_MISSES, REQUESTS
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps
-from dialog.messages import SmsFailed, SmsSender, SmsSent, confirmation_text
-from dialog.phrasing import spoken_date
-from dialog.tasks import ARRIVAL_TIME, MAX_SLOT_MISSES, REQUESTS
+from dialog.phrases.outcomes import spoken_date
 from dialog.types import CallerTurn, Hangup, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
 
@@ -287,7 +287,7 @@ async def test_the_arrival_time_can_be_keyed(hotel_db: DialogDeps, texts) -> Non
     guest = Guest(hotel_db, CARLOS[1], "es")
     for text in ("Quisiera hacer el check-in.", "619384", "33131"):
         await guest.say(text)
-    # Each question tells recognition what answer to expect (``dialog.hints``).
+    # Each question tells recognition what answer to expect (``dialog.embedded.hints``).
     assert guest.replies[-1].expects == "details_ok"
     assert (await guest.say("Sí, es correcto.")).expects == "arrival_time"
     missed = await guest.press("2575#")  # no such time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialog.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
+from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 
 BOTH = (CALLBACK, NEXT_AGENT)
 

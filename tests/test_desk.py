@@ -25,10 +25,10 @@ from servers import ThreadedServer, free_port
 from sqlalchemy import update
 
 from config.settings import Settings
-from telephony.auth import Backoff, LoginThrottle
-from telephony.desk import desk_router, handoff_json, post_briefing_webhook
-from telephony.handoffs import HandoffStore, handoffs
-from telephony.records import Records, calls
+from telephony.records.store import Records, calls
+from telephony.transfer.handoffs import HandoffStore, handoffs
+from telephony.web.auth import Backoff, LoginThrottle
+from telephony.web.desk import desk_router, handoff_json, post_briefing_webhook
 
 PASSWORDS = {"alice": "correct horse battery staple", "bob": "tr0ub4dor&3 long enough"}
 API_TOKEN = "api-token-5f1e2d3c4b5a69788796a5b4c3d2e1f0"

@@ -22,8 +22,8 @@ from servers import ThreadedServer
 from test_desk import PASSWORDS, Desk, desk_settings, new_handoff
 
 from config import QueueSettings, Settings
-from telephony.records import Records
-from telephony.simulator import CallerStep, place_call
+from telephony.cli.simulator import CallerStep, place_call
+from telephony.records.store import Records
 
 
 @pytest.fixture

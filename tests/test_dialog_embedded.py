@@ -22,23 +22,23 @@ from sqlalchemy import Select, select
 
 from config import Settings
 from config.database import open_database
-from dialog.audit import tool_audit
 from dialog.business.store import (
     hotel_reservations,
     hotel_rooms,
     support_refunds,
     support_tickets,
 )
-from dialog.classifier import normalise
-from dialog.embedded import done_after_anything_else
-from dialog.intents import DEFAULT_INTENTS
+from dialog.embedded.engine import done_after_anything_else
+from dialog.embedded.tasks import MAX_SLOT_MISSES
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps, DialogManager
-from dialog.phrasing import spoken_date
+from dialog.phrases.outcomes import spoken_date
 from dialog.state import CallState
-from dialog.tasks import MAX_SLOT_MISSES
+from dialog.tools.audit import tool_audit
 from dialog.toolset import build_registry
 from dialog.types import Callback, CallerTurn, Hangup, Reply, Transfer, Withdraw
+from dialog.understanding.classifier import normalise
+from dialog.understanding.intents import DEFAULT_INTENTS
 from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 

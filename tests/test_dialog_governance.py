@@ -27,7 +27,7 @@ from dialog.business.store import (
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps
 from dialog.state import CallState
-from dialog.tools import Tier
+from dialog.tools.registry import Tier
 from dialog.types import CallerTurn
 from knowledge.encoder import SentenceEncoder
 

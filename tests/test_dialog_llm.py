@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from config import Settings
 from config.database import open_database
-from dialog.audit import tool_audit
 from dialog.business.store import support_refunds
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps, DialogManager
 from dialog.state import CallState
+from dialog.tools.audit import tool_audit
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
 

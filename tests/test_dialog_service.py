@@ -1,4 +1,4 @@
-from dialog.service import history_and_turn
+from telephony.call.dialog_service import history_and_turn
 
 
 def _m(role: str, content: str) -> dict:

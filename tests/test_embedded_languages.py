@@ -1,6 +1,7 @@
 """The embedded engine's own questions in the caller's language: the clarifying question when
 it is not sure what the caller wants, and the keypad menu used when no routing rules give one
-(dialog/embedded.py, lines in dialog/lines.py). Real paths, as in tests/test_dialog_embedded.py.
+(dialog/embedded/engine.py, lines in dialog/phrases/lines.py). Real paths, as in
+tests/test_dialog_embedded.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from test_checkin import Guest
 from test_dialog_embedded import NONSENSE
 
 from config import Settings
-from dialog.embedded import spoken_list
+from dialog.embedded.engine import spoken_list
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps
 from knowledge.encoder import SentenceEncoder

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from config import GovernanceSettings, Settings
 from config.database import open_database
-from dialog.audit import ToolAudit
 from dialog.business.store import (
     hotel_reservations,
     hotel_rooms,
@@ -23,11 +22,12 @@ from dialog.business.store import (
     support_refunds,
     support_tickets,
 )
-from dialog.governance import authorize, describe_request
-from dialog.guard import detect_injection
 from dialog.state import CallState
-from dialog.tools import Tier, ToolContext, ToolResult, ToolSpec
+from dialog.tools.audit import ToolAudit
+from dialog.tools.governance import authorize, describe_request
+from dialog.tools.registry import Tier, ToolContext, ToolResult, ToolSpec
 from dialog.toolset import build_registry
+from dialog.understanding.guard import detect_injection
 
 SETTINGS = GovernanceSettings(refund_limit=50)
 

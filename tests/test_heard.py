@@ -12,9 +12,9 @@ from pipecat.frames.frames import (
 )
 from pipecat.tests.utils import SleepFrame, run_test
 
-from dialog.frames import ReplyFrame
 from dialog.types import CallerTurn, Reply, Transfer
-from telephony.heard import HeardTextGate, MarkLedger
+from telephony.call.frames import ReplyFrame
+from telephony.call.heard import HeardTextGate, MarkLedger
 
 
 def _sentence(ledger: MarkLedger, text: str, *, heard: bool) -> TTSTextFrame:

@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from servers import ThreadedServer
 
 from config import GovernanceSettings, HttpToolSettings
-from dialog.audit import ToolAudit
-from dialog.http_tools import MAX_RESPONSE_CHARS, HttpToolConfigError, http_tool_specs
 from dialog.state import CallState
-from dialog.tools import Tier, ToolRegistry
+from dialog.tools.audit import ToolAudit
+from dialog.tools.http import MAX_RESPONSE_CHARS, HttpToolConfigError, http_tool_specs
+from dialog.tools.registry import Tier, ToolRegistry
 
 TOKEN = "s3cret-token"
 

@@ -21,8 +21,8 @@ from config.intents import (
     load_intents,
     normalise,
 )
-from dialog import intents as constants
-from dialog.classifier import Intent, IntentClassifier, is_noise
+from dialog.understanding import intents as constants
+from dialog.understanding.classifier import Intent, IntentClassifier, is_noise
 from knowledge.encoder import SentenceEncoder
 
 LABELED = Path(__file__).parent / "data" / "intent_utterances.yaml"

@@ -1,10 +1,10 @@
-"""Adopting the caller's language and switching on request (dialog/language.py)."""
+"""Adopting the caller's language and switching on request (dialog/understanding/language.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dialog.language import detected_language, requested_language
+from dialog.understanding.language import detected_language, requested_language
 
 
 @pytest.mark.parametrize(("text", "expected"), [

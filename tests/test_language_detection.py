@@ -4,7 +4,8 @@ Each clip is synthesised (piper's English voice; espeak-ng for Spanish, French a
 only offline voices for them), cut to the telephone band and mu-law as Twilio delivers it, then
 detected as a live call's first turn is: the multilingual Whisper model choosing among the
 languages the agent speaks (``voice.stt.transcribe_pcm16``). A clip counts as detected when the
-call answers its first turn in the right language (``dialog.language.likely_language``); how
+call answers its first turn in the right language
+(``dialog.understanding.language.likely_language``); how
 many would also settle the call's language at once (``detected_language``) is reported.
 """
 
@@ -17,7 +18,7 @@ import pytest
 import yaml
 from clips import espeak_pcm16k
 
-from dialog.language import SPOKEN, detected_language, likely_language
+from dialog.understanding.language import SPOKEN, detected_language, likely_language
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
 from voice.stt import transcribe_pcm16
 

@@ -20,13 +20,13 @@ from config.rules import bundled_rules_file
 from config.rules.store import RuleStore
 from dialog.loader import load_dialog
 from dialog.manager import DialogDeps, DialogManager
-from dialog.routes_commands import Understanding
-from dialog.routing import load_routing_rules
+from dialog.routing.commands import Understanding
+from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
 from dialog.types import CallerTurn, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
-from telephony.records import Records
-from telephony.simulator import CallerStep, place_call
+from telephony.cli.simulator import CallerStep, place_call
+from telephony.records.store import Records
 
 pytestmark = pytest.mark.asyncio
 LA = ZoneInfo("America/Los_Angeles")
@@ -154,7 +154,7 @@ def _greeted(records: Records) -> list[dict]:
     with records.engine.connect() as conn:
         from sqlalchemy import select
 
-        from telephony.records import turns
+        from telephony.records.store import turns
         return [dict(r) for r in conn.execute(select(turns.c.id).where(
             turns.c.intent == "greeting")).mappings()]
 
@@ -171,7 +171,7 @@ def _greeted(records: Records) -> list[dict]:
 ])
 async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding, text, at,
                                                            caller):
-    from dialog.routes_commands import dry_run
+    from dialog.routing.commands import dry_run
 
     live, _ = await _turn(hotel, understanding, text, at=at, caller=caller)
     tried = dry_run(RULES, understanding, when=at, text=text, caller=caller or None)
@@ -179,7 +179,7 @@ async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding,
 
 
 async def test_the_dry_run_shows_a_language_key_as_a_live_call_takes_it():
-    from dialog.routes_commands import dry_run
+    from dialog.routing.commands import dry_run
 
     tried = dry_run(RULES, None, when=MONDAY_10AM, keypad="6", menu="reservations")
     assert tried["decision"]["action"] == "language"

@@ -22,9 +22,9 @@ from test_checkin import CARLOS, DAVID, JAMES, in_language
 from config import Settings
 from config.database import open_database
 from dialog.business.store import hotel_reservations
-from dialog.language import SPOKEN
-from telephony.records import Records
-from telephony.simulator import CallerStep, place_call
+from dialog.understanding.language import SPOKEN
+from telephony.cli.simulator import CallerStep, place_call
+from telephony.records.store import Records
 from voice.audio import mulaw8k_to_pcm16k
 from voice.stt import transcribe_pcm16
 

@@ -19,10 +19,10 @@ from sqlalchemy import update
 from test_stream_refusals import CONNECTED, _answer, _ended, _start
 
 from config import RecoverySettings, Settings
-from telephony.desk import OFFERED
-from telephony.handoffs import HandoffStore
-from telephony.records import Records, calls
-from telephony.recovery import call_end_reason, stale_handoff
+from telephony.records.recovery import call_end_reason, stale_handoff
+from telephony.records.store import Records, calls
+from telephony.transfer.handoffs import HandoffStore
+from telephony.web.desk import OFFERED
 
 ALEX = "+15551234567"
 

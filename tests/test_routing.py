@@ -12,8 +12,8 @@ import pytest
 
 from config.rules import bundled_rules_file
 from config.settings import GovernanceSettings
-from dialog.routes_commands import Labels, evaluate
-from dialog.routing import (
+from dialog.routing.commands import Labels, evaluate
+from dialog.routing.evaluate import (
     BUILTIN_TOOLS,
     BUSINESS_TOOLS,
     RouteContext,

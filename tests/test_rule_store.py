@@ -10,7 +10,7 @@ import pytest
 
 from config.rules import RulesError, bundled_rules_file
 from config.rules.store import NoRules, RuleConflict, RuleStore
-from dialog.routing import load_routing_rules
+from dialog.routing.evaluate import load_routing_rules
 
 HOTEL = bundled_rules_file("hotel").read_text(encoding="utf-8")
 # A change that matters to routing: stuck callers reach a person after two failed turns.

@@ -17,7 +17,7 @@ from config.rules import (
     parse_window,
 )
 from config.settings import QueueSettings
-from dialog.routing import known_tools, load_routing_rules
+from dialog.routing.evaluate import known_tools, load_routing_rules
 
 HOTEL = bundled_rules_file("hotel").read_text(encoding="utf-8")
 SUPPORT = bundled_rules_file("support").read_text(encoding="utf-8")

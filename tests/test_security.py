@@ -1,7 +1,7 @@
 import pytest
 from twilio.request_validator import RequestValidator
 
-from telephony.security import (
+from telephony.twilio.security import (
     StreamTokens,
     TokenError,
     external_url,

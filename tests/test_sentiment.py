@@ -1,6 +1,6 @@
 """Caller sentiment: accuracy on a labeled set of caller utterances
 (tests/data/sentiment_utterances.yaml), speed, and the pure frustration, raised-level and
-trajectory decisions (dialog/sentiment.py)."""
+trajectory decisions (dialog/understanding/sentiment.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from config.intents import normalise
-from dialog.sentiment import (
+from dialog.understanding.sentiment import (
     LABELS,
     REASONS,
     Frustration,

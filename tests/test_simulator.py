@@ -11,9 +11,7 @@ from streamdouble.session import SessionEvent
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from telephony import twiml
-from telephony.security import valid_twilio_signature
-from telephony.simulator import (
+from telephony.cli.simulator import (
     TURN_EVENT,
     CallerStep,
     CallResult,
@@ -28,6 +26,8 @@ from telephony.simulator import (
     trim_silence,
     webhook_params,
 )
+from telephony.twilio import twiml
+from telephony.twilio.security import valid_twilio_signature
 from voice.audio import mulaw_encode
 
 ORIGIN = 100.0
@@ -194,7 +194,7 @@ def test_call_result_json_leaves_audio_out() -> None:
 
 
 def _call(latencies: list[float | None], *, underrun_ms: float = 0.0) -> CallResult:
-    from telephony.simulator import AgentTurn, CallerTurn
+    from telephony.cli.simulator import AgentTurn, CallerTurn
 
     callers = tuple(CallerTurn(i, "q", None, None, 1.0, 2.0, False, v, None)
                     for i, v in enumerate(latencies))
@@ -203,7 +203,7 @@ def _call(latencies: list[float | None], *, underrun_ms: float = 0.0) -> CallRes
 
 
 def test_concurrency_levels_step_by_two_after_two_and_include_the_maximum() -> None:
-    from telephony.bench import concurrency_levels
+    from telephony.cli.bench import concurrency_levels
 
     assert concurrency_levels(8) == [1, 2, 4, 6, 8]
     assert concurrency_levels(5) == [1, 2, 4, 5]
@@ -212,7 +212,7 @@ def test_concurrency_levels_step_by_two_after_two_and_include_the_maximum() -> N
 
 
 def test_level_verdicts() -> None:
-    from telephony.bench import level_summary, summarise
+    from telephony.cli.bench import level_summary, summarise
 
     assert summarise([None]) == {"n": 0, "p50": None, "p95": None, "max": None}
     assert summarise([100.0, 200.0, 300.0])["p50"] == 200.0

@@ -1,11 +1,12 @@
-"""Slot parsers on speech-recognition-style transcripts in en, es, fr and de (dialog/slots.py)."""
+"""Slot parsers on speech-recognition-style transcripts in en, es, fr and de
+(dialog/embedded/slots.py)."""
 
 from datetime import date, time
 from decimal import Decimal
 
 import pytest
 
-from dialog.slots import (
+from dialog.embedded.slots import (
     parse_amount,
     parse_confirmation,
     parse_date,
@@ -21,7 +22,7 @@ from dialog.slots import (
     says_not_known,
     says_nothing,
 )
-from dialog.spoken import Run, digit_runs, language, spelled_runs
+from dialog.embedded.spoken import Run, digit_runs, language, spelled_runs
 
 THURSDAY = date(2025, 5, 1)  # the "today" of most date cases
 

@@ -16,7 +16,7 @@ from test_stream_refusals import CONNECTED, _answer, _ended, _sid, _start
 
 from config.settings import Settings, StreamSettings
 from telephony.body_limit import declared_too_large
-from telephony.handshake import refusal_on_open
+from telephony.call.handshake import refusal_on_open
 
 
 @pytest.fixture(scope="module")

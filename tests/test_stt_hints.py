@@ -1,5 +1,5 @@
 """Recognition hints: after a question with a few expected answers, Whisper is prompted with
-typical answers in the call's language (``dialog.hints``).
+typical answers in the call's language (``dialog.embedded.hints``).
 
 Measured on espeak-ng callers cut to the telephone band, the multilingual model pinned to the
 caller's language as a settled call's is: the answer counts when the check-in's own parser
@@ -18,8 +18,8 @@ from pipecat.services.whisper.stt import WhisperSTTSettings
 from pipecat.tests.utils import SleepFrame, run_test
 from test_voice_services import PARAMS, speech_frames
 
-from dialog import slots
-from dialog.hints import HINTS, answer_hint
+from dialog.embedded import slots
+from dialog.embedded.hints import HINTS, answer_hint
 from voice.stt import LocalWhisperSTTService, transcribe_pcm16
 
 OFF = "question"  # not an answer at all: must be read as none

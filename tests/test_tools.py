@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from config import GovernanceSettings
-from dialog.audit import ToolAudit
 from dialog.state import CallState
-from dialog.tools import (
+from dialog.tools.audit import ToolAudit
+from dialog.tools.registry import (
     InvalidArguments,
     Tier,
     ToolContext,

@@ -1,6 +1,6 @@
 import xml.etree.ElementTree as ET
 
-from telephony import twiml
+from telephony.twilio import twiml
 
 
 def test_connect_stream_carries_token_and_fallback():

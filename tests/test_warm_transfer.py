@@ -19,11 +19,11 @@ from servers import FakeTwilio, ThreadedServer
 from twilio.request_validator import RequestValidator
 
 from config import QueueSettings, Settings
-from telephony.handoffs import HandoffStore
-from telephony.records import Records
-from telephony.security import http_base, stream_base
-from telephony.simulator import CallerStep, place_call, resume_call
-from telephony.warm import conference_name
+from telephony.cli.simulator import CallerStep, place_call, resume_call
+from telephony.records.store import Records
+from telephony.transfer.handoffs import HandoffStore
+from telephony.transfer.warm import conference_name
+from telephony.twilio.security import http_base, stream_base
 
 pytestmark = pytest.mark.asyncio
 AGENT_1, AGENT_2, AGENT_3 = "+15550002222", "+15550003333", "sip:desk@frontdesk.example.com"

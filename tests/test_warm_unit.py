@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config import QueueSettings, Settings
-from telephony.handoffs import HandoffStore
-from telephony.security import StreamTokens
-from telephony.twilio_rest import TwilioRest
-from telephony.warm import WarmTransfers, is_open
+from telephony.transfer.handoffs import HandoffStore
+from telephony.transfer.warm import WarmTransfers, is_open
+from telephony.twilio.rest import TwilioRest
+from telephony.twilio.security import StreamTokens
 
 NY = ZoneInfo("America/New_York")
 WEEKDAYS = QueueSettings(agents=["+15550002222"], timezone="America/New_York",
@@ -121,8 +121,8 @@ async def test_agents_per_hold_then_the_callers_choice_of_the_next_agent(
 
 def test_a_queue_is_the_settings_then_the_calls_rules() -> None:
     from config.rules import bundled_rules_file
-    from dialog.routing import load_routing_rules
-    from telephony.queues import queue_config
+    from dialog.routing.evaluate import load_routing_rules
+    from telephony.transfer.queues import queue_config
 
     rules = load_routing_rules(bundled_rules_file("hotel"))
     plain = Settings()

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from telephony import wire
+from telephony.twilio import wire
 
 
 def _media(payload: str, **extra) -> str:

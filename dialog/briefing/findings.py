@@ -1,6 +1,6 @@
 """Tool calls phrased for the person taking a transferred call: what the AI found or did.
 
-The caller hears tool results through ``dialog.phrasing``; an agent reads them here, in the
+The caller hears tool results through ``dialog.phrases.outcomes``; an agent reads them here, in the
 third person and with the figures an agent needs (tracking numbers, totals, confirmation
 numbers). Each phrase reads only the tool's arguments and result. A tool call in the briefing's
 shape is a dict: ``name``, ``args``, ``allowed``, ``reason``, ``result``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialog.phrasing import money, spoken_date, spoken_time
+from dialog.phrases.outcomes import money, spoken_date, spoken_time
 
 __all__ = [
     "IDENTITY_TOOLS",

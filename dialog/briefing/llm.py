@@ -19,8 +19,8 @@ from config import LlmSettings
 from dialog.briefing.findings import SILENT_TOOLS
 from dialog.briefing.text import MAX_BULLETS, MIN_BULLETS, unique
 from dialog.briefing.types import Briefing
-from dialog.grounding import unsupported_figures
-from dialog.phrasing import spoken_date
+from dialog.llm.grounding import unsupported_figures
+from dialog.phrases.outcomes import spoken_date
 from knowledge.passages import split_sentences
 
 __all__ = ["summarize_with_llm"]

@@ -2,8 +2,8 @@
 
 Sentiment scores are read from the turns as given: a float in [-1, 1] (below 0 unhappy) and an
 optional label ("negative", "frustrated", "neutral", "positive"...). Frustration combines the
-call's signals (``dialog.sentiment.frustration``): rephrasing, talking over the AI, asking for a
-person, a raised voice and a run of unhappy turns.
+call's signals (``dialog.understanding.sentiment.frustration``): rephrasing, talking over the AI,
+asking for a person, a raised voice and a run of unhappy turns.
 """
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dialog.briefing.types import TurnRecord
-from dialog.sentiment import Frustration, FrustrationSignals, frustration, raised_level
+from dialog.understanding.sentiment import (
+    Frustration,
+    FrustrationSignals,
+    frustration,
+    raised_level,
+)
 
 __all__ = [
     "FRUSTRATION_WORDS",
@@ -29,7 +34,7 @@ _NEGATIVE_LABELS = frozenset({"negative", "frustrated", "angry"})
 _PERSON = "caller_asked_for_person"
 _FOR_A_PERSON = frozenset({_PERSON, "keypad_operator"})  # transfer reasons: asked for one
 NOTABLE_FRUSTRATION = 0.5  # from here the spoken briefing says the caller sounds frustrated
-# ``dialog.sentiment.REASONS`` as a verb phrase about the caller ("they ...").
+# ``dialog.understanding.sentiment.REASONS`` as a verb phrase about the caller ("they ...").
 FRUSTRATION_WORDS = {
     "rephrasing": "rephrased their question",
     "talking_over": "talked over the AI",

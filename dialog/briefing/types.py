@@ -84,7 +84,8 @@ class Briefing:
     summary_source: str = "template"  # "template" | "llm": where summary and bullets came from
     sentiment_scores: tuple[float, ...] = ()  # the caller's per-turn scores, oldest first
     frustration: float | None = None  # 0 calm .. 1 clearly frustrated; None: no caller turns
-    frustration_reasons: tuple[str, ...] = ()  # dialog.sentiment.REASONS, strongest first
+    # dialog.understanding.sentiment.REASONS, strongest first
+    frustration_reasons: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from dialog.business.sms import SmsSender, SmsSent, confirmation_text
 from dialog.business.store import (
     dollars,
     hotel_folio_charges,
@@ -31,10 +32,9 @@ from dialog.business.store import (
     normalise_postal,
     object_schema,
 )
-from dialog.governance import NOT_FOUND
-from dialog.messages import SmsSender, SmsSent, confirmation_text
-from dialog.slots import is_inquiry
-from dialog.tools import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
+from dialog.embedded.slots import is_inquiry
+from dialog.tools.governance import NOT_FOUND
+from dialog.tools.registry import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["STANDARD_CHECKOUT", "KeyPickup", "hotel_tools"]
 

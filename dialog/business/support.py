@@ -25,8 +25,8 @@ from dialog.business.store import (
     support_refunds,
     support_tickets,
 )
-from dialog.governance import NOT_FOUND
-from dialog.tools import Tier, ToolContext, ToolResult, ToolSpec
+from dialog.tools.governance import NOT_FOUND
+from dialog.tools.registry import Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["support_tools"]
 

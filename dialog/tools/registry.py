@@ -1,0 +1,325 @@
+"""Tools the dialog can call: specs, outcomes, and the registry that runs them under governance.
+
+A call goes: parse and validate the arguments (JSON schema), resolve whose record the call names
+(``ToolSpec.owner_of``, read-only), ask ``governance.authorize`` (pure) whether it may run, run
+the handler under its timeout, apply identity changes to the ``CallState`` and audit the call,
+allowed or refused. ``ToolRegistry.call`` never raises: every way a call can end is a
+``ToolOutcome`` with a reason code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+import jsonschema
+from loguru import logger
+
+from config import GovernanceSettings
+from dialog.state import CallState
+from dialog.tools import governance
+from dialog.understanding.guard import detect_injection
+
+__all__ = [
+    "ALWAYS_ALLOWED",
+    "InvalidArguments",
+    "Tier",
+    "ToolContext",
+    "ToolOutcome",
+    "ToolRegistry",
+    "ToolResult",
+    "route_allows",
+    "ToolSpec",
+]
+
+
+class Tier(StrEnum):
+    READ = "read"  # looks something up
+    WRITE = "write"  # changes the caller's records (needs a verified caller)
+    RESTRICTED = "restricted"  # needs a person: the call is transferred with the request
+
+
+class InvalidArguments(ValueError):
+    """Raised by a handler for arguments the schema cannot express (one of two forms)."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a handler may know about the call: never taken from the model's arguments."""
+
+    business: str
+    caller_number: str
+    customer_id: str | None  # verified customer, or None
+    candidate_id: str | None  # matched but unverified record, or None
+    call_sid: str = ""
+    language: str = "en"
+    called_number: str = ""  # the business's number the caller dialled (a text's sender)
+
+    @classmethod
+    def of(cls, state: CallState) -> ToolContext:
+        return cls(state.business, state.caller_number,
+                   state.customer_id if state.verified else None, state.candidate_id,
+                   state.call_sid, state.language, state.called_number)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """A handler's answer. ``data`` goes back to the model / engine (JSON-serialisable).
+
+    Identity changes are requests the registry applies to the ``CallState``: ``candidate``
+    records a matched-but-unverified record; ``verified_customer`` marks the caller verified
+    (only tools with ``verifies=True`` may set it). ``ok`` False is a business refusal
+    ("not found", "not yet arrival day"), not a failure. ``refusal`` is a governance reason
+    code the handler found in the data itself (``not_owner``, ``needs_human`` for a refund that
+    goes over the limit with earlier ones): the registry records the call as refused.
+    """
+
+    data: dict[str, Any]
+    ok: bool = True
+    candidate: str | None = None
+    verified_customer: str | None = None
+    verification_failed: bool = False
+    citations: tuple[str, ...] = ()
+    refusal: str | None = None
+
+
+Handler = Callable[["ToolContext", dict[str, Any]], Awaitable[ToolResult]]
+# Whose record a call would act on (a customer id), None when it names none or it does not
+# exist. Read-only; lets governance refuse another customer's record before the handler runs.
+OwnerLookup = Callable[["ToolContext", dict[str, Any]], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str  # for the model: what it does and when to use it
+    parameters: dict[str, Any]  # JSON schema (type "object") of the arguments
+    tier: Tier
+    handler: Handler
+    timeout_seconds: float = 5.0
+    needs_verified: bool = False  # refused unless the caller is verified
+    verifies: bool = False  # may mark the caller verified
+    businesses: frozenset[str] = field(default_factory=frozenset)  # empty: every business
+    owner_of: OwnerLookup | None = None
+    # Argument holding an amount: above ``GovernanceSettings.refund_limit`` the call needs a
+    # person (a dynamic restriction, e.g. refunds).
+    amount_limit_arg: str | None = None
+    # What a person is asked to do when the call needs one, e.g. "Refund {amount} on order
+    # {order_number}"; empty: the tool's name and arguments.
+    request_template: str = ""
+
+    def openai_schema(self) -> dict[str, Any]:
+        return {"type": "function", "function": {
+            "name": self.name, "description": self.description, "parameters": self.parameters}}
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """One tool call as it happened: what `frontdesk try` prints and the audit table stores.
+
+    ``reason`` codes: ok, refused_by_business (handler said no), invalid_arguments,
+    unknown_tool, not_verified, not_owner, needs_human, injection, too_many_attempts,
+    timeout, error.
+    """
+
+    name: str
+    args: dict[str, Any]
+    allowed: bool
+    result: dict[str, Any] | None
+    reason: str
+    tier: Tier | None = None
+    duration_ms: float = 0.0
+    citations: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """The back end failed (counts toward escalation), as opposed to a refusal."""
+        return self.reason in ("timeout", "error")
+
+
+class Auditor(Protocol):
+    def record(self, outcome: ToolOutcome, state: CallState) -> None: ...
+
+
+_FAILED = {"error": "unavailable",
+           "message": "The system is not responding right now. Offer to transfer the caller."}
+
+
+# A caller can always reach a person or end the call, whatever the route allows.
+ALWAYS_ALLOWED = frozenset({"transfer_to_agent", "end_call"})
+
+
+def route_allows(state: CallState, name: str) -> bool:
+    allowed = state.allowed_tools
+    return allowed is None or name in allowed or name in ALWAYS_ALLOWED
+
+
+class ToolRegistry:
+    """The tools of every business, run under governance. One per process, shared by calls."""
+
+    def __init__(self, specs: Iterable[ToolSpec], *, audit: Auditor | None,
+                 governance: GovernanceSettings, verification_attempts: int = 3) -> None:
+        self._specs: dict[str, ToolSpec] = {}
+        for spec in specs:
+            if spec.name in self._specs:
+                raise ValueError(f"two tools are named {spec.name!r}")
+            jsonschema.Draft202012Validator.check_schema(spec.parameters)
+            self._specs[spec.name] = spec
+        self._validators = {name: jsonschema.Draft202012Validator(s.parameters)
+                            for name, s in self._specs.items()}
+        self.audit = audit
+        self.settings = governance
+        self.verification_attempts = verification_attempts
+        # One lock per call: calls that may change records or identity run one at a time
+        # (an LLM may ask for several tools at once), so e.g. parallel verification guesses
+        # all count toward the attempt limit. Reads run concurrently.
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def spec(self, name: str) -> ToolSpec | None:
+        return self._specs.get(name)
+
+    def available(self, state: CallState) -> list[ToolSpec]:
+        """The tools of the call's business (and those of every business) that the call's
+        route allows."""
+        return [s for s in self._specs.values()
+                if (not s.businesses or state.business in s.businesses)
+                and route_allows(state, s.name)]
+
+    def openai_tools(self, state: CallState) -> list[dict[str, Any]]:
+        return [s.openai_schema() for s in self.available(state)]
+
+    async def call(self, name: str, args: dict[str, Any] | str, state: CallState, *,
+                   injection: bool = False) -> ToolOutcome:
+        """Run one tool call for ``state``'s caller. Never raises; always audited."""
+        started = time.perf_counter()
+        spec = self._specs.get(name)
+        if spec is not None and (spec.verifies or spec.tier != Tier.READ):
+            async with self._lock(state):
+                outcome = await self._run(name, args, state, injection=injection)
+        else:
+            outcome = await self._run(name, args, state, injection=injection)
+        outcome = replace(outcome, duration_ms=round((time.perf_counter() - started) * 1000, 2))
+        if outcome.reason == "injection":
+            logger.warning("injection attempt refused: tool {} (call {})", name,
+                           state.call_sid or "-")
+        elif outcome.reason not in ("ok", "refused_by_business"):
+            logger.info("tool {} refused or failed: {} (call {})", name, outcome.reason,
+                        state.call_sid or "-")
+        if self.audit is not None:
+            try:
+                await asyncio.to_thread(self.audit.record, outcome, state)
+            except Exception:  # an audit failure is logged, never breaks the call
+                logger.exception("tool audit write failed for {}", name)
+        return outcome
+
+    def _lock(self, state: CallState) -> asyncio.Lock:
+        key = id(state)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+            weakref.finalize(state, self._locks.pop, key, None)  # forgotten with the call
+        return lock
+
+    async def _run(self, name: str, raw: dict[str, Any] | str, state: CallState, *,
+                   injection: bool) -> ToolOutcome:
+        args, problem = _parse(raw)
+        spec = self._specs.get(name)
+        if spec is None or (spec.businesses and state.business not in spec.businesses):
+            return ToolOutcome(name, args, False, {"error": "unknown_tool"}, "unknown_tool")
+        if problem is None:
+            problem = _schema_problem(self._validators[name], args)
+        if problem is not None:
+            return _refused(spec, args, "invalid_arguments", {"error": "invalid_arguments",
+                                                              "message": problem})
+        if not route_allows(state, name):  # the routing rules leave this to a person
+            return _refused(spec, args, "needs_human", {
+                **governance.refusal_data(spec, args, "needs_human"), "route": "not_allowed"})
+        if self.settings.detect_injection:
+            # The turn was flagged, or the model copied an injection into a write's arguments.
+            injection = injection or _args_look_injected(args)
+        else:
+            injection = False
+        ctx = ToolContext.of(state)
+        try:
+            async with asyncio.timeout(spec.timeout_seconds):  # owner lookup and handler
+                owner = None
+                if spec.owner_of is not None and ctx.customer_id is not None:
+                    owner = await spec.owner_of(ctx, args)
+                reason = governance.authorize(
+                    spec, args, ctx, self.settings, injection=injection, owner=owner,
+                    verification_failures=state.verification_failures,
+                    max_verification_failures=self.verification_attempts)
+                if reason is not None:
+                    return _refused(spec, args, reason,
+                                    governance.refusal_data(spec, args, reason))
+                result = await spec.handler(ctx, dict(args))
+        except TimeoutError:
+            return ToolOutcome(name, args, True, dict(_FAILED), "timeout", spec.tier)
+        except InvalidArguments as e:
+            return _refused(spec, args, "invalid_arguments",
+                            {"error": "invalid_arguments", "message": str(e)})
+        except Exception:
+            logger.exception("tool {} failed", name)
+            return ToolOutcome(name, args, True, dict(_FAILED), "error", spec.tier)
+        _apply(spec, result, state)
+        if result.refusal is not None:
+            data = result.data or governance.refusal_data(spec, args, result.refusal)
+            return _refused(spec, args, result.refusal, data)
+        return ToolOutcome(name, args, True, _jsonable(result.data),
+                           "ok" if result.ok else "refused_by_business", spec.tier,
+                           citations=result.citations)
+
+
+def _apply(spec: ToolSpec, result: ToolResult, state: CallState) -> None:
+    """Identity changes a handler asked for; only a verification tool may verify."""
+    if result.candidate is not None:
+        state.candidate_id = result.candidate
+    if result.verified_customer is not None and spec.verifies:
+        state.customer_id = result.verified_customer
+        state.verified = True
+    elif result.verified_customer is not None:
+        logger.warning("tool {} tried to verify a caller; ignored", spec.name)
+    if result.verification_failed:
+        state.verification_failures += 1
+
+
+def _parse(raw: dict[str, Any] | str) -> tuple[dict[str, Any], str | None]:
+    if isinstance(raw, dict):
+        return dict(raw), None
+    try:
+        value = json.loads(raw) if raw.strip() else {}
+    except (ValueError, AttributeError):
+        return {"_raw": str(raw)[:500]}, "arguments are not valid JSON"
+    if not isinstance(value, dict):
+        return {"_raw": str(raw)[:500]}, "arguments must be a JSON object"
+    return value, None
+
+
+def _schema_problem(validator: jsonschema.Draft202012Validator,
+                    args: dict[str, Any]) -> str | None:
+    error = jsonschema.exceptions.best_match(validator.iter_errors(args))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message
+
+
+def _args_look_injected(args: dict[str, Any]) -> bool:
+    text = " ".join(v for v in args.values() if isinstance(v, str))
+    return bool(text) and detect_injection(text) is not None
+
+
+def _refused(spec: ToolSpec, args: dict[str, Any], reason: str,
+             data: dict[str, Any]) -> ToolOutcome:
+    return ToolOutcome(spec.name, args, False, _jsonable(data), reason, spec.tier)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, default=str))
+

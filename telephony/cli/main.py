@@ -1,0 +1,221 @@
+"""`frontdesk` command line: serve, models, call, bench, try, kb, routes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from loguru import logger
+from pydantic import ValidationError
+
+from config import Settings
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None) is not None:
+        overrides["port"] = args.port
+    if getattr(args, "dev", False):
+        overrides["dev_insecure_skip_signature"] = True
+    return Settings(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from telephony.app import create_app
+
+    settings = _settings(args)
+    logger.remove()
+    logger.add(sys.stderr, level=settings.log_level)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port,
+        ws_max_size=settings.stream.max_message_bytes, log_level=settings.log_level.lower(),
+        proxy_headers=settings.trust_proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips, lifespan="on",
+    ))
+    print(f"frontdesk listening on http://{settings.host}:{settings.port} "
+          f"(webhook POST /twilio/voice, stream WS /twilio/stream)", file=sys.stderr)
+    server.run()
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from voice.models import describe_models, install_models
+
+    settings = _settings(args)
+    if args.action == "install":
+        written = install_models(settings.resolved_models_dir)
+        print(f"installed: {', '.join(written) or 'nothing to do, all present'} "
+              f"into {settings.resolved_models_dir}")
+        return 0
+    infos = describe_models(settings, check_load=not args.no_load)
+    if args.json:
+        print(json.dumps([{**asdict(i), "path": str(i.path)} for i in infos], indent=2))
+    else:
+        for info in infos:
+            status = "ok" if info.loads else ("present" if info.present else "MISSING")
+            if info.loads is False:
+                status = f"FAILS: {info.error}"
+            print(f"{info.name:24} {info.role:28} {info.size_bytes / 1e6:8.1f} MB  "
+                  f"{status:10} {info.path}")
+    return 0 if all(i.present and i.loads is not False for i in infos) else 1
+
+
+def _call(args: argparse.Namespace) -> int:
+    from telephony.cli.simulator import run_call_command
+
+    return asyncio.run(run_call_command(args, _settings(args)))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from telephony.cli.bench import run_bench_command
+
+    return asyncio.run(run_bench_command(args, _settings(args)))
+
+
+def _kb(args: argparse.Namespace) -> int:
+    from knowledge.commands import ingest_command, search_command
+    from knowledge.encoder import SentenceEncoder, default_model_path
+
+    settings = _settings(args)
+    encoder = SentenceEncoder(default_model_path(settings.resolved_models_dir))
+    if args.action == "ingest":
+        try:
+            out = ingest_command(settings.database_url, encoder, args.paths, prune=args.prune)
+        except ValueError as exc:
+            print(f"frontdesk kb ingest: {exc}", file=sys.stderr)
+            return 1
+    else:
+        out = search_command(settings.database_url, encoder, " ".join(args.paths), k=args.k,
+                             source=args.source, language=args.language)
+    if args.json or args.action == "ingest":
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        for hit in out["results"]:
+            print(f"{hit['score']:.3f}  {hit['id']}  ({hit['language']})\n       {hit['answer']}")
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    from config.rules import RulesError
+    from dialog.routing.commands import (
+        LabelsError,
+        check_command,
+        eval_command,
+        format_check,
+        format_eval,
+    )
+
+    settings = _settings(args)
+    if args.action == "check":
+        from config.intents import load_intents
+
+        report = check_command(args.file, catalogue=load_intents(settings.dialog.intents_file),
+                               http_tools=settings.http_tools)
+        out = json.dumps(report, ensure_ascii=False, indent=2) if args.json else (
+            format_check(report))
+        print(out, file=sys.stdout if report["ok"] or args.json else sys.stderr)
+        return 0 if report["ok"] else 1
+    from knowledge.encoder import SentenceEncoder, default_model_path
+
+    encoder = SentenceEncoder(default_model_path(settings.resolved_models_dir))
+    try:
+        report = eval_command(args.labels, encoder, rules_path=args.rules,
+                              intents_file=settings.dialog.intents_file,
+                              http_tools=settings.http_tools)
+    except (LabelsError, RulesError) as exc:
+        print(f"frontdesk routes eval: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_eval(report))
+    return 0 if args.min_accuracy is None or report["accuracy"] >= args.min_accuracy else 1
+
+
+def _try(args: argparse.Namespace) -> int:
+    from telephony.cli.try_turn import run_try_command
+
+    return asyncio.run(run_try_command(args, _settings(args)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontdesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--dev", action="store_true",
+                       help="DEVELOPMENT ONLY: skip Twilio signature checks (simulated calls)")
+    serve.set_defaults(func=_serve)
+
+    models = sub.add_parser("models", help="list the models (or install the assembled ones)")
+    models.add_argument("action", nargs="?", choices=["list", "install"], default="list")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--no-load", action="store_true", help="do not try loading each model")
+    models.set_defaults(func=_models)
+
+    from telephony.cli.bench import add_bench_arguments
+    from telephony.cli.simulator import add_call_arguments
+
+    call = sub.add_parser("call", help="place a simulated Twilio call to a running server")
+    add_call_arguments(call)
+    call.set_defaults(func=_call)
+
+    bench = sub.add_parser("bench", help="measure latency and concurrency with simulated calls")
+    add_bench_arguments(bench)
+    bench.set_defaults(func=_bench)
+
+    kb = sub.add_parser("kb", help="knowledge base: ingest files/folders, search")
+    kb.add_argument("action", choices=["ingest", "search"])
+    kb.add_argument("paths", nargs="+", help="files or folders (ingest), or the question (search)")
+    kb.add_argument("--prune", action="store_true",
+                    help="ingest: remove stored documents not among PATHS")
+    kb.add_argument("--k", type=int, default=3)
+    kb.add_argument("--source", help="search: only this document")
+    kb.add_argument("--language", help="search: only passages in this language")
+    kb.add_argument("--json", action="store_true")
+    kb.set_defaults(func=_kb)
+
+    routes = sub.add_parser("routes", help="routing rules: check a file, evaluate on labels")
+    routes_sub = routes.add_subparsers(dest="action", required=True)
+    check = routes_sub.add_parser("check", help="validate a rules file offline (exit 1: invalid)")
+    check.add_argument("file", type=Path)
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=_routes)
+    evaluate = routes_sub.add_parser(
+        "eval", help="replay labeled calls through a rules version; accuracy and disagreements")
+    evaluate.add_argument("--labels", type=Path, required=True, help="labeled calls (YAML)")
+    evaluate.add_argument("--rules", type=Path,
+                          help="rules file (default: the bundled one of the labels' business)")
+    evaluate.add_argument("--min-accuracy", type=float,
+                          help="exit 1 when the accuracy is below this (for CI)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=_routes)
+
+    from telephony.cli.try_turn import add_try_arguments
+
+    try_ = sub.add_parser("try", help="one dialog turn without audio (JSON with --json)")
+    add_try_arguments(try_)
+    try_.set_defaults(func=_try)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        print(f"frontdesk: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
