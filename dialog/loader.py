@@ -13,8 +13,8 @@ from pathlib import Path
 from loguru import logger
 
 from config import Settings, load_intents
+from dialog.deps import DialogDeps
 from dialog.llm.client import make_client
-from dialog.manager import DialogDeps
 from dialog.toolset import build_registry
 from dialog.understanding.classifier import IntentClassifier
 from dialog.understanding.sentiment import SentimentAnalyzer

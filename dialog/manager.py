@@ -16,23 +16,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from loguru import logger
-from openai import AsyncOpenAI
 
-from config import Settings
 from config.rules import Rules
+from dialog.deps import DialogDeps
 from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 from dialog.embedded.engine import EmbeddedDialog
 from dialog.engine import Say
 from dialog.llm.client import LlmDialog
 from dialog.llm.grounding import figures
 from dialog.phrases.lines import Lines
-from dialog.routing.live import CallRouter, Clock, local_now
+from dialog.routing.live import CallRouter
 from dialog.state import CallState
-from dialog.tools.registry import ToolRegistry
 from dialog.types import Callback, CallerTurn, Exchange, Reply, Transfer, Withdraw
 from dialog.understanding.classifier import Intent, IntentClassifier
 from dialog.understanding.escalation import (
@@ -43,36 +41,15 @@ from dialog.understanding.escalation import (
 )
 from dialog.understanding.guard import detect_injection
 from dialog.understanding.language import SWITCHED, requested_language
-from dialog.understanding.sentiment import Sentiment, SentimentAnalyzer
-from knowledge.encoder import SentenceEncoder
-from knowledge.index import Hit, KnowledgeIndex
+from dialog.understanding.sentiment import Sentiment
+from knowledge.index import Hit
 from knowledge.passages import Passage
 
-__all__ = ["DialogDeps", "DialogManager", "FAST_PATH_INTENTS"]
+__all__ = ["FAST_PATH_INTENTS", "DialogManager"]
 
 # Intents the embedded engine answers even when an LLM is configured, when it is sure of them.
 FAST_PATH_INTENTS = frozenset({"human", "goodbye", "thanks", "off_topic"})
 _KEEP_QUESTIONS = 4
-
-
-@dataclass(frozen=True)
-class DialogDeps:
-    """What every call's dialog shares (read-only, built once per process)."""
-
-    settings: Settings
-    encoder: SentenceEncoder
-    index: KnowledgeIndex
-    classifier: IntentClassifier
-    registry: ToolRegistry
-    sentiment: SentimentAnalyzer
-    llm_client: AsyncOpenAI | None = None  # when an LLM is configured
-    clock: Clock = local_now  # the routing rules' notion of now (tests inject one)
-
-    def new_call(self, state: CallState, rules: Rules | None = None,
-                 classifier: IntentClassifier | None = None) -> DialogManager:
-        """A call's dialog; ``rules`` (the version ``state.rules_version`` names) route it,
-        with ``classifier`` built from their intent overrides (default: the catalogue's)."""
-        return DialogManager(self, state, rules, classifier)
 
 
 class DialogManager:

@@ -19,7 +19,8 @@ from dialog.business import create_and_seed, hotel_tools, support_tools
 from dialog.business.sms import SmsSender
 from dialog.tools.audit import ToolAudit
 from dialog.tools.http import http_tool_specs
-from dialog.tools.registry import Tier, ToolContext, ToolRegistry, ToolResult, ToolSpec
+from dialog.tools.registry import ToolRegistry
+from dialog.tools.spec import Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["builtin_tools", "build_registry"]
 

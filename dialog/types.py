@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialog.tools.registry import ToolOutcome
+from dialog.tools.spec import ToolOutcome
 
 __all__ = ["Callback", "CallerTurn", "Exchange", "Hangup", "Reply", "Transfer", "Withdraw"]
 

@@ -26,8 +26,9 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from config import Settings
 from config.rules import Rules, bundled_rules_file
 from config.rules.store import RuleStore, RuleVersion
+from dialog.deps import DialogDeps
 from dialog.loader import bundled_knowledge, load_dialog
-from dialog.manager import DialogDeps, DialogManager
+from dialog.manager import DialogManager
 from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
@@ -135,7 +136,7 @@ class Runtime:
         ``rules`` and understood with their intent overrides, as the admin's dry run does
         (blocking the first time a version's overrides are seen: call it in a thread)."""
         classifier = self.understanding.classifier(rules) if rules is not None else None
-        return self.dialog.new_call(state, rules, classifier)
+        return DialogManager(self.dialog, state, rules, classifier)
 
     def rules_for(self, state: CallState) -> RuleVersion:
         """The routing rules of a call: the version it started with, else the active one,

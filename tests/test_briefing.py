@@ -26,11 +26,12 @@ from dialog.briefing import (
     summarize_with_llm,
 )
 from dialog.briefing.mood import frustration_signals
+from dialog.deps import DialogDeps
 from dialog.llm.client import make_client
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps
+from dialog.manager import DialogManager
 from dialog.state import CallState
-from dialog.tools.registry import ToolOutcome
+from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
 from dialog.understanding.sentiment import FrustrationSignals
 from knowledge.encoder import SentenceEncoder
@@ -54,7 +55,7 @@ class Call:
         self.deps = deps
         self.state = CallState(business="support", caller_number=number,
                                call_sid=f"CA{uuid.uuid4().hex}")
-        self.dialog = deps.new_call(self.state)
+        self.dialog = DialogManager(deps, self.state)
         greeting = self.dialog.greeting("en")
         self.turns = [TurnRecord(T0, "", None, greeting, greeting, "greeting", None, None, [])]
         self.last: Reply | None = None

@@ -25,10 +25,10 @@ from test_dialog_embedded import Caller, fresh_database, reservation, rows
 from config import Settings
 from dialog.business.sms import SmsFailed, SmsSender, SmsSent, confirmation_text
 from dialog.business.store import hotel_room_keys
+from dialog.deps import DialogDeps
 from dialog.embedded import slots
 from dialog.embedded.tasks import ARRIVAL_TIME, MAX_SLOT_MISSES, REQUESTS
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps
 from dialog.phrases.outcomes import spoken_date
 from dialog.types import CallerTurn, Hangup, Reply, Transfer
 from knowledge.encoder import SentenceEncoder

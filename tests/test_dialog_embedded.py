@@ -28,10 +28,11 @@ from dialog.business.store import (
     support_refunds,
     support_tickets,
 )
+from dialog.deps import DialogDeps
 from dialog.embedded.engine import done_after_anything_else
 from dialog.embedded.tasks import MAX_SLOT_MISSES
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps, DialogManager
+from dialog.manager import DialogManager
 from dialog.phrases.outcomes import spoken_date
 from dialog.state import CallState
 from dialog.tools.audit import tool_audit
@@ -97,7 +98,7 @@ class Caller:
         self.deps = deps
         self.state = CallState(business=deps.settings.dialog.business, caller_number=number,
                                call_sid=f"CA{uuid.uuid4().hex}")
-        self.dialog: DialogManager = deps.new_call(self.state)
+        self.dialog: DialogManager = DialogManager(deps, self.state)
         self.heard: list[str] = []
 
     async def _hear(self, sentence: str) -> None:

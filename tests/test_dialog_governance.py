@@ -24,10 +24,11 @@ from dialog.business.store import (
     support_refunds,
     support_tickets,
 )
+from dialog.deps import DialogDeps
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps
+from dialog.manager import DialogManager
 from dialog.state import CallState
-from dialog.tools.registry import Tier
+from dialog.tools.spec import Tier
 from dialog.types import CallerTurn
 from knowledge.encoder import SentenceEncoder
 
@@ -135,7 +136,7 @@ async def test_attacks_never_touch_anyone_elses_records(
         state = await _verified(deps, business)
         if engine == "llm":
             llm.script(Step(tool_calls=calls), say("I'm sorry, I can't help with that."))
-        reply = await deps.new_call(state).respond([], CallerTurn(text=utterance), _nothing)
+        reply = await DialogManager(deps, state).respond([], CallerTurn(text=utterance), _nothing)
         for outcome in reply.tools:
             refused += not outcome.allowed
             if outcome.allowed and outcome.tier == Tier.RESTRICTED:

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from config import Settings
 from config.database import open_database
 from dialog.business.store import support_refunds
+from dialog.deps import DialogDeps
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps, DialogManager
+from dialog.manager import DialogManager
 from dialog.state import CallState
 from dialog.tools.audit import tool_audit
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
@@ -56,7 +57,7 @@ class Spoken:
 
 
 def _dialog(deps: DialogDeps, caller: str = ALEX) -> DialogManager:
-    return deps.new_call(CallState(business="support", caller_number=caller,
+    return DialogManager(deps, CallState(business="support", caller_number=caller,
                                    call_sid=f"CA{time.monotonic_ns()}"))
 
 

@@ -13,9 +13,9 @@ from test_checkin import Guest
 from test_dialog_embedded import NONSENSE
 
 from config import Settings
+from dialog.deps import DialogDeps
 from dialog.embedded.engine import spoken_list
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps
 from knowledge.encoder import SentenceEncoder
 
 # What a caller might say that the hotel's documents do not answer, per language.

@@ -25,7 +25,7 @@ from dialog.business.store import (
 from dialog.state import CallState
 from dialog.tools.audit import ToolAudit
 from dialog.tools.governance import authorize, describe_request
-from dialog.tools.registry import Tier, ToolContext, ToolResult, ToolSpec
+from dialog.tools.spec import Tier, ToolContext, ToolResult, ToolSpec
 from dialog.toolset import build_registry
 from dialog.understanding.guard import detect_injection
 

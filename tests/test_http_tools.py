@@ -18,7 +18,8 @@ from config import GovernanceSettings, HttpToolSettings
 from dialog.state import CallState
 from dialog.tools.audit import ToolAudit
 from dialog.tools.http import MAX_RESPONSE_CHARS, HttpToolConfigError, http_tool_specs
-from dialog.tools.registry import Tier, ToolRegistry
+from dialog.tools.registry import ToolRegistry
+from dialog.tools.spec import Tier
 
 TOKEN = "s3cret-token"
 

@@ -18,8 +18,9 @@ from test_checkin import in_language
 from config import Settings
 from config.rules import bundled_rules_file
 from config.rules.store import RuleStore
+from dialog.deps import DialogDeps
 from dialog.loader import load_dialog
-from dialog.manager import DialogDeps, DialogManager
+from dialog.manager import DialogManager
 from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
@@ -55,7 +56,7 @@ def _call(deps: DialogDeps, understanding: Understanding, *, at: datetime,
     """A hotel call routed by the bundled rules, at ``at``."""
     state = CallState(business="hotel", caller_number=caller, call_sid=f"CA{uuid.uuid4().hex}",
                       rules_version=7)
-    return replace(deps, clock=lambda: at).new_call(state, RULES,
+    return DialogManager(replace(deps, clock=lambda: at), state, RULES,
                                                     understanding.classifier(RULES))
 
 

@@ -11,14 +11,8 @@ import pytest
 from config import GovernanceSettings
 from dialog.state import CallState
 from dialog.tools.audit import ToolAudit
-from dialog.tools.registry import (
-    InvalidArguments,
-    Tier,
-    ToolContext,
-    ToolRegistry,
-    ToolResult,
-    ToolSpec,
-)
+from dialog.tools.registry import ToolRegistry
+from dialog.tools.spec import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
 from dialog.toolset import builtin_tools
 
 SCHEMA = {"type": "object", "additionalProperties": False, "required": ["word"],

@@ -29,7 +29,7 @@ from dialog.briefing.spoken import MAX_SPOKEN_WORDS, spoken_briefing
 from dialog.briefing.text import REASON_TEXTS, Ask, bullets, next_step, reason_text, summary
 from dialog.briefing.types import Briefing, TurnRecord, jsonable
 from dialog.state import CallState
-from dialog.tools.registry import ToolOutcome
+from dialog.tools.spec import ToolOutcome
 from dialog.types import Transfer
 
 __all__ = [

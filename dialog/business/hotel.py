@@ -34,7 +34,7 @@ from dialog.business.store import (
 )
 from dialog.embedded.slots import is_inquiry
 from dialog.tools.governance import NOT_FOUND
-from dialog.tools.registry import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
+from dialog.tools.spec import InvalidArguments, Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["STANDARD_CHECKOUT", "KeyPickup", "hotel_tools"]
 

@@ -26,7 +26,7 @@ from dialog.business.store import (
     support_tickets,
 )
 from dialog.tools.governance import NOT_FOUND
-from dialog.tools.registry import Tier, ToolContext, ToolResult, ToolSpec
+from dialog.tools.spec import Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["support_tools"]
 

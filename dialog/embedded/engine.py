@@ -31,7 +31,7 @@ from dialog.understanding.escalation import ASKED_FOR_PERSON, LOW_CONFIDENCE
 from knowledge.index import Hit
 
 if TYPE_CHECKING:
-    from dialog.manager import DialogDeps
+    from dialog.deps import DialogDeps
 
 __all__ = ["EmbeddedDialog", "done_after_anything_else", "is_aside", "spoken_list"]
 

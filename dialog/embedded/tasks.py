@@ -43,13 +43,13 @@ from dialog.phrases.outcomes import (
     supported,
 )
 from dialog.state import CallState
-from dialog.tools.registry import ToolOutcome
+from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
 from dialog.understanding.classifier import Intent
 from dialog.understanding.escalation import VERIFICATION_FAILED
 
 if TYPE_CHECKING:
-    from dialog.manager import DialogDeps
+    from dialog.deps import DialogDeps
 
 __all__ = [
     "CHECK_IN_STEPS",

@@ -33,7 +33,8 @@ from dialog.llm.grounding import unsupported_figures
 from dialog.llm.prompt import caller_message, history_messages, system_prompt
 from dialog.phrases.lines import Lines
 from dialog.state import CallState
-from dialog.tools.registry import ToolOutcome, ToolRegistry
+from dialog.tools.registry import ToolRegistry
+from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Exchange, Hangup, Transfer
 from knowledge.passages import Passage, split_sentences
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from dialog.tools.registry import ToolOutcome
+from dialog.tools.spec import ToolOutcome
 
 __all__ = [
     "LANGUAGES",

@@ -27,7 +27,7 @@ from config.database import open_database
 
 if TYPE_CHECKING:
     from dialog.state import CallState
-    from dialog.tools.registry import ToolOutcome
+    from dialog.tools.spec import ToolOutcome
 
 __all__ = ["ToolAudit", "tool_audit"]
 

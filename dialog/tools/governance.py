@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from config import GovernanceSettings
 
 if TYPE_CHECKING:
-    from dialog.tools.registry import ToolContext, ToolSpec
+    from dialog.tools.spec import ToolContext, ToolSpec
 
 __all__ = [
     "NOT_FOUND",

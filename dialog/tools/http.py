@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from config import HttpToolSettings
-from dialog.tools.registry import Tier, ToolContext, ToolResult, ToolSpec
+from dialog.tools.spec import Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["HttpToolCallError", "HttpToolConfigError", "MAX_RESPONSE_CHARS", "http_tool_specs"]
 

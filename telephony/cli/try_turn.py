@@ -67,6 +67,7 @@ def _state(args: argparse.Namespace, settings: Settings) -> CallState:
 
 async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
     from dialog.loader import load_dialog
+    from dialog.manager import DialogManager
 
     if not args.utterance and not args.dtmf:
         print("frontdesk try: give an utterance or --dtmf", file=sys.stderr)
@@ -78,7 +79,7 @@ async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
                                 default_queue=settings.dialog.default_queue)
         settings = settings.model_copy(update={"dialog": dialog})
     deps = await asyncio.to_thread(load_dialog, settings)
-    dialog = deps.new_call(state)
+    dialog = DialogManager(deps, state)
     history = [Exchange(caller=c, agent=a) for c, a in state.history]
     turn = CallerTurn(text=args.utterance, language=state.language, dtmf=args.dtmf)
 
