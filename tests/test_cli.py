@@ -8,7 +8,7 @@ from pathlib import Path
 import soundfile
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 
-from telephony.cli import main
+from telephony.cli.main import main
 
 MODELS = {"whisper-tiny.en", "whisper-base", "en_US-joe-medium", "silero-vad",
           "smart-turn-v3.2", "use-multilingual", "espeak-ng"}
