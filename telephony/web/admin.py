@@ -1,6 +1,6 @@
 """The routing-rules admin console (/admin) and its API (/admin/api, ``telephony.web.admin_api``).
 
-/admin     a page (telephony/static/admin.*, plain JavaScript, no build step): sign in, edit
+/admin     a page (telephony/web/static/admin.*, plain JavaScript, no build step): sign in, edit
            the YAML with inline validation, save a new version, try turns in the dry run, see
            the version history with diffs, roll back.
 

@@ -1,6 +1,6 @@
 """The agent desktop (/desk): handoffs live, the briefing, accept or decline, notes.
 
-/desk      a page (telephony/static/desk.*, plain JavaScript, no build step) where an agent
+/desk      a page (telephony/web/static/desk.*, plain JavaScript, no build step) where an agent
            signs in and sees handoffs arrive live over Server-Sent Events (/desk/events),
            reads the briefing, accepts or declines, and saves notes and an outcome.
 /api       the same handoffs and the call records, for a CRM (``telephony.web.desk_api``; served by
