@@ -105,7 +105,7 @@ class Runtime:
             handoffs=handoffs,
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
             rule_store=open_rules(settings),
-            understanding=Understanding(dialog.encoder, dialog.understanding.classifier.intents),
+            understanding=Understanding(dialog.encoder, dialog.classifier.intents),
             speech=SpeechModels.load(settings),
             voices=VoiceModels.load(settings),
             dialog=dialog,

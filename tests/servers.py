@@ -3,18 +3,33 @@ Twilio-compatible REST fake that records what it was asked."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 __all__ = ["FakeTwilio", "ThreadedServer", "free_port"]
+
+
+async def until(find: Callable[[], Any], within: float = 20.0) -> Any:
+    """What ``find`` (blocking, run in a thread) returns once it is truthy; fails after
+    ``within`` seconds (a bound on a wait for another task's write, never a timing claim)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = await asyncio.to_thread(find)
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
 
 
 def free_port() -> int:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import websockets
+from servers import until
 from sqlalchemy import update
 from test_stream_refusals import CONNECTED, _answer, _ended, _start
 
@@ -29,16 +29,6 @@ ALEX = "+15551234567"
 
 def _sid() -> str:
     return "CA" + secrets.token_hex(16)
-
-
-async def _until(find: Callable[[], Any], within: float = 20.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = await asyncio.to_thread(find)
-        if found:
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture
@@ -124,9 +114,9 @@ async def test_start_up_closes_what_a_killed_server_left_and_spares_live_calls(s
         with old.engine.begin() as conn:
             conn.execute(update(calls).where(calls.c.call_sid == elsewhere)
                          .values(lease_until=time.time() - 1))
-        await _until(lambda: old.call(elsewhere)["ended_at"])
+        await until(lambda: old.call(elsewhere)["ended_at"])
         assert old.call(elsewhere)["end_reason"] == "server_lost"
-        await _until(lambda: store.get(theirs)["status"] == "callback")
+        await until(lambda: store.get(theirs)["status"] == "callback")
     finally:
         server.stop()
         old.close()
@@ -143,10 +133,10 @@ async def test_a_live_call_keeps_its_lease_and_ends_as_it_ends(settings):
         async with websockets.connect(stream_url) as ws:
             await ws.send(CONNECTED)
             await ws.send(_start(call_sid, token))
-            first = await _until(lambda: (c := records.call(call_sid)) and c["stream_sid"]
+            first = await until(lambda: (c := records.call(call_sid)) and c["stream_sid"]
                                  and c["lease_until"])
             listening = asyncio.ensure_future(_drain(ws))
-            await _until(lambda: records.call(call_sid)["lease_until"] > first + 3.0)
+            await until(lambda: records.call(call_sid)["lease_until"] > first + 3.0)
             listening.cancel()
             call = records.call(call_sid)
             assert call["ended_at"] is None and call["owner"] == "node-a"

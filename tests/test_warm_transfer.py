@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from conftest import AUTH_TOKEN
-from servers import FakeTwilio, ThreadedServer
+from servers import FakeTwilio, ThreadedServer, until
 from twilio.request_validator import RequestValidator
 
 from config import QueueSettings, Settings
@@ -111,16 +109,6 @@ def twilio(warm_line: ThreadedServer, warm_settings: Settings) -> Twilio:
     return Twilio(warm_line.url, warm_settings)
 
 
-async def _until(find: Callable[[], Any], within: float = 20.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = await asyncio.to_thread(find)
-        if found:
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 async def _ask_for_a_person(line: ThreadedServer, settings: Settings, fake: FakeTwilio,
                             store: HandoffStore, voice_models, speech_models
                             ) -> tuple[dict, list[dict]]:
@@ -129,8 +117,8 @@ async def _ask_for_a_person(line: ThreadedServer, settings: Settings, fake: Fake
         line.url, [CallerStep(say="I would like to speak to a real person.")],
         settings=settings, voice=voice_models.voices["en"], whisper=speech_models.english,
         from_number=ALEX)
-    [handoff] = await _until(lambda: store.for_call(result.call_sid))
-    handoff = await _until(lambda: (h := store.get(handoff["id"])) and h["status"] == "dialing"
+    [handoff] = await until(lambda: store.for_call(result.call_sid))
+    handoff = await until(lambda: (h := store.get(handoff["id"])) and h["status"] == "dialing"
                            and h)
     assert "connect you" in result.agent_turns[-1].text.lower()  # the caller heard why
     holds = [r for r in fake.for_call(result.call_sid) if "Conference" in r["form"]["Twiml"]]
@@ -172,7 +160,7 @@ async def test_the_agent_is_briefed_then_joins_the_callers_conference(
 
 
 async def _next_leg(fake: FakeTwilio, seen: int) -> dict:
-    return (await _until(lambda: fake.created[seen:]))[0]
+    return (await until(lambda: fake.created[seen:]))[0]
 
 
 async def _brought_back(fake: FakeTwilio, twilio: Twilio, handoff_id: str, call_sid: str,
@@ -182,7 +170,7 @@ async def _brought_back(fake: FakeTwilio, twilio: Twilio, handoff_id: str, call_
         return [r["form"]["Twiml"] for r in fake.for_call(call_sid)
                 if "frontdesk_resume" in r["form"]["Twiml"]][seen:]
 
-    [document] = await _until(back)
+    [document] = await until(back)
     assert handoff_id in document and "<Stream" in document
     twilio.check(document)
     return document
@@ -245,7 +233,7 @@ async def test_no_answer_busy_and_decline_bring_the_caller_back_to_choose(
                            settings=warm_settings, twilio=twilio, voice_models=voice_models,
                            speech_models=speech_models)
     assert booked.agent_turns[-1].text.lower().startswith("done")  # "Done. A colleague will..."
-    done = await _until(lambda: (h := store.get(hid))["status"] == "callback" and h)
+    done = await until(lambda: (h := store.get(hid))["status"] == "callback" and h)
     assert done["callback_number"] == ALEX
     kinds = [e["kind"] for e in store.events(hid)]
     assert [k for k in kinds if k in ("no_answer", "busy", "declined", "returned", "offered",
