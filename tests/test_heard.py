@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from pipecat.frames.frames import (
@@ -10,11 +11,12 @@ from pipecat.frames.frames import (
     LLMFullResponseStartFrame,
     TTSTextFrame,
 )
+from pipecat.pipeline.pipeline import Pipeline
 from pipecat.tests.utils import SleepFrame, run_test
 
 from dialog.types import CallerTurn, Reply, Transfer
-from telephony.call.frames import ReplyFrame
-from telephony.call.heard import HeardTextGate, MarkLedger
+from telephony.call.frames import ReplyFrame, TurnSpokenFrame
+from telephony.call.heard import HeardTextGate, HeardTurns, MarkLedger
 
 
 def _sentence(ledger: MarkLedger, text: str, *, heard: bool) -> TTSTextFrame:
@@ -65,3 +67,62 @@ async def test_sentences_wait_for_their_echo():
     ledger.echoed(ledger.mark_for(second.id))  # echoed before the gate sees it
     down, _ = await run_test(HeardTextGate(ledger), frames_to_send=[first, second])
     assert [f.text for f in down if isinstance(f, TTSTextFrame)] == ["One.", "Two."]
+
+
+async def test_each_turn_gets_what_was_heard_of_its_own_line():
+    # Turn 0 is talked over after its first sentence; turn 1 (recorded before turn 0's heard
+    # text came back) is heard whole; a silence prompt between lines belongs to no turn.
+    ledger = MarkLedger()
+    heard: list[tuple[int, str, bool]] = []
+
+    async def on_heard(index: int, text: str, interrupted: bool) -> None:
+        heard.append((index, text, interrupted))
+
+    frames = [
+        LLMFullResponseStartFrame(),
+        _sentence(ledger, "One.", heard=True),
+        _sentence(ledger, "Two.", heard=False),
+        LLMFullResponseEndFrame(),
+        TurnSpokenFrame(0),
+        SleepFrame(sleep=0.3),
+        InterruptionFrame(),  # overtakes nothing here: the gate has already released "One."
+        SleepFrame(sleep=0.1),
+        _sentence(ledger, "Are you still there?", heard=True),
+        LLMFullResponseStartFrame(),
+        _sentence(ledger, "Three.", heard=True),
+        _sentence(ledger, "Four.", heard=True),
+        LLMFullResponseEndFrame(),
+        TurnSpokenFrame(1),
+    ]
+    pipeline = Pipeline([HeardTextGate(ledger, always_deliver=(TurnSpokenFrame,)),
+                         HeardTurns(on_heard)])
+    down, _ = await run_test(pipeline, frames_to_send=frames)
+    assert heard == [(0, "One.", True), (1, "Three. Four.", False)]
+    assert not any(isinstance(f, TurnSpokenFrame) for f in down)
+
+
+async def test_an_interruption_that_overtakes_heard_sentences_does_not_move_them():
+    # The gate releases "One." and the interruption together; the interruption (a system
+    # frame) reaches the next processor first. "One." still belongs to turn 0.
+    ledger = MarkLedger()
+    heard: list[tuple[int, str, bool]] = []
+
+    async def on_heard(index: int, text: str, interrupted: bool) -> None:
+        heard.append((index, text, interrupted))
+
+    one = _sentence(ledger, "One.", heard=False)
+    frames = [
+        LLMFullResponseStartFrame(), one, _sentence(ledger, "Two.", heard=False),
+        LLMFullResponseEndFrame(), TurnSpokenFrame(4), SleepFrame(sleep=0.3),
+    ]
+    gate = HeardTextGate(ledger, always_deliver=(TurnSpokenFrame,))
+
+    async def echo_then_interrupt() -> None:
+        await asyncio.sleep(0.2)
+        ledger.echoed(ledger.mark_for(one.id))
+        await gate.queue_frame(InterruptionFrame())
+
+    task = asyncio.create_task(echo_then_interrupt())
+    await run_test(Pipeline([gate, HeardTurns(on_heard)]), frames_to_send=frames)
+    await task
+    assert heard == [(4, "One.", True)]

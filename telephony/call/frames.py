@@ -8,7 +8,7 @@ from pipecat.frames.frames import DataFrame
 
 from dialog.types import CallerTurn, Reply
 
-__all__ = ["ReplyFrame"]
+__all__ = ["ReplyFrame", "TurnSpokenFrame"]
 
 
 @dataclass
@@ -22,4 +22,17 @@ class ReplyFrame(DataFrame):
     reply: Reply
     dialog_ms: float
     # A decision must survive the caller talking over the line announcing it.
+    interruptible: bool = field(default=False, init=False)
+
+
+@dataclass
+class TurnSpokenFrame(DataFrame):
+    """Follows the last frame of one recorded turn's line on its way to the caller, with the
+    turn's record index: what passes the heard-text gate before it belongs to that turn.
+
+    The index travels with the frames, so a turn's heard text never depends on when another
+    task runs (the next turn may be recorded before this one's last sentence is heard).
+    """
+
+    index: int
     interruptible: bool = field(default=False, init=False)

@@ -5,7 +5,8 @@ spoken sentence by sentence; a TTSSpeakFrame prompt is one utterance, one mark).
 Twilio echoes a mark once the audio before it has played. `HeardTextGate` sits
 after the output transport and holds each sentence's text until its mark comes
 back; on a barge-in it drops the held text, so the assistant history (the
-aggregator behind the gate) keeps only what the caller heard.
+aggregator behind the gate) keeps only what the caller heard. `HeardTurns`, behind the
+gate, hands each recorded turn what the caller heard of its line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from loguru import logger
@@ -21,13 +23,18 @@ from pipecat.frames.frames import (
     EndFrame,
     Frame,
     InterruptionFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
     OutputAudioRawFrame,
     SystemFrame,
     TTSTextFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.utils.string import TextPartForConcatenation, concatenate_aggregated_text
 
-__all__ = ["HeardTextGate", "MarkLedger"]
+from telephony.call.frames import TurnSpokenFrame
+
+__all__ = ["HeardTextGate", "HeardTurns", "MarkLedger"]
 
 # A peer that never echoes marks (not Twilio) must not freeze the history forever.
 ECHO_GRACE_SECONDS = 3.0
@@ -186,3 +193,42 @@ class HeardTextGate(FrameProcessor):
         if self._task is not None:
             await self.cancel_task(self._task)
         await super().cleanup()
+
+
+class HeardTurns(FrameProcessor):
+    """Behind the heard-text gate: for each `TurnSpokenFrame`, hands its turn the sentences of
+    its line that were heard, and whether the caller missed any (an interruption, or audio
+    cleared before it played).
+
+    Everything is read from the frames in their order: a line is the text between an
+    `LLMFullResponseStartFrame` and its end frame, and the `TurnSpokenFrame` after it names
+    the turn. The gate drops a line's unheard sentences and its end frame with them, so a
+    line closed without its end frame was cut short. An `InterruptionFrame` (a system frame)
+    overtakes the heard frames the gate released just before it, so it marks nothing here.
+    Text spoken outside a line (a silence prompt) belongs to no turn.
+    """
+
+    def __init__(self, on_heard: Callable[[int, str, bool], Awaitable[None]], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_heard = on_heard
+        self._parts: list[TextPartForConcatenation] = []
+        self._in_line = False
+        self._ended = False
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if direction == FrameDirection.DOWNSTREAM:
+            if isinstance(frame, LLMFullResponseStartFrame):
+                self._parts, self._in_line, self._ended = [], True, False
+            elif isinstance(frame, TTSTextFrame) and self._in_line and frame.text:
+                self._parts.append(TextPartForConcatenation(
+                    frame.text, includes_inter_part_spaces=frame.includes_inter_frame_spaces))
+            elif isinstance(frame, LLMFullResponseEndFrame):
+                self._in_line, self._ended = False, True
+            elif isinstance(frame, TurnSpokenFrame):
+                heard = concatenate_aggregated_text(self._parts).strip()
+                interrupted = not self._ended
+                self._parts, self._in_line, self._ended = [], False, False
+                await self._on_heard(frame.index, heard, interrupted)
+                return  # the frame is ours: nothing downstream knows it
+        await self.push_frame(frame, direction)

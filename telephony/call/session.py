@@ -2,7 +2,7 @@
 
 transport.input -> STT -> keypad -> user turn (Silero VAD + Smart Turn) -> dialog
 -> reply tap -> TTS -> transport.output (paced, marks) -> heard-text gate
--> heard tap -> assistant history
+-> heard tap -> heard turns (records what was heard) -> assistant history
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from dialog.state import CallState
 from dialog.types import Callback, Hangup, Transfer, Withdraw
 from dialog.understanding.language import detected_language, likely_language
 from telephony.call.dialog_service import DialogService
-from telephony.call.frames import ReplyFrame
-from telephony.call.heard import HeardTextGate, MarkLedger
+from telephony.call.frames import ReplyFrame, TurnSpokenFrame
+from telephony.call.heard import HeardTextGate, HeardTurns, MarkLedger
 from telephony.call.keypad import KeypadTurns
 from telephony.call.timing import TurnTimer, TurnTiming
 from telephony.call.transport import CallSerializer, CallTransport
@@ -82,18 +82,20 @@ def _wall(monotonic_at: float | None) -> float | None:
 
 class _ReplyTap(FrameProcessor):
     """Hands each ReplyFrame to the call and passes it on. Before TTS it records the
-    turn; after the heard-text gate it fires once the reply has been heard (or talked
-    over), which is when a decision is carried out."""
+    turn, and a `TurnSpokenFrame` with the turn's index follows the reply; after the
+    heard-text gate it fires once the reply has been heard (or talked over), which is
+    when a decision is carried out."""
 
-    def __init__(self, on_reply: Callable[[ReplyFrame], Awaitable[None]]) -> None:
+    def __init__(self, on_reply: Callable[[ReplyFrame], Awaitable[int | None]]) -> None:
         super().__init__()
         self._on_reply = on_reply
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, ReplyFrame):
-            await self._on_reply(frame)
+        index = await self._on_reply(frame) if isinstance(frame, ReplyFrame) else None
         await self.push_frame(frame, direction)
+        if index is not None:
+            await self.push_frame(TurnSpokenFrame(index), direction)
 
 
 class _TranscriptTap(FrameProcessor):
@@ -129,7 +131,6 @@ class Call:
         self._ending: str | None = None  # a transfer or hang-up under way at Twilio
         self._bad_messages = 0
         self._next_turn = 0
-        self._playing_turn: int | None = None  # whose reply is being spoken (prompts: None)
         self._worker: PipelineWorker | None = None
         self._decision_task: asyncio.Task | None = None
         self._silent_prompts = 0
@@ -322,11 +323,11 @@ class Call:
             trust_proxy_headers=self.settings.trust_proxy_headers))
 
     # -- replies and decisions -----------------------------------------------------------------
-    async def on_reply(self, frame: ReplyFrame) -> None:
-        """Before TTS: record the turn (queued, never awaited on the frame path)."""
+    async def on_reply(self, frame: ReplyFrame) -> int:
+        """Before TTS: record the turn (queued, never awaited on the frame path); returns its
+        index, which follows the reply to the heard-text gate."""
         reply, turn = frame.reply, frame.turn
         index, self._next_turn = self._next_turn, self._next_turn + 1
-        self._playing_turn = index
         self._silent_prompts = 0
         level = round(max(self._levels), 1) if self._levels and not turn.dtmf else None
         self._levels = []
@@ -351,6 +352,12 @@ class Call:
             self._settle(decision)
         elif isinstance(decision, Transfer):
             self._prepare_handoff(decision)
+        return index
+
+    async def on_turn_heard(self, index: int, heard: str, interrupted: bool) -> None:
+        """Behind the heard-text gate: what the caller heard of turn `index`'s line."""
+        self._record(self.runtime.records.update_turn, self.call_sid, index,
+                     heard_text=heard, interrupted=int(interrupted))
 
     async def on_reply_heard(self, frame: ReplyFrame) -> None:
         """After the heard-text gate: the caller heard the reply, or talked over it.
@@ -479,8 +486,10 @@ class Call:
                           reply_language=lambda: state.language, voice_language=self.language,
                           on_language=self._language_changed),
             _ReplyTap(self.on_reply), rt.tts_service(self.language),
-            transport.output(), HeardTextGate(self.ledger, always_deliver=(ReplyFrame,)),
-            _ReplyTap(self.on_reply_heard), aggregators.assistant(),
+            transport.output(),
+            HeardTextGate(self.ledger, always_deliver=(ReplyFrame, TurnSpokenFrame)),
+            _ReplyTap(self.on_reply_heard), HeardTurns(self.on_turn_heard),
+            aggregators.assistant(),
         ])
         worker = PipelineWorker(
             pipeline,
@@ -519,11 +528,10 @@ class Call:
         as a turn like any other reply."""
         assert self._worker is not None
         index, self._next_turn = self._next_turn, self._next_turn + 1
-        await self._worker.queue_frames([LLMFullResponseStartFrame(), LLMTextFrame(text),
-                                         LLMFullResponseEndFrame()])
-        self._playing_turn = index
         self._record(self.runtime.records.add_turn, self.call_sid, index, intent=intent,
                      reply_text=text, replied_at=time.time())
+        await self._worker.queue_frames([LLMFullResponseStartFrame(), LLMTextFrame(text),
+                                         LLMFullResponseEndFrame(), TurnSpokenFrame(index)])
 
     def _wire_events(self, transport: CallTransport, aggregators: LLMContextAggregatorPair,
                      worker: PipelineWorker) -> None:
@@ -546,13 +554,6 @@ class Call:
         @aggregators.user().event_handler("on_user_turn_started")
         async def _caller_spoke(_aggregator, _strategy) -> None:
             self._silent_prompts = 0
-
-        @aggregators.assistant().event_handler("on_assistant_turn_stopped")
-        async def _assistant_stopped(_aggregator, message) -> None:
-            index, self._playing_turn = self._playing_turn, None
-            if index is not None:
-                self._record(self.runtime.records.update_turn, self.call_sid, index,
-                             heard_text=message.content, interrupted=int(message.interrupted))
 
         @worker.event_handler("on_idle_timeout")
         async def _idle_timeout(_worker) -> None:
