@@ -22,6 +22,7 @@ import numpy as np
 from loguru import logger
 
 from config.rules import Rules
+from config.settings import EscalationSettings
 from dialog.deps import DialogDeps
 from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 from dialog.embedded.engine import EmbeddedDialog
@@ -62,13 +63,14 @@ class DialogManager:
         self.classifier = classifier or deps.classifier
         settings = deps.settings
         self.lines = Lines(business=settings.dialog.business_name)
-        self.embedded = EmbeddedDialog(deps, state, self.lines)
+        # The call's escalation policy, fixed for the whole call: its routing rules' when it
+        # has them, else the settings'.
+        self.escalation: EscalationSettings = (
+            rules.escalation if rules is not None else settings.escalation)
+        self.embedded = EmbeddedDialog(deps, state, self.lines, self.escalation)
         self.router: CallRouter | None = None
-        self.escalation = settings.escalation
         if rules is not None:
             self.router = CallRouter(rules, state.rules_version, state, self.lines, deps.clock)
-            self.escalation = rules.escalation
-            self.embedded.escalation = rules.escalation
         self.llm: LlmDialog | None = None
         if deps.llm_client is not None and settings.llm.enabled:
             self.llm = LlmDialog(

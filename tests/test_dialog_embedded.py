@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 
 from config import Settings
 from config.database import open_database
+from config.rules import Rules, bundled_rules_file
 from dialog.business.store import (
     hotel_reservations,
     hotel_rooms,
@@ -34,6 +35,7 @@ from dialog.embedded.tasks import MAX_SLOT_MISSES
 from dialog.loader import load_dialog
 from dialog.manager import DialogManager
 from dialog.phrases.outcomes import spoken_date
+from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
 from dialog.tools.audit import tool_audit
 from dialog.toolset import build_registry
@@ -94,11 +96,11 @@ def support_db(support: DialogDeps, tmp_path: Path) -> DialogDeps:
 class Caller:
     """One call: a fresh ``CallState`` and its ``DialogManager``; what the agent said."""
 
-    def __init__(self, deps: DialogDeps, number: str = "") -> None:
+    def __init__(self, deps: DialogDeps, number: str = "", rules: Rules | None = None) -> None:
         self.deps = deps
         self.state = CallState(business=deps.settings.dialog.business, caller_number=number,
                                call_sid=f"CA{uuid.uuid4().hex}")
-        self.dialog: DialogManager = DialogManager(deps, self.state)
+        self.dialog: DialogManager = DialogManager(deps, self.state, rules)
         self.heard: list[str] = []
 
     async def _hear(self, sentence: str) -> None:
@@ -355,6 +357,19 @@ async def test_wrong_zip_twice_transfers(support_db: DialogDeps) -> None:
     assert not caller.state.verified
     assert caller.audit() == [("lookup_customer", True, "ok")] + \
         [("verify_customer", True, "refused_by_business")] * 2
+
+
+async def test_the_calls_rules_set_how_many_verification_attempts_a_task_allows(
+        support_db: DialogDeps) -> None:
+    # The settings allow two attempts; the business's rules for this call allow one.
+    rules = load_routing_rules(bundled_rules_file("support"))
+    strict = rules.model_copy(update={"escalation": rules.escalation.model_copy(
+        update={"verification_attempts": 1})})
+    assert support_db.settings.escalation.verification_attempts == 2
+    caller = Caller(support_db, ALEX, strict)
+    await caller.say("where is my order")
+    handoff = await caller.say("one two three four five")
+    assert handoff.decision is not None and handoff.decision.reason == "verification_failed"
 
 
 async def test_unknown_caller_id_transfers(support_db: DialogDeps) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from config.settings import EscalationSettings
 from dialog.embedded import slots
 from dialog.embedded.tasks import Tasks
 from dialog.phrases.lines import TASK_LINES, Lines
@@ -74,13 +75,14 @@ def is_aside(text: str, language: str, intent: Intent, hits: Sequence[Hit],
 
 
 class EmbeddedDialog:
-    def __init__(self, deps: DialogDeps, state: CallState, lines: Lines) -> None:
+    def __init__(self, deps: DialogDeps, state: CallState, lines: Lines,
+                 escalation: EscalationSettings) -> None:
         self.deps = deps
         self.state = state
         self.lines = lines
         self.settings = deps.settings
-        self.escalation = deps.settings.escalation  # the call's routing rules' when they have them
-        self.tasks = Tasks(deps, state, lines)
+        self.escalation = escalation  # the call's: its routing rules' when it has them
+        self.tasks = Tasks(deps, state, lines, escalation)
         self.intents = deps.classifier.intents
         self._negatives = frozenset(normalise(a) for a in self.intents.negative_answers)
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from config.settings import EscalationSettings
 from dialog.embedded import slots
 from dialog.phrases.lines import Lines
 from dialog.phrases.outcomes import (
@@ -244,10 +245,12 @@ def found(outcome: ToolOutcome) -> bool:
 
 
 class Tasks:
-    def __init__(self, deps: DialogDeps, state: CallState, lines: Lines) -> None:
+    def __init__(self, deps: DialogDeps, state: CallState, lines: Lines,
+                 escalation: EscalationSettings) -> None:
         self.deps = deps
         self.state = state
         self.lines = lines
+        self.escalation = escalation
         self.outcomes: list[ToolOutcome] = []  # tool calls of the current turn
         self._said: list[str] = []  # sentences of this turn that come before the reply's own
         self._intent = "task"  # the intent the current turn's reply carries
@@ -397,7 +400,7 @@ class Tasks:
             # Said before whatever comes next (the next question or the task's result).
             self._said.append(self._describe(verified))
             return None
-        if state.verification_failures >= self.deps.settings.escalation.verification_attempts:
+        if state.verification_failures >= self.escalation.verification_attempts:
             self._drop()
             return self._reply(f"{self._describe(verified)} {self._connecting}", score,
                                Transfer(self._queue, VERIFICATION_FAILED))
