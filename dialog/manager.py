@@ -77,6 +77,7 @@ class DialogManager:
                 deps.llm_client, settings.llm, registry=deps.registry, state=state,
                 business_name=settings.dialog.business_name, lines=self.lines,
                 default_queue=settings.dialog.default_queue, queues=settings.transfer.queues,
+                verification_attempts=self.escalation.verification_attempts,
             )
         self._question_vectors: list[np.ndarray] = []
         self._feeling: Sentiment | None = None  # the current turn's, once understood

@@ -372,6 +372,24 @@ async def test_the_calls_rules_set_how_many_verification_attempts_a_task_allows(
     assert handoff.decision is not None and handoff.decision.reason == "verification_failed"
 
 
+async def test_rules_that_allow_more_attempts_than_the_settings_are_kept_by_the_tools_too(
+        support_db: DialogDeps) -> None:
+    # Three attempts by the rules: the third ZIP check still reaches the business's backend
+    # (the tool registry keeps the call's limit, not the settings' two).
+    rules = load_routing_rules(bundled_rules_file("support"))
+    lenient = rules.model_copy(update={"escalation": rules.escalation.model_copy(
+        update={"verification_attempts": 3})})
+    caller = Caller(support_db, ALEX, lenient)
+    await caller.say("where is my order")
+    for wrong in ("one two three four five", "five four three two one"):
+        again = await caller.say(wrong)
+        assert again.decision is None and "doesn't match" in again.text
+    handoff = await caller.say("one one one one one")
+    assert handoff.decision is not None and handoff.decision.reason == "verification_failed"
+    assert caller.audit() == [("lookup_customer", True, "ok")] + \
+        [("verify_customer", True, "refused_by_business")] * 3
+
+
 async def test_unknown_caller_id_transfers(support_db: DialogDeps) -> None:
     caller = Caller(support_db, "+15550009999")
     reply = await caller.say("where is my order")

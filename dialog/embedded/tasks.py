@@ -540,7 +540,8 @@ class Tasks:
         return describe(outcome, today=date.today(), language=self.state.language)
 
     async def _call(self, tool: str, args: dict[str, Any]) -> ToolOutcome:
-        outcome = await self.deps.registry.call(tool, args, self.state)
+        outcome = await self.deps.registry.call(
+            tool, args, self.state, verification_attempts=self.escalation.verification_attempts)
         self.outcomes.append(outcome)
         if outcome.allowed and outcome.result:
             self.state.facts[tool] = outcome.result

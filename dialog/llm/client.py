@@ -101,9 +101,10 @@ class LlmDialog:
     def __init__(
         self, client: openai.AsyncOpenAI, settings: LlmSettings, *, registry: ToolRegistry,
         state: CallState, business_name: str, lines: Lines, default_queue: str,
-        queues: Collection[str] = (),
+        queues: Collection[str] = (), verification_attempts: int | None = None,
     ) -> None:
         self.client = client
+        self.verification_attempts = verification_attempts  # the call's (None: the registry's)
         self.settings = settings
         self.registry = registry
         self.state = state
@@ -242,8 +243,9 @@ class LlmDialog:
             {"id": c["id"] or f"call_{n}", "type": "function",
              "function": {"name": c["name"], "arguments": c["args"] or "{}"}}
             for n, c in enumerate(calls)]})
-        work = asyncio.gather(*(self.registry.call(c["name"], c["args"] or "{}", self.state,
-                                                   injection=injection) for c in calls))
+        work = asyncio.gather(*(self.registry.call(
+            c["name"], c["args"] or "{}", self.state, injection=injection,
+            verification_attempts=self.verification_attempts) for c in calls))
         done, _ = await asyncio.wait({work}, timeout=_SLOW_TOOLS_SECONDS)
         if not done and not answer.spoken:
             await say(self.lines.get("checking", self.state.language))

@@ -88,15 +88,23 @@ class ToolRegistry:
         return [s.openai_schema() for s in self.available(state)]
 
     async def call(self, name: str, args: dict[str, Any] | str, state: CallState, *,
-                   injection: bool = False) -> ToolOutcome:
-        """Run one tool call for ``state``'s caller. Never raises; always audited."""
+                   injection: bool = False,
+                   verification_attempts: int | None = None) -> ToolOutcome:
+        """Run one tool call for ``state``'s caller. Never raises; always audited.
+
+        ``verification_attempts`` is the call's own limit (its routing rules'); without it
+        the registry's default applies."""
+        attempts = self.verification_attempts if verification_attempts is None \
+            else verification_attempts
         started = time.perf_counter()
         spec = self._specs.get(name)
         if spec is not None and (spec.verifies or spec.tier != Tier.READ):
             async with self._lock(state):
-                outcome = await self._run(name, args, state, injection=injection)
+                outcome = await self._run(name, args, state, injection=injection,
+                                          attempts=attempts)
         else:
-            outcome = await self._run(name, args, state, injection=injection)
+            outcome = await self._run(name, args, state, injection=injection,
+                                          attempts=attempts)
         outcome = replace(outcome, duration_ms=round((time.perf_counter() - started) * 1000, 2))
         if outcome.reason == "injection":
             logger.warning("injection attempt refused: tool {} (call {})", name,
@@ -120,7 +128,7 @@ class ToolRegistry:
         return lock
 
     async def _run(self, name: str, raw: dict[str, Any] | str, state: CallState, *,
-                   injection: bool) -> ToolOutcome:
+                   injection: bool, attempts: int) -> ToolOutcome:
         args, problem = _parse(raw)
         spec = self._specs.get(name)
         if spec is None or (spec.businesses and state.business not in spec.businesses):
@@ -147,7 +155,7 @@ class ToolRegistry:
                 reason = governance.authorize(
                     spec, args, ctx, self.settings, injection=injection, owner=owner,
                     verification_failures=state.verification_failures,
-                    max_verification_failures=self.verification_attempts)
+                    max_verification_failures=attempts)
                 if reason is not None:
                     return _refused(spec, args, reason,
                                     governance.refusal_data(spec, args, reason))
