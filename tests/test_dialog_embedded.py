@@ -359,14 +359,18 @@ async def test_wrong_zip_twice_transfers(support_db: DialogDeps) -> None:
         [("verify_customer", True, "refused_by_business")] * 2
 
 
+def _support_rules_allowing(attempts: int) -> Rules:
+    """The support line's bundled rules, with ``attempts`` verification attempts."""
+    rules = load_routing_rules(bundled_rules_file("support"))
+    return rules.model_copy(update={"escalation": rules.escalation.model_copy(
+        update={"verification_attempts": attempts})})
+
+
 async def test_the_calls_rules_set_how_many_verification_attempts_a_task_allows(
         support_db: DialogDeps) -> None:
     # The settings allow two attempts; the business's rules for this call allow one.
-    rules = load_routing_rules(bundled_rules_file("support"))
-    strict = rules.model_copy(update={"escalation": rules.escalation.model_copy(
-        update={"verification_attempts": 1})})
     assert support_db.settings.escalation.verification_attempts == 2
-    caller = Caller(support_db, ALEX, strict)
+    caller = Caller(support_db, ALEX, _support_rules_allowing(1))
     await caller.say("where is my order")
     handoff = await caller.say("one two three four five")
     assert handoff.decision is not None and handoff.decision.reason == "verification_failed"
@@ -376,10 +380,7 @@ async def test_rules_that_allow_more_attempts_than_the_settings_are_kept_by_the_
         support_db: DialogDeps) -> None:
     # Three attempts by the rules: the third ZIP check still reaches the business's backend
     # (the tool registry keeps the call's limit, not the settings' two).
-    rules = load_routing_rules(bundled_rules_file("support"))
-    lenient = rules.model_copy(update={"escalation": rules.escalation.model_copy(
-        update={"verification_attempts": 3})})
-    caller = Caller(support_db, ALEX, lenient)
+    caller = Caller(support_db, ALEX, _support_rules_allowing(3))
     await caller.say("where is my order")
     for wrong in ("one two three four five", "five four three two one"):
         again = await caller.say(wrong)

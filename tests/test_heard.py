@@ -101,9 +101,9 @@ async def test_each_turn_gets_what_was_heard_of_its_own_line():
     assert not any(isinstance(f, TurnSpokenFrame) for f in down)
 
 
-async def test_an_interruption_that_overtakes_heard_sentences_does_not_move_them():
-    # The gate releases "One." and the interruption together; the interruption (a system
-    # frame) reaches the next processor first. "One." still belongs to turn 0.
+async def test_an_echo_just_before_an_interruption_keeps_its_sentence_on_its_turn():
+    # "One." is echoed a moment before the caller talks over "Two.": "One." belongs to
+    # turn 4, which is marked as cut short.
     ledger = MarkLedger()
     heard: list[tuple[int, str, bool]] = []
 

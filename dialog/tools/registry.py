@@ -94,8 +94,7 @@ class ToolRegistry:
 
         ``verification_attempts`` is the call's own limit (its routing rules'); without it
         the registry's default applies."""
-        attempts = self.verification_attempts if verification_attempts is None \
-            else verification_attempts
+        attempts = verification_attempts or self.verification_attempts  # >= 1 when given
         started = time.perf_counter()
         spec = self._specs.get(name)
         if spec is not None and (spec.verifies or spec.tier != Tier.READ):
