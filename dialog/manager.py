@@ -23,6 +23,7 @@ from loguru import logger
 
 from config.rules import Rules
 from config.settings import EscalationSettings
+from dialog.business import TASKS
 from dialog.deps import DialogDeps
 from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 from dialog.embedded.engine import EmbeddedDialog
@@ -67,7 +68,7 @@ class DialogManager:
         # has them, else the settings'.
         self.escalation: EscalationSettings = (
             rules.escalation if rules is not None else settings.escalation)
-        self.embedded = EmbeddedDialog(deps, state, self.lines, self.escalation)
+        self.embedded = EmbeddedDialog(deps, state, self.lines, self.escalation, TASKS)
         self.router: CallRouter | None = None
         if rules is not None:
             self.router = CallRouter(rules, state.rules_version, state, self.lines, deps.clock)

@@ -3,7 +3,11 @@
 One ``CallState`` per call, owned by the dialog engine of that call. Tools never change it
 directly: they return a ``ToolResult`` and the registry applies identity changes, so only a
 verification tool can make a caller verified. It serialises to JSON so that
-``frontdesk try --session FILE`` can carry it from one turn to the next.
+``frontdesk try --session FILE`` can carry it from one turn to the next, and a handoff stores
+it so that a caller back from a transfer no agent took resumes with it.
+
+A task's progress is a ``TaskProgress``; state stored before it existed (the progress as
+``slots`` strings, bookkeeping under keys starting with "_") still loads.
 """
 
 from __future__ import annotations
@@ -12,7 +16,47 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["CallState"]
+__all__ = ["CallState", "TaskProgress"]
+
+
+@dataclass
+class TaskProgress:
+    """How far the embedded engine's task in progress has got (empty when there is none)."""
+
+    values: dict[str, str] = field(default_factory=dict)  # the values collected, by slot name
+    awaiting: str | None = None  # the slot whose question was just asked
+    misses: int = 0  # misses of that slot in a row
+    search_misses: int = 0  # searches by other values (a name and a date) that found nothing
+    asked_instead: bool = False  # the caller was asked for other values instead (a name)
+    request: str = ""  # what the caller said to start the task (a ticket's, a refund's reason)
+    intent: str = ""  # the intent that started the task (each of its replies carries it)
+    checked: bool = False  # the value acted on was found on the caller's account (an order)
+    partial: str = ""  # the first digits of a number the caller paused in the middle of
+    record: str = ""  # the record whose details the task has read (kept in ``facts``)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskProgress:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown task progress fields: {sorted(unknown)}")
+        return cls(**{**data, "values": dict(data.get("values", {}))})
+
+    @classmethod
+    def from_slots(cls, slots: dict[str, str]) -> TaskProgress:
+        """The progress stored by earlier versions as strings: slot values under their names,
+        bookkeeping under keys starting with "_" (unknown ones are dropped)."""
+        return cls(
+            values={k: v for k, v in slots.items() if not k.startswith("_")},
+            awaiting=slots.get("_awaiting"),
+            misses=int(slots.get("_misses", "0")),
+            search_misses=int(slots.get("_name_misses", "0")),
+            asked_instead="_name_asked" in slots,
+            request=slots.get("_request", ""),
+            intent=slots.get("_intent", ""),
+            checked="_order_checked" in slots,
+            partial=slots.get("_partial", ""),
+            record=slots.get("_stay", ""),
+        )
 
 
 @dataclass
@@ -30,9 +74,9 @@ class CallState:
     customer_id: str | None = None
     verified: bool = False
     verification_failures: int = 0
-    # Embedded engine: the task in progress and the slots collected for it.
+    # Embedded engine: the task in progress and how far it has got.
     task: str | None = None
-    slots: dict[str, str] = field(default_factory=dict)
+    progress: TaskProgress = field(default_factory=TaskProgress)
     # Escalation signals.
     low_confidence_streak: int = 0
     tool_failures: int = 0
@@ -74,6 +118,10 @@ class CallState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallState:
         data = dict(data)
+        if "slots" in data and "progress" not in data:  # stored before ``TaskProgress``
+            data["progress"] = TaskProgress.from_slots(data.pop("slots"))
+        elif isinstance(data.get("progress"), dict):
+            data["progress"] = TaskProgress.from_dict(data["progress"])
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

@@ -23,11 +23,12 @@ from sqlalchemy import select
 from test_dialog_embedded import Caller, fresh_database, reservation, rows
 
 from config import Settings
+from dialog.business.hotel_checkin import ARRIVAL_TIME, REQUESTS
 from dialog.business.sms import SmsFailed, SmsSender, SmsSent, confirmation_text
 from dialog.business.store import hotel_room_keys
 from dialog.deps import DialogDeps
 from dialog.embedded import slots
-from dialog.embedded.tasks import ARRIVAL_TIME, MAX_SLOT_MISSES, REQUESTS
+from dialog.embedded.tasks import MAX_SLOT_MISSES
 from dialog.loader import load_dialog
 from dialog.phrases.outcomes import spoken_date
 from dialog.types import CallerTurn, Hangup, Reply, Transfer

@@ -16,13 +16,13 @@ utterance and searched the knowledge (``intent``, ``hits``); this engine decides
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from config.settings import EscalationSettings
 from dialog.embedded import slots
-from dialog.embedded.tasks import Tasks
+from dialog.embedded.tasks import Task, Tasks
 from dialog.phrases.lines import TASK_LINES, Lines
 from dialog.phrases.outcomes import supported
 from dialog.state import CallState
@@ -76,13 +76,13 @@ def is_aside(text: str, language: str, intent: Intent, hits: Sequence[Hit],
 
 class EmbeddedDialog:
     def __init__(self, deps: DialogDeps, state: CallState, lines: Lines,
-                 escalation: EscalationSettings) -> None:
+                 escalation: EscalationSettings, tasks: Mapping[str, Task]) -> None:
         self.deps = deps
         self.state = state
         self.lines = lines
         self.settings = deps.settings
         self.escalation = escalation  # the call's: its routing rules' when it has them
-        self.tasks = Tasks(deps, state, lines, escalation)
+        self.tasks = Tasks(deps, state, lines, escalation, tasks)  # the business's tasks
         self.intents = deps.classifier.intents
         self._negatives = frozenset(normalise(a) for a in self.intents.negative_answers)
 
