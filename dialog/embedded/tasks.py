@@ -34,15 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from config.settings import EscalationSettings
 from dialog.embedded import slots
+from dialog.phrases.format import guests, room_type, spoken_date, spoken_digits
 from dialog.phrases.lines import Lines
-from dialog.phrases.outcomes import (
-    describe,
-    guests,
-    room_type,
-    spoken_date,
-    spoken_digits,
-    supported,
-)
+from dialog.phrases.outcomes import describe
+from dialog.phrases.say import supported
 from dialog.state import CallState
 from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer

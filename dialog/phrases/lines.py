@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dialog.phrases.say import say
 
 __all__ = ["DEFAULT_LINES", "TASK_LINES", "Lines"]
 
@@ -451,16 +451,12 @@ DEFAULT_LINES: dict[str, dict[str, str]] = {
 
 
 class Lines:
-    def __init__(self, lines: Mapping[str, Mapping[str, str]] = DEFAULT_LINES,
-                 **values: str) -> None:
-        self._lines = lines
+    """``say`` with the values every line of a call may use (``business``) bound."""
+
+    def __init__(self, **values: str) -> None:
         self._values = values
 
-    def get(self, key: str, language: str, **values: str) -> str:
-        """The line in ``language`` (English when missing), with ``{business}`` and
+    def get(self, key: str, language: str, /, **values: str) -> str:
+        """The line ``key`` in ``language`` (``say``'s fallback), with the bound values and
         ``values`` filled in."""
-        by_language = self._lines[key]
-        primary = (language or "").replace("_", "-").split("-")[0].lower()  # "es-MX" -> "es"
-        text = by_language.get(language) or by_language.get(primary) or by_language["en"]
-        values = {**self._values, **values}
-        return text.format(**values) if values else text
+        return say(key, language, **{**self._values, **values})

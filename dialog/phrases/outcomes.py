@@ -4,71 +4,32 @@ The LLM phrases tool results itself; the embedded engine needs these sentences. 
 what the tool returned, so what the caller hears is exactly what the back end said. Messages
 meant for a model ("Offer to transfer the caller", JSON-schema errors) are never read out: a
 refusal the engine has no sentence for is a plain "I can't do that". Another language than the
-four falls back to English.
-
-Dates, times, money and floors are written the way each language says them ("el lunes 3 de
-mayo", "le lundi 3 mai", "am Montag, den 3. Mai"; "15 heures 30"); numbers a caller must note
-(room, confirmation, key code) are read digit by digit.
+four falls back to English. The sentences are the ``outcomes`` group of the phrase files
+(``dialog.phrases.say``); dates, times, money and floors come from ``dialog.phrases.format``.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from dialog.phrases.format import (
+    money,
+    on_date,
+    room_type,
+    spoken_date,
+    spoken_digits,
+    spoken_floor,
+    spoken_time,
+)
+from dialog.phrases.say import say, supported
 from dialog.tools.spec import ToolOutcome
 
-__all__ = [
-    "LANGUAGES",
-    "describe",
-    "guests",
-    "money",
-    "room_type",
-    "spoken_date",
-    "spoken_digits",
-    "spoken_time",
-    "supported",
-]
+__all__ = ["describe"]
 
-LANGUAGES = ("en", "es", "fr", "de")
 # Tools whose "not found" has a sentence of its own.
 _OWN_NOT_FOUND = frozenset({"lookup_customer"})
 
-_MONTHS = {
-    "en": "January February March April May June July August September October November "
-          "December".split(),
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-          "diciembre".split(),
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre "
-          "décembre".split(),
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November "
-          "Dezember".split(),
-}
-_WEEKDAYS = {
-    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split(),
-    "es": "lunes martes miércoles jueves viernes sábado domingo".split(),
-    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche".split(),
-    "de": "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag".split(),
-}
-_TODAY = {"en": ("today", "tomorrow"), "es": ("hoy", "mañana"),
-          "fr": ("aujourd'hui", "demain"), "de": ("heute", "morgen")}
-_ROOM_TYPES = {
-    "en": {"king": "a king room", "double_queen": "a room with two queen beds",
-           "suite": "a suite", "": "a room"},
-    "es": {"king": "una habitación con cama king", "double_queen": "una habitación con dos "
-           "camas queen", "suite": "una suite", "": "una habitación"},
-    "fr": {"king": "une chambre avec lit king size", "double_queen": "une chambre avec deux "
-           "lits queen size", "suite": "une suite", "": "une chambre"},
-    "de": {"king": "ein Zimmer mit Kingsize-Bett", "double_queen": "ein Zimmer mit zwei "
-           "Queensize-Betten", "suite": "eine Suite", "": "ein Zimmer"},
-}
-# (one, several) of adults and children; German after "für" (accusative).
-_PEOPLE = {
-    "en": (("adult", "adults"), ("child", "children"), "and"),
-    "es": (("adulto", "adultos"), ("niño", "niños"), "y"),
-    "fr": (("adulte", "adultes"), ("enfant", "enfants"), "et"),
-    "de": (("Erwachsenen", "Erwachsene"), ("Kind", "Kinder"), "und"),
-}
 _STATUS = {  # an order's status, as said in each language
     "es": {"shipped": "enviado", "delivered": "entregado", "processing": "en preparación",
            "returned": "devuelto"},
@@ -327,213 +288,105 @@ _SENTENCES: dict[str, dict[str, str]] = {
 }
 
 
-def supported(language: str) -> str:
-    """The language of ``language`` ("es-MX" -> "es") when it is one of the four, else "en"."""
-    code = (language or "en").replace("_", "-").split("-")[0].lower()
-    return code if code in LANGUAGES else "en"
-
-
-def _say(key: str, language: str, **values: Any) -> str:
-    table = _SENTENCES[key]
-    return table.get(supported(language), table["en"]).format(**values)
-
-
-def spoken_digits(digits: str) -> str:
-    """"301" -> "3 0 1": read digit by digit, as callers read confirmation and room numbers."""
-    return " ".join(digits)
-
-
-def spoken_date(iso: str | None, today: date | None = None, language: str = "en") -> str:
-    """"today" / "tomorrow" relative to ``today`` when given, else the day with its weekday:
-    "Monday, November 23", "el lunes 23 de noviembre", "le lundi 23 novembre",
-    "am Montag, den 23. November" (the article belongs to the date in es/fr/de)."""
-    lang = supported(language)
-    if not iso:
-        return {"en": "an unknown date", "es": "en una fecha desconocida",
-                "fr": "à une date inconnue", "de": "an einem unbekannten Datum"}[lang]
-    day = date.fromisoformat(iso[:10])
-    if today is not None and day in (today, today + timedelta(days=1)):
-        return _TODAY[lang][(day - today).days]
-    weekday, month = _WEEKDAYS[lang][day.weekday()], _MONTHS[lang][day.month - 1]
-    if lang == "es":
-        return f"el {weekday} {day.day} de {month}"
-    if lang == "fr":
-        return f"le {weekday} {'1er' if day.day == 1 else day.day} {month}"
-    if lang == "de":
-        return f"am {weekday}, den {day.day}. {month}"
-    return f"{weekday}, {month} {day.day}"
-
-
-def spoken_time(hhmm: str | None, language: str = "en") -> str:
-    """"13:00" -> "1 PM", "11:30" -> "11:30 AM", "12:00" -> "noon" in English; 24-hour time
-    elsewhere: "las 13:30", "13 heures 30", "13 Uhr 30"."""
-    lang = supported(language)
-    if not hhmm:
-        return {"en": "an unknown time", "es": "una hora desconocida",
-                "fr": "une heure inconnue", "de": "einer unbekannten Uhrzeit"}[lang]
-    hour, minute = (int(part) for part in hhmm.split(":")[:2])
-    if lang == "es":
-        return f"las {hour}" + (f":{minute:02d}" if minute else "")
-    if lang == "fr":
-        return f"{hour} heures" + (f" {minute:02d}" if minute else "")
-    if lang == "de":
-        return f"{hour} Uhr" + (f" {minute:02d}" if minute else "")
-    if (hour, minute) == (12, 0):
-        return "noon"
-    suffix = "PM" if hour >= 12 else "AM"
-    shown = hour % 12 or 12
-    return f"{shown}{f':{minute:02d}' if minute else ''} {suffix}"
-
-
-def money(amount: Any, language: str = "en") -> str:
-    """"$899" / "$1,250.50" in English, "899 dólares", "1 250,50 dollars", "1.250,50 Dollar":
-    the sign is dropped (a sentence says "credit" or "balance"); something that is not a
-    number is shown as it is."""
-    try:
-        value = abs(float(amount))
-    except (TypeError, ValueError):
-        return str(amount)
-    shown = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    lang = supported(language)
-    if lang == "en":
-        return f"${shown}"
-    thousands = {"es": ".", "fr": " ", "de": "."}[lang]
-    shown = shown.replace(",", "_").replace(".", ",").replace("_", thousands)
-    return f"{shown} {({'es': 'dólares', 'fr': 'dollars', 'de': 'Dollar'})[lang]}"
-
-
-def room_type(kind: str | None, language: str = "en") -> str:
-    """The booked room type with its article: "a king room", "una suite"."""
-    rooms = _ROOM_TYPES[supported(language)]
-    return rooms.get(str(kind or ""), rooms[""])
-
-
-def guests(adults: Any, children: Any, language: str = "en") -> str:
-    """"2 adults and 1 child", "2 adultos", "1 Erwachsenen" (German after "für")."""
-    (adult, adults_word), (child, children_word), both = _PEOPLE[supported(language)]
-    a, c = int(adults or 0), int(children or 0)
-    said = f"{a} {adult if a == 1 else adults_word}"
-    if c:
-        said += f" {both} {c} {child if c == 1 else children_word}"
-    return said
-
-
-def _floor(floor: Any, language: str) -> str:
-    lang = supported(language)
-    if lang == "fr":
-        return "1er" if str(floor) == "1" else f"{floor}e"
-    if lang == "de":
-        return f"{floor}."
-    return str(floor)
-
-
-def _on(iso: str | None, today: date | None, language: str) -> str:
-    """"today" / "tomorrow" / "on Monday, November 23" ("el lunes 23 de noviembre")."""
-    when = spoken_date(iso, today, language)
-    if supported(language) != "en" or when in _TODAY["en"]:
-        return when
-    return f"on {when}"
-
-
 def describe(outcome: ToolOutcome, today: date | None = None, language: str = "en") -> str:
     """One or two sentences for the caller about ``outcome`` (dates relative to ``today``), in
     ``language``."""
     data: dict[str, Any] = outcome.result or {}
     if outcome.reason in ("timeout", "error"):
         # A text that could not be sent leaves the check-in it confirms done.
-        return _say("sms_failed" if outcome.name == "send_confirmation" else "system_down",
+        return say("sms_failed" if outcome.name == "send_confirmation" else "system_down",
                     language)
     if outcome.reason == "not_owner" or (data.get("found") is False
                                          and outcome.name not in _OWN_NOT_FOUND):
-        return _say("several_match" if data.get("ambiguous") else "not_found", language)
+        return say("several_match" if data.get("ambiguous") else "not_found", language)
     if outcome.reason == "too_many_attempts":
-        return _say("too_many_attempts", language)
+        return say("too_many_attempts", language)
     phrase = _PHRASES.get(outcome.name)
     if phrase is None or outcome.reason not in ("ok", "refused_by_business"):
-        return _say("cannot", language)
+        return say("cannot", language)
     return phrase(data, today, language)
 
 
 def _reservation(d: dict[str, Any], today: date | None, lang: str) -> str:
     if d.get("needs_verification"):
-        return _say("found_arriving", lang, date=spoken_date(d.get("arrival_date"), today, lang))
-    return _say("reservation", lang, room=room_type(d.get("room_type"), lang),
+        return say("found_arriving", lang, date=spoken_date(d.get("arrival_date"), today, lang))
+    return say("reservation", lang, room=room_type(d.get("room_type"), lang),
                 arrival=spoken_date(d.get("arrival_date"), today, lang),
                 departure=spoken_date(d.get("departure_date"), today, lang))
 
 
 def _verified(d: dict[str, Any], today: date | None, lang: str) -> str:
     if not d.get("verified"):
-        return _say("no_match", lang)
+        return say("no_match", lang)
     name = d.get("first_name") or str(d.get("name", "")).split(" ")[0]
-    return _say("verified", lang, name=f", {name}" if name else "")
+    return say("verified", lang, name=f", {name}" if name else "")
 
 
 def _checked_in(d: dict[str, Any], today: date | None, lang: str) -> str:
     if not d.get("checked_in"):
         if d.get("arrival_date"):
-            return _say("starts_later", lang, date=_on(d["arrival_date"], today, lang))
+            return say("starts_later", lang, date=on_date(d["arrival_date"], today, lang))
         if "cancelled" in str(d.get("message", "")):
-            return _say("cancelled_check_in", lang)
-        return _say("no_room_ready", lang)
+            return say("cancelled_check_in", lang)
+        return say("no_room_ready", lang)
     key = "already_checked_in" if d.get("already_checked_in") else "checked_in"
-    said = _say(key, lang, room=spoken_digits(str(d["room"])),
-                floor=_floor(d.get("floor"), lang))
+    said = say(key, lang, room=spoken_digits(str(d["room"])),
+                floor=spoken_floor(d.get("floor"), lang))
     if d.get("key_code"):
-        return f"{said} {_say('key_kiosk', lang, code=spoken_digits(str(d['key_code'])))}"
-    return f"{said} {_say('key_desk', lang)}"
+        return f"{said} {say('key_kiosk', lang, code=spoken_digits(str(d['key_code'])))}"
+    return f"{said} {say('key_desk', lang)}"
 
 
 def _arrival_details(d: dict[str, Any], today: date | None, lang: str) -> str:
     said = []
     if d.get("arrival_time_set"):
-        said.append(_say("arrival_noted", lang, time=spoken_time(d.get("arrival_time"), lang)))
+        said.append(say("arrival_noted", lang, time=spoken_time(d.get("arrival_time"), lang)))
     if d.get("request_added"):
-        said.append(_say("request_noted", lang))
+        said.append(say("request_noted", lang))
     return " ".join(said)
 
 
 def _confirmation_sent(d: dict[str, Any], today: date | None, lang: str) -> str:
     if d.get("sent"):
-        return _say("sms_sent", lang, digits=spoken_digits(str(d.get("to_ending", ""))))
-    return _say("sms_failed", lang)
+        return say("sms_sent", lang, digits=spoken_digits(str(d.get("to_ending", ""))))
+    return say("sms_failed", lang)
 
 
 def _late_checkout(d: dict[str, Any], today: date | None, lang: str) -> str:
     if d.get("granted"):
-        return _say("late_granted", lang, time=spoken_time(d.get("checkout_time"), lang))
+        return say("late_granted", lang, time=spoken_time(d.get("checkout_time"), lang))
     if d.get("latest"):
-        return _say("late_latest", lang, time=spoken_time(d["latest"], lang))
-    return _say("late_cancelled", lang)
+        return say("late_latest", lang, time=spoken_time(d["latest"], lang))
+    return say("late_cancelled", lang)
 
 
 def _folio(d: dict[str, Any], today: date | None, lang: str) -> str:
     charges = d.get("charges") or []
     if not charges:
-        return _say("folio_none", lang)
-    one, several = _say("charges", lang).split("|")
+        return say("folio_none", lang)
+    one, several = say("charges", lang).split("|")
     counted = f"{len(charges)} {one if len(charges) == 1 else several}"
     balance = float(d.get("balance", 0))
     key = "folio_balance" if balance > 0 else "folio_credit" if balance < 0 else "folio_settled"
-    return _say(key, lang, charges=counted, money=money(balance, lang))
+    return say(key, lang, charges=counted, money=money(balance, lang))
 
 
 def _lookup(d: dict[str, Any], today: date | None, lang: str) -> str:
-    return _say("account_found" if d.get("found") else "no_account", lang)
+    return say("account_found" if d.get("found") else "no_account", lang)
 
 
 def _order(d: dict[str, Any], today: date | None, lang: str) -> str:
     if "orders" in d:
-        return _say("orders", lang, count=len(d["orders"]))
+        return say("orders", lang, count=len(d["orders"]))
     status, number = d.get("status"), spoken_digits(str(d.get("order_number", "")))
     if status == "shipped":
-        eta = _say("order_eta", lang, date=spoken_date(d["eta"], today, lang)) \
+        eta = say("order_eta", lang, date=spoken_date(d["eta"], today, lang)) \
             if d.get("eta") else ""
-        return _say("order_shipped", lang, number=number, eta=eta,
-                    carrier=d.get("carrier") or _say("carrier", lang))
+        return say("order_shipped", lang, number=number, eta=eta,
+                    carrier=d.get("carrier") or say("carrier", lang))
     if status in ("delivered", "processing"):
-        return _say(f"order_{status}", lang, number=number)
-    return _say("order_status", lang, number=number, status=_status(status, lang))
+        return say(f"order_{status}", lang, number=number)
+    return say("order_status", lang, number=number, status=_status(status, lang))
 
 
 def _status(status: Any, lang: str) -> str:
@@ -542,20 +395,20 @@ def _status(status: Any, lang: str) -> str:
 
 def _ticket(d: dict[str, Any], today: date | None, lang: str) -> str:
     ticket = spoken_digits(str(d.get("ticket", "")).removeprefix("T-"))
-    return _say("ticket_opened" if d.get("created", True) else "ticket_existing", lang,
+    return say("ticket_opened" if d.get("created", True) else "ticket_existing", lang,
                 ticket=ticket)
 
 
 def _refund(d: dict[str, Any], today: date | None, lang: str) -> str:
     if d.get("refunded"):
-        return _say("refunded", lang, money=money(d.get("amount", 0), lang))
+        return say("refunded", lang, money=money(d.get("amount", 0), lang))
     if d.get("status"):  # not delivered or returned yet
-        return _say("refund_not_yet", lang, status=_status(d["status"], lang))
+        return say("refund_not_yet", lang, status=_status(d["status"], lang))
     if "refundable" in d:
         left = float(d["refundable"])
-        return _say("refund_most", lang, money=money(left, lang)) if left > 0 \
-            else _say("refund_full", lang)
-    return _say("refund_failed", lang)
+        return say("refund_most", lang, money=money(left, lang)) if left > 0 \
+            else say("refund_full", lang)
+    return say("refund_failed", lang)
 
 
 _PHRASES = {

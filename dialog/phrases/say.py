@@ -42,7 +42,7 @@ def supported(language: str | None) -> str:
     return code if code in LANGUAGES else PRIMARY
 
 
-def say(key: str, language: str | None, **values: Any) -> str:
+def say(key: str, language: str | None, /, **values: Any) -> str:
     """The line ``key`` in ``language`` (see ``supported``), with ``values`` filled in."""
     table = templates(supported(language))
     try:
