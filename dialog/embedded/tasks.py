@@ -82,7 +82,7 @@ _STAY = "_stay"  # the reservation whose details this check-in has read (in ``fa
 @dataclass(frozen=True)
 class Slot:
     name: str
-    question: str  # the ``dialog.phrases.lines`` key of the question asked for it
+    question: str  # the phrase key (``dialog.phrases.say``) of the question asked for it
     parse: Callable[[str, str], str | None]  # (text, language) -> value
     keypad: bool = True  # digits typed on the keypad are accepted
     digits: int = 0  # a number of this many digits at most (0: not a number)
