@@ -29,6 +29,7 @@ from config.rules.store import RuleStore, RuleVersion
 from dialog.deps import DialogDeps
 from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogManager
+from dialog.phrases.say import say
 from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
@@ -43,17 +44,7 @@ from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
 from voice.tts import LocalPiperTTSService, VoiceModels
 
-__all__ = ["Prompts", "Runtime", "bundled_knowledge", "open_rules"]
-
-
-@dataclass(frozen=True)
-class Prompts:
-    """Fixed lines the call path speaks on its own (synthesised once, at start-up)."""
-
-    still_there: str = ("Are you still there? You can ask me a question, "
-                        "or press 0 to reach the front desk.")
-    silent_goodbye: str = ("I haven't heard anything, so I'll end the call now. "
-                           "Please call again anytime.")
+__all__ = ["Runtime", "bundled_knowledge", "open_rules"]
 
 
 def open_rules(settings: Settings) -> RuleStore:
@@ -79,7 +70,6 @@ class Runtime:
     warm: WarmTransfers
     rule_store: RuleStore
     understanding: Understanding  # intent classifiers per rules version's overrides
-    prompts: Prompts = field(default_factory=Prompts)
     active_calls: int = 0
     # Streams running here, per call SID: their calls' leases are renewed (telephony/recovery).
     live_calls: Counter[str] = field(default_factory=Counter)
@@ -117,8 +107,8 @@ class Runtime:
         # Fixed lines are synthesised once so they start at once. The greeting is
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.prompts.warm(
-            [*split_sentences(greeting), runtime.prompts.still_there,
-             runtime.prompts.silent_goodbye, settings.transfer.no_agent_line], ["en"])
+            [*split_sentences(greeting), say("still_there", "en"),
+             say("silent_goodbye", "en"), settings.transfer.no_agent_line], ["en"])
         # The first call would otherwise pay for onnxruntime's first sessions and the
         # first synthesis/transcription paths (~0.5 s of greeting delay).
         runtime.turn_detection()

@@ -30,7 +30,7 @@ from dialog.deps import DialogDeps
 from dialog.embedded import slots
 from dialog.embedded.tasks import MAX_SLOT_MISSES
 from dialog.loader import load_dialog
-from dialog.phrases.outcomes import spoken_date
+from dialog.phrases.format import spoken_date
 from dialog.types import CallerTurn, Hangup, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
 

@@ -34,7 +34,7 @@ from dialog.embedded.engine import done_after_anything_else
 from dialog.embedded.tasks import MAX_SLOT_MISSES
 from dialog.loader import load_dialog
 from dialog.manager import DialogManager
-from dialog.phrases.outcomes import spoken_date
+from dialog.phrases.format import spoken_date
 from dialog.routing.evaluate import load_routing_rules
 from dialog.state import CallState
 from dialog.tools.audit import tool_audit

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialog.phrases.outcomes import money, spoken_date, spoken_time
+from dialog.phrases.format import money, spoken_date, spoken_time
 
 __all__ = [
     "IDENTITY_TOOLS",

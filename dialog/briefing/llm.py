@@ -20,7 +20,7 @@ from dialog.briefing.findings import SILENT_TOOLS
 from dialog.briefing.text import MAX_BULLETS, MIN_BULLETS, unique
 from dialog.briefing.types import Briefing
 from dialog.llm.grounding import unsupported_figures
-from dialog.phrases.outcomes import spoken_date
+from dialog.phrases.format import spoken_date
 from knowledge.passages import split_sentences
 
 __all__ = ["summarize_with_llm"]

@@ -15,7 +15,7 @@ from typing import Any
 from dialog.business.hotel_tasks import GUEST, booking, confirmation, time_of_day
 from dialog.embedded import slots
 from dialog.embedded.tasks import ASK_WHAT, NOT_AN_ANSWER, SKIPPED, Slot, Task, Tasks
-from dialog.phrases.outcomes import guests, room_type, spoken_date
+from dialog.phrases.format import guests, room_type, spoken_date
 from dialog.types import Reply, Transfer
 
 __all__ = ["ARRIVAL_TIME", "CHECK_IN", "CHECK_IN_STEPS", "DETAILS", "REQUESTS"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from dialog.embedded import slots
 from dialog.embedded.tasks import Identity, Slot, Task, Tasks, found
-from dialog.phrases.outcomes import spoken_date, spoken_digits
+from dialog.phrases.format import spoken_date, spoken_digits
 from dialog.state import CallState
 from dialog.types import Reply
 

@@ -17,7 +17,8 @@ import httpx
 from loguru import logger
 
 from config import TwilioSettings
-from dialog.phrases.outcomes import spoken_date, spoken_time, supported
+from dialog.phrases.format import spoken_date, spoken_time
+from dialog.phrases.say import say, supported
 
 __all__ = ["SmsFailed", "SmsSender", "SmsSent", "confirmation_text"]
 
@@ -118,40 +119,16 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-_CONFIRMATION = {
-    "en": "{business}: {name}you're checked in. Room {room}, floor {floor}. {key} Check-out "
-          "{departure} at {checkout}. Confirmation {confirmation}.",
-    "es": "{business}: {name}su check-in está hecho. Habitación {room}, planta {floor}. {key} "
-          "Salida {departure} a {checkout}. Confirmación {confirmation}.",
-    "fr": "{business} : {name}votre enregistrement est fait. Chambre {room}, étage {floor}. "
-          "{key} Départ {departure} à {checkout}. Confirmation {confirmation}.",
-    "de": "{business}: {name}Sie sind eingecheckt. Zimmer {room}, Stock {floor}. {key} "
-          "Abreise {departure} um {checkout}. Bestätigung {confirmation}.",
-}
-_KEY_KIOSK = {
-    "en": "Your key: at the lobby kiosk, code {code}.",
-    "es": "Su llave: en el quiosco del vestíbulo, código {code}.",
-    "fr": "Votre clé : à la borne du hall, code {code}.",
-    "de": "Ihr Schlüssel: am Automaten in der Lobby, Code {code}.",
-}
-_KEY_DESK = {
-    "en": "Your key: at the front desk, with a photo ID.",
-    "es": "Su llave: en la recepción, con un documento de identidad.",
-    "fr": "Votre clé : à la réception, avec une pièce d'identité.",
-    "de": "Ihr Schlüssel: an der Rezeption, mit Ausweis.",
-}
-
-
 def confirmation_text(stay: dict[str, Any], language: str, business: str) -> str:
     """The check-in confirmation in ``language`` (English for another one). ``stay``: first
     name, room, floor, key code (None: keys at the desk), departure date, check-out time,
     confirmation."""
     lang = supported(language)
     code = stay.get("key_code")
-    key = (_KEY_KIOSK[lang].format(code=code) if code else _KEY_DESK[lang])
+    key = say("sms_key_kiosk", lang, code=code) if code else say("sms_key_desk", lang)
     name = f"{stay['first_name']}, " if stay.get("first_name") else ""
-    return _CONFIRMATION[lang].format(
-        business=business or "Hotel", name=name, room=stay["room"], floor=stay["floor"],
-        key=key, departure=spoken_date(stay.get("departure_date"), None, lang),
+    return say(
+        "sms_confirmation", lang, business=business or "Hotel", name=name, room=stay["room"],
+        floor=stay["floor"], key=key, departure=spoken_date(stay.get("departure_date"), None, lang),
         checkout=spoken_time(stay.get("checkout_time"), lang),
         confirmation=stay["confirmation"])

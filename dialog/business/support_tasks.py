@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dialog.embedded import slots
 from dialog.embedded.tasks import Identity, Slot, Task, Tasks, found
-from dialog.phrases.outcomes import spoken_digits
+from dialog.phrases.format import spoken_digits
 from dialog.tools.spec import ToolOutcome
 from dialog.types import Reply, Transfer
 

@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from config.settings import EscalationSettings
 from dialog.embedded import slots
+from dialog.phrases.format import spoken_digits
 from dialog.phrases.lines import Lines
-from dialog.phrases.outcomes import describe, spoken_digits, supported
+from dialog.phrases.outcomes import describe
+from dialog.phrases.say import supported
 from dialog.state import CallState, TaskProgress
 from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
@@ -75,7 +77,7 @@ Instead = Callable[["Tasks", str], Awaitable["Reply | None"]]
 @dataclass(frozen=True)
 class Slot:
     name: str
-    question: str  # the ``dialog.phrases.lines`` key of the question asked for it
+    question: str  # the phrase key (``dialog.phrases.say``) of the question asked for it
     parse: Callable[[str, str], str | None]  # (text, language) -> value
     keypad: bool = True  # digits typed on the keypad are accepted
     digits: int = 0  # a number of this many digits at most (0: not a number)

@@ -32,7 +32,7 @@ from pipecat.services.whisper.stt import WhisperSTTSettings
 
 from dialog.embedded.hints import answer_hint
 from dialog.engine import DialogEngine
-from dialog.phrases.lines import Lines
+from dialog.phrases import say as phrases
 from dialog.types import CallerTurn, Exchange, Reply
 from telephony.call.frames import ReplyFrame
 
@@ -152,7 +152,7 @@ class DialogService(LLMService):
         except Exception as exc:  # the caller hears a graceful line, the log gets the cause
             logger.exception(f"dialog engine failed: {exc}")
             language = self._reply_language() if self._reply_language else self._language()
-            line = Lines().get("dialog_failed", language)
+            line = phrases.say("dialog_failed", language)
             reply = Reply(text=line, intent="error", confidence=0.0, language=language,
                           reason_codes=("dialog_error",))
             await say(line)

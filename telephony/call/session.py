@@ -40,6 +40,7 @@ from config import QueueSettings
 from config.rules import Rules
 from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.manager import DialogManager
+from dialog.phrases.say import say
 from dialog.state import CallState
 from dialog.types import Callback, Hangup, Transfer, Withdraw
 from dialog.understanding.language import detected_language, likely_language
@@ -394,11 +395,12 @@ class Call:
         turn = self.settings.turn
         self._silent_prompts += 1
         if self._silent_prompts * turn.no_speech_prompt_seconds < turn.no_speech_hangup_seconds:
-            await self._worker.queue_frames([TTSSpeakFrame(self.runtime.prompts.still_there)])
+            still_there = say("still_there", self.state.language)
+            await self._worker.queue_frames([TTSSpeakFrame(still_there)])
             return
         self._event("hangup", {"reason": "caller_silent"})
         marks_before = self.ledger.marks_sent
-        await self._worker.queue_frames([TTSSpeakFrame(self.runtime.prompts.silent_goodbye)])
+        await self._worker.queue_frames([TTSSpeakFrame(say("silent_goodbye", self.state.language))])
         self._decision_task = self._start_decision(self._hang_up_after(marks_before))
 
     async def _hang_up_after(self, marks_before: int) -> None:
