@@ -17,7 +17,8 @@ import httpx
 from loguru import logger
 
 from config import TwilioSettings
-from dialog.phrases.outcomes import spoken_date, spoken_time, supported
+from config.languages import supported
+from dialog.phrases.outcomes import spoken_date, spoken_time
 
 __all__ = ["SmsFailed", "SmsSender", "SmsSent", "confirmation_text"]
 

@@ -20,11 +20,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from config.languages import supported
 from config.settings import EscalationSettings
 from dialog.embedded import slots
 from dialog.embedded.tasks import Tasks
 from dialog.phrases.lines import TASK_LINES, Lines
-from dialog.phrases.outcomes import supported
 from dialog.state import CallState
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
 from dialog.understanding.classifier import Intent, normalise

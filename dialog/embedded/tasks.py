@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from config.languages import supported
 from config.settings import EscalationSettings
 from dialog.embedded import slots
 from dialog.phrases.lines import Lines
@@ -41,7 +42,6 @@ from dialog.phrases.outcomes import (
     room_type,
     spoken_date,
     spoken_digits,
-    supported,
 )
 from dialog.state import CallState
 from dialog.tools.spec import ToolOutcome

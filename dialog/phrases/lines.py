@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from config.languages import normalise
+
 __all__ = ["DEFAULT_LINES", "TASK_LINES", "Lines"]
 
 # The embedded engine's own lines: the tasks' questions, re-asks and hints, and its replies.
@@ -460,7 +462,7 @@ class Lines:
         """The line in ``language`` (English when missing), with ``{business}`` and
         ``values`` filled in."""
         by_language = self._lines[key]
-        primary = (language or "").replace("_", "-").split("-")[0].lower()  # "es-MX" -> "es"
+        primary = normalise(language)  # "es-MX" -> "es"
         text = by_language.get(language) or by_language.get(primary) or by_language["en"]
         values = {**self._values, **values}
         return text.format(**values) if values else text

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from config.languages import SPOKEN, supported
 from dialog.tools.spec import ToolOutcome
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
     "supported",
 ]
 
-LANGUAGES = ("en", "es", "fr", "de")
+LANGUAGES = SPOKEN  # re-exported from config.languages, the owner
 # Tools whose "not found" has a sentence of its own.
 _OWN_NOT_FOUND = frozenset({"lookup_customer"})
 
@@ -325,12 +326,6 @@ _SENTENCES: dict[str, dict[str, str]] = {
         "fr": "Je n'ai pas pu rembourser cette commande.",
         "de": "Ich konnte diese Bestellung nicht erstatten."},
 }
-
-
-def supported(language: str) -> str:
-    """The language of ``language`` ("es-MX" -> "es") when it is one of the four, else "en"."""
-    code = (language or "en").replace("_", "-").split("-")[0].lower()
-    return code if code in LANGUAGES else "en"
 
 
 def _say(key: str, language: str, **values: Any) -> str:
