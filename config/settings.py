@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.languages import SPOKEN
+
 __all__ = [
     "AdminSettings",
     "AdminUser",
@@ -63,7 +65,7 @@ class SttSettings(BaseModel):
     language: str = "auto"
     # The languages a detection chooses among (the agent's lines and tasks are written in these):
     # a detection outside them takes the likeliest of them instead.
-    languages: list[str] = Field(default_factory=lambda: ["en", "es", "fr", "de"])
+    languages: list[str] = Field(default_factory=lambda: list(SPOKEN))
     compute_type: str = "int8"
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)

@@ -10,11 +10,12 @@ would not be retrieved well anyway and a smaller label set makes fewer mistakes 
 
 from __future__ import annotations
 
-import re
 import threading
 from functools import cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from config.languages import is_tag, normalise
 
 __all__ = ["ENCODER_LANGUAGES", "detect_language", "normalise_language"]
 
@@ -22,17 +23,14 @@ __all__ = ["ENCODER_LANGUAGES", "detect_language", "normalise_language"]
 ENCODER_LANGUAGES = (
     "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh",
 )
-_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 # The model is a few MB to unpickle (~0.8 s): loaded on first use, by one thread.
 _LOAD_LOCK = threading.Lock()
 
 
 def normalise_language(tag: object) -> str | None:
-    """A BCP 47 tag ("es-MX", "pt_BR", "EN") -> its lower-case primary subtag; None if not one."""
-    if not isinstance(tag, str):
-        return None
-    match = _TAG.match(tag.strip())
-    return match.group(1).lower() if match else None
+    """A declared BCP 47 tag ("es-MX", "pt_BR", "EN") -> its lower-case primary subtag; None if
+    it is not one (then the text's language is detected instead)."""
+    return normalise(tag.strip()) if isinstance(tag, str) and is_tag(tag) else None
 
 
 def detect_language(text: str, *, default: str = "en") -> str:

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from clips import espeak_pcm16k
 
-from dialog.understanding.language import SPOKEN, detected_language, likely_language
+from config.languages import SPOKEN
+from dialog.understanding.language import detected_language, likely_language
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
 from voice.stt import transcribe_pcm16
 

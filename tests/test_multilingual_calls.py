@@ -21,8 +21,8 @@ from test_checkin import CARLOS, DAVID, JAMES, in_language
 
 from config import Settings
 from config.database import open_database
+from config.languages import SPOKEN
 from dialog.business.store import hotel_reservations
-from dialog.understanding.language import SPOKEN
 from telephony.cli.simulator import CallerStep, place_call
 from telephony.records.store import Records
 from voice.audio import mulaw8k_to_pcm16k

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from config.languages import PRIMARY
+from config.languages import SPOKEN as LANGUAGES
 from dialog.phrases import say as phrases
-from dialog.phrases.say import LANGUAGES, PRIMARY, PhraseError, keys, placeholders, say, templates
+from dialog.phrases.say import PhraseError, keys, placeholders, say, templates
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != PRIMARY])

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from config.languages import spoken_language
 from dialog.embedded.slots import (
     parse_amount,
     parse_confirmation,
@@ -22,7 +23,7 @@ from dialog.embedded.slots import (
     says_not_known,
     says_nothing,
 )
-from dialog.embedded.spoken import Run, digit_runs, language, spelled_runs
+from dialog.embedded.spoken import Run, digit_runs, spelled_runs
 
 THURSDAY = date(2025, 5, 1)  # the "today" of most date cases
 
@@ -518,7 +519,7 @@ def test_empty_transcripts(text):
 
 @pytest.mark.parametrize(("code", "expected"), [("en", "en"), ("es-MX", "es"), ("fr_FR", "fr")])
 def test_language_codes_with_region(code, expected):
-    assert language(code) == expected
+    assert spoken_language(code) == expected
 
 
 def test_unsupported_language_is_refused():

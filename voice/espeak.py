@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.languages import normalise
+
 __all__ = [
     "EspeakEngine",
     "EspeakError",
@@ -211,7 +213,7 @@ class EspeakVoices:
     def voice_for(self, language: str) -> tuple[str, EspeakVoice] | None:
         """(the code that matched, its voice) for "es-MX", "es", ...; None if none fits."""
         code = str(language)
-        base = code.split("-")[0].lower()
+        base = normalise(code)
         candidates = [(code, self.overrides.get(code)), (base, self.overrides.get(base)),
                       (code, code.lower()), (base, base)]
         for matched, name in candidates:

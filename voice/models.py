@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from config.languages import normalise
 from config.settings import Settings
 from voice.install import (
     WHISPER_BASE_DIR,
@@ -93,7 +94,7 @@ def resolve_stt_model(name_or_path: str, models_dir: Path) -> Path:
 
 def _voice_paths(language: str, settings: Settings) -> tuple[Path, Path] | None:
     voices = settings.tts.voices
-    base = language.split("-")[0].lower()
+    base = normalise(language)
     onnx = voices.get(language) or voices.get(base)
     if onnx is not None:
         onnx = Path(onnx).expanduser()

@@ -36,6 +36,7 @@ with warnings.catch_warnings():
 from piper import PiperVoice
 from piper.config import PiperConfig, SynthesisConfig
 
+from config.languages import normalise
 from config.settings import Settings
 from voice.audio import resample_pcm16
 from voice.clauses import ClauseTextAggregator
@@ -76,13 +77,9 @@ def load_piper_voice(onnx_path: Path, config_path: Path, *, cpu_threads: int) ->
         return _loaded[key]
 
 
-def _base(language: str) -> str:
-    return str(language).split("-")[0].lower()
-
-
 def _voice_key(voices: Mapping[str, PiperVoice], language: str) -> str | None:
     """The key of the voice for ``language``: exact code, then base code ("es-MX" -> "es")."""
-    return next((k for k in (str(language), _base(language)) if k in voices), None)
+    return next((k for k in (str(language), normalise(language)) if k in voices), None)
 
 
 class Speaker(Protocol):

@@ -17,8 +17,9 @@ import httpx
 from loguru import logger
 
 from config import TwilioSettings
+from config.languages import supported
 from dialog.phrases.format import spoken_date, spoken_time
-from dialog.phrases.say import say, supported
+from dialog.phrases.say import say
 
 __all__ = ["SmsFailed", "SmsSender", "SmsSent", "confirmation_text"]
 

@@ -20,11 +20,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from config.languages import SPOKEN, supported
 from config.settings import EscalationSettings
 from dialog.embedded import slots
 from dialog.embedded.tasks import Task, Tasks
 from dialog.phrases.lines import Lines
-from dialog.phrases.say import LANGUAGES, say, supported
+from dialog.phrases.say import say
 from dialog.state import CallState
 from dialog.types import CallerTurn, Exchange, Hangup, Reply, Transfer
 from dialog.understanding.classifier import Intent, normalise
@@ -237,7 +238,7 @@ class EmbeddedDialog:
 
 
 # "Is there anything else I can help you with?" in every language: a "no" to it ends the call.
-_ANYTHING_ELSE = tuple(say("anything_else_q", language) for language in LANGUAGES)
+_ANYTHING_ELSE = tuple(say("anything_else_q", language) for language in SPOKEN)
 _GREETINGS = frozenset({"hi", "hello", "hey", "hi there", "hello there", "good morning",
                         "good afternoon", "good evening", "hola", "buenos dias", "bonjour",
                         "allo", "hallo", "guten tag", "guten morgen"})

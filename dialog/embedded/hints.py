@@ -13,7 +13,8 @@ The hints are the ``hints`` group of the phrase files (``hint_<expects>``, read 
 
 from __future__ import annotations
 
-from dialog.phrases.say import LANGUAGES, keys, say
+from config.languages import SPOKEN
+from dialog.phrases.say import keys, say
 
 __all__ = ["answer_hint"]
 
@@ -21,6 +22,6 @@ __all__ = ["answer_hint"]
 def answer_hint(expects: str | None, language: str) -> str | None:
     """Typical answers to what the dialog ``expects``, in ``language``; None: no hint."""
     key = f"hint_{expects}"
-    if language not in LANGUAGES or key not in keys():
+    if language not in SPOKEN or key not in keys():
         return None
     return say(key, language)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from config.languages import spoken_language
 from dialog.embedded import spoken
 from dialog.embedded.spoken import digit_runs, numbers_to_digits, prepare, spelled_runs
 
@@ -56,14 +57,14 @@ def parse_digits(text: str, language: str, *, min_len: int, max_len: int) -> str
     "forty-seven twenty-nine thirteen", "472-913"); of several runs the last one that fits wins,
     so a correction ("472, sorry, 473913") or a stray "the one with..." does not get mixed in.
     """
-    runs = digit_runs(text, spoken.language(language))
+    runs = digit_runs(text, spoken_language(language))
     fits = [run.digits for run in runs if min_len <= len(run.digits) <= max_len]
     return fits[-1] if fits else None
 
 
 def digit_runs_of(text: str, language: str) -> list[str]:
     """Every run of digits said in ``text``, in order ("five five one" -> ["551"])."""
-    return [run.digits for run in digit_runs(text, spoken.language(language))]
+    return [run.digits for run in digit_runs(text, spoken_language(language))]
 
 
 def parse_confirmation(text: str, language: str) -> str | None:
@@ -138,7 +139,7 @@ def parse_date(text: str, language: str, today: date) -> date | None:
     Tries the word windows of the transcript, longest first, then left to right, and keeps the
     first that dateparser reads as a day. A date without a year is the next one on or after today.
     """
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     norm = " ".join(prepare(numbers_to_digits(text, lang), lang))
     for pattern, repl in spoken.DATE_REWRITES[lang]:
         norm = re.sub(pattern, repl, norm)
@@ -208,7 +209,7 @@ def parse_time(text: str, language: str, *, assume_pm_before: int = 0) -> time |
     An hour said without am/pm or a part of the day is taken as said ("around 3" is 03:00)
     unless it is below ``assume_pm_before``: pass 8 for hotel arrivals to read it as 15:00.
     """
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     norm = text.lower().replace("’", "'")
     for pattern, repl in spoken.NAMED_TIMES[lang]:
         norm = re.sub(pattern, repl, norm)
@@ -247,7 +248,7 @@ def parse_phone(text: str, language: str, region: str = "US") -> str | None:
     """
     import phonenumbers  # ~15 ms import: first use only
 
-    for run in reversed(digit_runs(text, spoken.language(language))):
+    for run in reversed(digit_runs(text, spoken_language(language))):
         if not 7 <= len(run.digits) <= 15:
             continue
         try:
@@ -283,7 +284,7 @@ def parse_name(text: str, language: str, *, alone: bool = True) -> str | None:
     ``alone`` False: a name said alone is not taken (the question was not about a name, and
     German capitalises every noun: "Keine Ahnung" is no name).
     """
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     spelled = spelled_runs(text, lang)
     if spelled:
         return _title([max(spelled, key=len)])
@@ -347,7 +348,7 @@ def parse_amount(text: str, language: str) -> Decimal | None:
     A number next to a currency word or sign wins; otherwise the only number said. Prices said
     as two groups ("thirty nine ninety nine", "two fifty") read as units and cents.
     """
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     norm = numbers_to_digits(text.replace("’", "'"), lang)
     norm = re.sub(r"([$€£])", r" \1 ", norm)
     tokens = [t.strip("\"'()[],;:!?¿¡") for t in norm.split()]
@@ -389,7 +390,7 @@ def parse_yes_no(text: str, language: str) -> bool | None:
     The first answer phrase in the transcript decides, longest phrase first at each place:
     "no problem" is a yes, "that's not right" a no, "not sure" neither.
     """
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     raw = prepare(text, lang)
     words = [w.strip('.,!?;:¿¡"') for w in raw]
     # "si" is also "if": a yes only as the first word, and in French only alone ("Si !", "Si,").
@@ -416,7 +417,7 @@ def is_inquiry(text: str, language: str) -> bool:
     """Not a request to note down: a question ("what's on the folio?"), or words about records
     or someone else (a reservation, a bill, an account, another guest, a number of five digits
     or more). "Could we have extra pillows?" is a request."""
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     if _says(text, lang, spoken.RECORDS) or parse_digits(text, lang, min_len=5, max_len=64):
         return True
     words = " ".join(w.strip('.,!?;:¿¡"') for w in prepare(text, lang)).split()
@@ -431,6 +432,6 @@ def is_inquiry(text: str, language: str) -> bool:
 
 
 def _says(text: str, language: str, table: dict[str, list[str]]) -> bool:
-    lang = spoken.language(language)
+    lang = spoken_language(language)
     norm = " ".join(w.strip('.,!?;:¿¡"') for w in prepare(text, lang))
     return any(re.search(rf"(?<![\w']){re.escape(p)}(?![\w'])", norm) for p in table[lang])

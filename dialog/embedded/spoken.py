@@ -30,7 +30,6 @@ __all__ = [
     "DATE_REWRITES",
     "DAY_ARTICLES",
     "FILLERS",
-    "LANGUAGES",
     "MINUTE_WORDS",
     "NAMED_TIMES",
     "NAME_CUES",
@@ -47,13 +46,10 @@ __all__ = [
     "WEAK_NAME_CUES",
     "Run",
     "digit_runs",
-    "language",
     "numbers_to_digits",
     "prepare",
     "spelled_runs",
 ]
-
-LANGUAGES = ("en", "es", "fr", "de")
 
 # Hesitations Whisper writes out; per language because English "er" is German for "he".
 FILLERS = {
@@ -90,14 +86,6 @@ _ONE_LETTER_WORDS = {
     "de": {"a"},
 }
 _LETTERS = re.compile(r"[^\W\d_](?:[-.][^\W\d_])*\.?")
-
-
-def language(code: str) -> str:
-    """The two-letter code of "en", "es-MX", "fr_FR", "DE"; ValueError for other languages."""
-    lang = code.replace("_", "-").split("-")[0].lower()
-    if lang not in LANGUAGES:
-        raise ValueError(f"unsupported language {code!r}; expected one of {LANGUAGES}")
-    return lang
 
 
 def prepare(text: str, lang: str) -> list[str]:

@@ -31,12 +31,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from config.languages import supported
 from config.settings import EscalationSettings
 from dialog.embedded import slots
 from dialog.phrases.format import spoken_digits
 from dialog.phrases.lines import Lines
 from dialog.phrases.outcomes import describe
-from dialog.phrases.say import supported
 from dialog.state import CallState, TaskProgress
 from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer

@@ -7,14 +7,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from config.languages import name
 from dialog.state import CallState
 from dialog.types import CallerTurn, Exchange
 from knowledge.passages import Passage
 
-__all__ = ["LANGUAGE_NAMES", "caller_message", "history_messages", "system_prompt"]
-
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German",
-                  "it": "Italian", "pt": "Portuguese", "nl": "Dutch"}
+__all__ = ["caller_message", "history_messages", "system_prompt"]
 
 _RULES = """You are the virtual phone agent of {business}. You are speaking with a caller on \
 the telephone: everything you write is read aloud.
@@ -71,7 +69,7 @@ def system_prompt(
     business: str, state: CallState, passages: Sequence[Passage], language: str,
     today: date | None = None,
 ) -> str:
-    parts = [_RULES.format(business=business, language=LANGUAGE_NAMES.get(language, language))]
+    parts = [_RULES.format(business=business, language=name(language))]
     if state.business == "hotel":
         parts.append(_CHECK_IN)
     who = f"Today is {today:%A, %Y-%m-%d}. " if today else ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from dialog.phrases.say import supported
+from config.languages import supported
 
 __all__ = [
     "guests",

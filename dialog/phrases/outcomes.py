@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from config.languages import supported
 from dialog.phrases.format import (
     money,
     on_date,
@@ -22,7 +23,7 @@ from dialog.phrases.format import (
     spoken_floor,
     spoken_time,
 )
-from dialog.phrases.say import say, supported
+from dialog.phrases.say import say
 from dialog.tools.spec import ToolOutcome
 
 __all__ = ["describe"]

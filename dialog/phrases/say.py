@@ -24,22 +24,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["LANGUAGES", "PRIMARY", "PhraseError", "keys", "placeholders", "say", "supported",
-           "templates"]
+from config.languages import PRIMARY, SPOKEN, supported
 
-PRIMARY = "en"
-LANGUAGES = ("en", "es", "fr", "de")  # the spoken languages, the primary first
+__all__ = ["PhraseError", "keys", "placeholders", "say", "templates"]
+
 DATA = Path(__file__).resolve().parent / "data"
 
 
 class PhraseError(ValueError):
     """A phrase file that cannot be used as it is."""
-
-
-def supported(language: str | None) -> str:
-    """The spoken language of ``language`` ("es-MX" -> "es"); the primary one for another."""
-    code = (language or PRIMARY).replace("_", "-").split("-")[0].lower()
-    return code if code in LANGUAGES else PRIMARY
 
 
 def say(key: str, language: str | None, /, **values: Any) -> str:
@@ -68,7 +61,7 @@ def placeholders(template: str) -> frozenset[str]:
 
 @cache
 def _all() -> dict[str, dict[str, str]]:
-    tables = {language: _load(DATA / f"{language}.yaml") for language in LANGUAGES}
+    tables = {language: _load(DATA / f"{language}.yaml") for language in SPOKEN}
     primary = tables[PRIMARY]
     for language, table in tables.items():
         where = DATA / f"{language}.yaml"

@@ -31,9 +31,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.intents import IntentSet
+from config.languages import SPOKEN
 from config.rules import Menu, RouteAction, Rule, Rules, Then, load_rules, parse_window
 from config.settings import HttpToolSettings
-from dialog.understanding.language import SPOKEN
 
 __all__ = [
     "BUILTIN_TOOLS",

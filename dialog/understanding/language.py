@@ -12,10 +12,10 @@ import re
 from functools import lru_cache
 
 from config.intents import normalise
+from config.languages import SPOKEN
 
-__all__ = ["SPOKEN", "SWITCHED", "detected_language", "likely_language", "requested_language"]
+__all__ = ["SWITCHED", "detected_language", "likely_language", "requested_language"]
 
-SPOKEN = ("en", "es", "fr", "de")  # the languages the agent's lines and tasks are written in
 MIN_PROBABILITY = 0.6  # a detection below this does not settle the call's language
 GUESS_PROBABILITY = 0.2  # below this not even this turn is answered in the detected language
 MIN_WORDS = 2  # a one-word utterance ("OK") says too little about the language
