@@ -13,6 +13,8 @@ from pathlib import Path
 from loguru import logger
 
 from config import Settings, load_intents
+from config.database import Database
+from dialog.business.sms import SmsSender
 from dialog.deps import DialogDeps
 from dialog.llm.client import make_client
 from dialog.toolset import build_registry
@@ -37,18 +39,22 @@ def bundled_documents(business: str) -> list[Path]:
     return [main, *sorted(main.parent.glob(f"{main.stem}.*{main.suffix}"))]
 
 
-def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None) -> DialogDeps:
-    """Everything every call's dialog shares (blocking: call it in a thread)."""
+def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None,
+                database: Database | None = None, sms: SmsSender | None = None) -> DialogDeps:
+    """Everything every call's dialog shares (blocking: call it in a thread), on ``database``
+    (default: the process's one for ``settings.database_url``); the hotel's confirmation texts
+    go through ``sms`` (None: they cannot be sent)."""
     encoder = encoder or SentenceEncoder(default_model_path(settings.resolved_models_dir))
     business = settings.dialog.business
-    base = KnowledgeBase(settings.database_url, encoder)
+    database = database or Database.shared(settings.database_url)
+    base = KnowledgeBase(database, encoder)
     paths = settings.knowledge.files or bundled_documents(business)
     report = base.ingest(paths)
     index = base.index()
     logger.info(f"knowledge: {report}")
     intents = load_intents(settings.dialog.intents_file)
     classifier = IntentClassifier.for_encoder(encoder, intents=intents, business=business)
-    registry = build_registry(settings, index=index, database_url=settings.database_url)
+    registry = build_registry(settings, index=index, database=database, sms=sms)
     client = make_client(settings.llm) if settings.llm.enabled else None
     return DialogDeps(settings=settings, encoder=encoder, index=index, classifier=classifier,
                       registry=registry, sentiment=SentimentAnalyzer.for_encoder(encoder),

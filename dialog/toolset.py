@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from config import Settings
-from config.database import open_database
+from config.database import Database
 from dialog.business import create_and_seed, hotel_tools, support_tools
 from dialog.business.sms import SmsSender
 from dialog.tools.audit import ToolAudit
@@ -97,26 +97,30 @@ def builtin_tools(*, index: SearchIndex | None, min_score: float = 0.0,
     return specs
 
 
-def build_registry(settings: Settings, *, index: SearchIndex | None, database_url: str,
+def build_registry(settings: Settings, *, index: SearchIndex | None,
+                   database: Database | str, sms: SmsSender | None = None,
                    today: Callable[[], date] = date.today,
                    environ: Mapping[str, str] = os.environ) -> ToolRegistry:
     """Create and seed the sample businesses' tables (once), and compose every tool.
 
-    Confirmation texts go through Twilio's Messages API as ``settings.twilio`` says.
+    The tools and their audit share ``database`` (the process's one engine for that URL).
+    Confirmation texts go through ``sms`` (the runtime's Twilio REST client; None: they cannot
+    be sent).
 
     Synchronous (database set-up): call it at start-up, not on the event loop mid-call.
     Raises ``HttpToolConfigError`` for an HTTP tool that cannot work (e.g. a missing secret).
     """
-    engine = open_database(database_url)
+    audit = ToolAudit(database)  # holds the database (and its engine) as long as the tools
+    engine = audit.engine
     create_and_seed(engine, today())
     specs = [
         *builtin_tools(index=index, min_score=settings.knowledge.min_score,
                        queues=list(settings.transfer.queues),
                        default_queue=settings.dialog.default_queue),
-        *hotel_tools(engine, today=today, sms=SmsSender.from_settings(settings.twilio),
+        *hotel_tools(engine, today=today, sms=sms,
                      business_name=settings.dialog.business_name or "Harbor View Hotel"),
         *support_tools(engine, governance=settings.governance),
         *http_tool_specs(settings.http_tools, environ=environ),
     ]
-    return ToolRegistry(specs, audit=ToolAudit(database_url), governance=settings.governance,
+    return ToolRegistry(specs, audit=audit, governance=settings.governance,
                         verification_attempts=settings.escalation.verification_attempts)

@@ -13,19 +13,19 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-__all__ = ["FORMAT_VERSION", "kb_chunks", "kb_documents", "metadata"]
+from config.database import metadata
+
+__all__ = ["FORMAT_VERSION", "TABLES", "kb_chunks", "kb_documents", "metadata"]
 
 # Bump when chunking or the stored vectors change meaning: every document is then re-embedded.
 FORMAT_VERSION = 1
 
-metadata = MetaData()
 kb_documents = Table(
     "kb_documents", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -53,3 +53,4 @@ kb_chunks = Table(
     Column("sentence_vectors", LargeBinary, nullable=False),  # (len(sentences), 512)
     UniqueConstraint("document_id", "position"),
 )
+TABLES = (kb_documents, kb_chunks)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from config.database import open_database
+from config.database import Database
 from knowledge.documents import Document, DocumentFile, file_sha256, find_documents, read_document
 from knowledge.embedding import (
     EmbeddedPassage,
@@ -33,7 +33,7 @@ from knowledge.embedding import (
 )
 from knowledge.index import KnowledgeIndex
 from knowledge.passages import Passage
-from knowledge.schema import FORMAT_VERSION, kb_chunks, kb_documents, metadata
+from knowledge.schema import FORMAT_VERSION, TABLES, kb_chunks, kb_documents
 
 __all__ = ["IngestReport", "KnowledgeBase"]
 
@@ -52,11 +52,13 @@ class IngestReport:
 
 
 class KnowledgeBase:
-    def __init__(self, database_url: str, encoder: Embedder, *, max_chars: int = 800) -> None:
+    def __init__(self, database: Database | str, encoder: Embedder, *,
+                 max_chars: int = 800) -> None:
         self.encoder = encoder
         self.max_chars = max_chars
-        self.engine: Engine = open_database(database_url)
-        metadata.create_all(self.engine)
+        self.database = Database.attach(database)
+        self.engine: Engine = self.database.engine
+        self.database.create_tables(TABLES)
 
     def ingest(self, paths: Iterable[Path | str], *, prune: bool = False) -> IngestReport:
         """Bring the stored documents up to date with ``paths`` (files and folders).
@@ -145,7 +147,7 @@ class KnowledgeBase:
         return f"v{FORMAT_VERSION}|{model.name}|{size}|max_chars={self.max_chars}"
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.detach()
 
     def _stored(self) -> dict[str, dict[str, Any]]:
         """source -> id, path, sha256 and fingerprint of every stored document."""

@@ -2,8 +2,11 @@
 
 Whisper, the piper voices, and the dialog's shared parts (sentence encoder, knowledge base,
 intent classifier, tool registry, LLM client) are loaded here (in a thread, from the app
-lifespan) and handed to each call's services; per-call objects (VAD and turn analyzers, the
-dialog manager and its state) are built fresh for each call from these.
+lifespan) and handed to each call's services. This is the composition root: the one
+``Database`` (one engine for every store) and the one HTTP client under the Twilio REST
+client (calls, texts, the desk webhook) are made here and passed to what uses them. Per-call
+objects (VAD and turn analyzers, the dialog manager and its state) are built fresh for each
+call from these.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 
+import httpx
 from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
@@ -24,6 +28,7 @@ from pipecat.turns.user_stop import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from config import Settings
+from config.database import Database
 from config.rules import Rules, bundled_rules_file
 from config.rules.store import RuleStore, RuleVersion
 from dialog.deps import DialogDeps
@@ -47,11 +52,12 @@ from voice.tts import LocalPiperTTSService, VoiceModels
 __all__ = ["Runtime", "bundled_knowledge", "open_rules"]
 
 
-def open_rules(settings: Settings) -> RuleStore:
-    """The routing-rules versions, seeded with the sample business's rules file on first use."""
+def open_rules(settings: Settings, database: Database | None = None) -> RuleStore:
+    """The routing-rules versions (on ``database``, default: the process's one for
+    ``settings.database_url``), seeded with the sample business's rules file on first use."""
     load = partial(load_routing_rules, http_tools=settings.http_tools,
                    name=f"{settings.dialog.business} rules")
-    store = RuleStore(settings.database_url, load)
+    store = RuleStore(database or settings.database_url, load)
     business = settings.dialog.business
     store.ensure_seeded(business, bundled_rules_file(business).read_text(encoding="utf-8"))
     return store
@@ -75,6 +81,8 @@ class Runtime:
     live_calls: Counter[str] = field(default_factory=Counter)
     recovery: Recovery | None = None
     unverified_streams: int = 0  # sockets open that have not yet shown a valid token
+    database: Database | None = None  # held (attached) until ``aclose``
+    http: httpx.AsyncClient | None = None  # under ``twilio``; closed by ``aclose``
 
     @classmethod
     def load(cls, settings: Settings) -> Runtime:
@@ -82,19 +90,23 @@ class Runtime:
         models_dir = settings.resolved_models_dir
         tokens = StreamTokens.for_auth_token(settings.twilio.auth_token.get_secret_value(),
                                              settings.stream.token_ttl_seconds)
-        twilio = TwilioRest(settings)
-        handoffs = HandoffStore(settings.database_url)
-        dialog = load_dialog(settings)
-        records = Records(settings.database_url, owner=instance_id(settings),
+        database = Database.attach(settings.database_url)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+        twilio = TwilioRest(settings, client=http)
+        handoffs = HandoffStore(database)
+        dialog = load_dialog(settings, database=database, sms=twilio)
+        records = Records(database, owner=instance_id(settings),
                           lease_seconds=settings.recovery.lease_seconds)
         runtime = cls(
+            database=database,
+            http=http,
             settings=settings,
             records=records,
             tokens=tokens,
             twilio=twilio,
             handoffs=handoffs,
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
-            rule_store=open_rules(settings),
+            rule_store=open_rules(settings, database),
             understanding=Understanding(dialog.encoder, dialog.classifier.intents),
             speech=SpeechModels.load(settings),
             voices=VoiceModels.load(settings),
@@ -171,10 +183,14 @@ class Runtime:
     async def aclose(self) -> None:
         await self.warm.aclose()
         await self.twilio.aclose()
+        if self.http is not None:
+            await self.http.aclose()
         if self.dialog.llm_client is not None:
             await self.dialog.llm_client.close()
         self.records.close()
         self.handoffs.close()
         self.rule_store.close()
+        if self.database is not None:
+            self.database.detach()
         self.speech.close()
         self.voices.close()

@@ -37,7 +37,7 @@ def url(tmp_path) -> str:
 
 @pytest.fixture
 def registry(url, tmp_path) -> ToolRegistry:
-    return build_registry(Settings(data_dir=tmp_path), index=None, database_url=url,
+    return build_registry(Settings(data_dir=tmp_path), index=None, database=url,
                           today=lambda: TODAY, environ={})
 
 
@@ -244,7 +244,7 @@ async def test_the_confirmation_text_needs_a_check_in_and_a_sender(registry):
 
 
 async def test_check_in_only_on_the_arrival_day(url, tmp_path, engine):
-    yesterday = build_registry(Settings(data_dir=tmp_path), index=None, database_url=url,
+    yesterday = build_registry(Settings(data_dir=tmp_path), index=None, database=url,
                                today=lambda: TODAY - timedelta(days=1), environ={})
     state = await verified_guest(yesterday)
     early = await yesterday.call("check_in", {}, state)

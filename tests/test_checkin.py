@@ -10,6 +10,7 @@ LLM path runs against the scripted chat-completions server (tests/fake_llm.py).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from test_dialog_embedded import Caller, fresh_database, reservation, rows
 
 from config import Settings
 from dialog.business.hotel_checkin import ARRIVAL_TIME, REQUESTS
-from dialog.business.sms import SmsFailed, SmsSender, SmsSent, confirmation_text
+from dialog.business.sms import SmsFailed, SmsSent, confirmation_text
 from dialog.business.store import hotel_room_keys
 from dialog.deps import DialogDeps
 from dialog.embedded import slots
@@ -33,6 +34,7 @@ from dialog.loader import load_dialog
 from dialog.phrases.format import spoken_date
 from dialog.types import CallerTurn, Hangup, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
+from telephony.twilio.rest import TwilioRest
 
 HOTEL_SMS = "+15550002222"  # the hotel's texting number (settings.twilio.sms_from)
 BUSINESS = "Harbor View Hotel"
@@ -96,20 +98,24 @@ class Guest(Caller):
 # -- fixtures ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def hotel(models_dir: Path, encoder: SentenceEncoder, fake_twilio: FakeTwilio,
-          tmp_path_factory: pytest.TempPathFactory) -> DialogDeps:
+async def hotel(models_dir: Path, encoder: SentenceEncoder, fake_twilio: FakeTwilio,
+                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DialogDeps]:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("checkin"), models_dir=models_dir,
         dialog={"business": "hotel"},
         twilio={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
                 "api_base_url": fake_twilio.url,  # type: ignore[attr-defined]
                 "sms_from": HOTEL_SMS, "sms_timeout_seconds": 2})
-    return load_dialog(settings, encoder=encoder)
+    twilio = TwilioRest(settings)  # the texts, as the runtime injects them
+    yield load_dialog(settings, encoder=encoder, sms=twilio)
+    await twilio.aclose()
 
 
 @pytest.fixture
-def hotel_db(hotel: DialogDeps, tmp_path: Path) -> DialogDeps:
-    return fresh_database(hotel, tmp_path)
+async def hotel_db(hotel: DialogDeps, tmp_path: Path) -> AsyncIterator[DialogDeps]:
+    twilio = TwilioRest(hotel.settings)
+    yield fresh_database(hotel, tmp_path, twilio)
+    await twilio.aclose()
 
 
 @pytest.fixture
@@ -482,14 +488,17 @@ async def test_a_language_other_than_the_four_is_answered_in_english(hotel_db: D
 
 # -- the text message --------------------------------------------------------------------------
 
-def sender(fake: FakeTwilio, **kwargs) -> SmsSender:
-    return SmsSender(api_base_url=fake.url, account_sid=ACCOUNT_SID,  # type: ignore[attr-defined]
-                     auth_token=AUTH_TOKEN, timeout_seconds=2, **kwargs)
+def sender(fake: FakeTwilio, *, sender: str = "",
+           transport: httpx.AsyncBaseTransport | None = None) -> TwilioRest:
+    settings = Settings(twilio={
+        "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "sms_from": sender,
+        "api_base_url": fake.url, "sms_timeout_seconds": 2})  # type: ignore[attr-defined]
+    return TwilioRest(settings, client=httpx.AsyncClient(transport=transport))
 
 
 async def test_a_text_is_retried_once(fake_twilio: FakeTwilio, texts) -> None:
     fake_twilio.fail_messages = 1
-    sent = await sender(fake_twilio).send("+15551230000", "Hola", sender="+15550009999")
+    sent = await sender(fake_twilio).send_sms("+15551230000", "Hola", sender="+15550009999")
     assert isinstance(sent, SmsSent) and sent.sid.startswith("SM")
     [sms] = texts()
     assert (sms["to"], sms["from"], sms["body"]) == ("+15551230000", "+15550009999", "Hola")
@@ -499,7 +508,7 @@ async def test_a_text_refused_or_unanswered_is_not_retried_forever(fake_twilio: 
                                                                    texts) -> None:
     fake_twilio.refuse_to.add("+15551239999")
     try:
-        refused = await sender(fake_twilio, sender="+15550009999").send("+15551239999", "x")
+        refused = await sender(fake_twilio, sender="+15550009999").send_sms("+15551239999", "x")
     finally:
         fake_twilio.refuse_to.discard("+15551239999")
     assert isinstance(refused, SmsFailed) and refused.code == "rejected"
@@ -510,14 +519,14 @@ async def test_a_text_refused_or_unanswered_is_not_retried_forever(fake_twilio: 
         raise httpx.ReadTimeout("no answer", request=request)
 
     silent = await sender(fake_twilio, sender="+15550009999",
-                          transport=httpx.MockTransport(timeout)).send("+15551230000", "x")
+                          transport=httpx.MockTransport(timeout)).send_sms("+15551230000", "x")
     assert isinstance(silent, SmsFailed) and silent.code == "unreachable" and len(tries) == 2
-    assert (await sender(fake_twilio).send("+15551230000", "x")).code == "no_sender"  # type: ignore[union-attr]
+    assert (await sender(fake_twilio).send_sms("+15551230000", "x")).code == "no_sender"  # type: ignore[union-attr]
     assert texts() == []
 
 
 async def test_a_messaging_service_sends_as_itself(fake_twilio: FakeTwilio, texts) -> None:
-    sent = await sender(fake_twilio, sender="MG" + "1" * 32).send("+15551230000", "Hallo")
+    sent = await sender(fake_twilio, sender="MG" + "1" * 32).send_sms("+15551230000", "Hallo")
     assert isinstance(sent, SmsSent)
     assert texts()[0]["form"]["MessagingServiceSid"] == "MG" + "1" * 32
 
@@ -539,8 +548,8 @@ def test_the_confirmation_text_is_in_the_guests_language(language: str, words: s
 # -- the LLM path --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def hotel_llm(hotel: DialogDeps, llm: FakeLlm, tmp_path_factory: pytest.TempPathFactory,
-              encoder: SentenceEncoder) -> DialogDeps:
+async def hotel_llm(hotel: DialogDeps, llm: FakeLlm, tmp_path_factory: pytest.TempPathFactory,
+                    encoder: SentenceEncoder) -> AsyncIterator[DialogDeps]:
     settings = hotel.settings.model_copy(update={
         "data_dir": tmp_path_factory.mktemp("checkin_llm"), "database_url": "",
         "llm": hotel.settings.llm.model_copy(update={
@@ -548,7 +557,9 @@ def hotel_llm(hotel: DialogDeps, llm: FakeLlm, tmp_path_factory: pytest.TempPath
             "api_key": "test-key", "first_token_timeout_seconds": 2.0,
             "total_timeout_seconds": 10})})
     settings = Settings.model_validate(settings.model_dump())
-    return load_dialog(settings, encoder=encoder)
+    twilio = TwilioRest(settings)
+    yield load_dialog(settings, encoder=encoder, sms=twilio)
+    await twilio.aclose()
 
 
 def _tool_results(body: dict) -> list[str]:

@@ -23,6 +23,7 @@ from sqlalchemy import Select, select
 from config import Settings
 from config.database import open_database
 from config.rules import Rules, bundled_rules_file
+from dialog.business.sms import SmsSender
 from dialog.business.store import (
     hotel_reservations,
     hotel_rooms,
@@ -74,12 +75,13 @@ def support(models_dir: Path, encoder: SentenceEncoder,
                        encoder=encoder)
 
 
-def fresh_database(deps: DialogDeps, data_dir: Path) -> DialogDeps:
+def fresh_database(deps: DialogDeps, data_dir: Path, sms: SmsSender | None = None) -> DialogDeps:
     """``deps`` with a tool registry over a newly seeded database in ``data_dir`` (the shared
-    encoder, index and classifier are kept: they do not change)."""
+    encoder, index and classifier are kept: they do not change), texting through ``sms``."""
     settings = deps.settings.model_copy(
         update={"data_dir": data_dir, "database_url": f"sqlite:///{data_dir / 'frontdesk.db'}"})
-    registry = build_registry(settings, index=deps.index, database_url=settings.database_url)
+    registry = build_registry(settings, index=deps.index, database=settings.database_url,
+                              sms=sms)
     return replace(deps, settings=settings, registry=registry)
 
 

@@ -200,7 +200,7 @@ def snapshot(engine) -> dict[str, list]:
 
 async def test_social_engineering_suite(tmp_path):
     url = f"sqlite:///{tmp_path / 'frontdesk.db'}"
-    registry = build_registry(Settings(data_dir=tmp_path), index=None, database_url=url,
+    registry = build_registry(Settings(data_dir=tmp_path), index=None, database=url,
                               environ={})
     engine = open_database(url)
     before = snapshot(engine)

@@ -33,7 +33,6 @@ from sqlalchemy import (
     Column,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -44,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from config.database import create_tables, open_database
+from config.database import Database, metadata
 from config.rules import Rules, RulesError
 
 __all__ = [
@@ -57,7 +56,6 @@ __all__ = [
     "rule_versions",
 ]
 
-metadata = MetaData()
 rule_versions = Table(
     "rule_versions", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -88,6 +86,7 @@ rule_audit = Table(
     Column("version", Integer),  # the version made (or, refused: the one it was based on)
     Column("detail", JSON, nullable=False),
 )
+TABLES = (rule_versions, rule_active, rule_audit)
 
 
 class RuleConflict(Exception):
@@ -131,9 +130,10 @@ class RuleStore:
     transaction (blocking: call it in a thread from async code).
     """
 
-    def __init__(self, url: str, load: Callable[[str], Rules]) -> None:
-        self.engine = open_database(url)
-        create_tables(self.engine, metadata)
+    def __init__(self, database: Database | str, load: Callable[[str], Rules]) -> None:
+        self.database = Database.attach(database)
+        self.engine = self.database.engine
+        self.database.create_tables(TABLES)
         self._load = load
         self._parsed: dict[int, Rules] = {}
         self._lock = threading.Lock()
@@ -309,4 +309,4 @@ class RuleStore:
                              kind="rollback", comment=comment, rolled_back_to=to_version)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.detach()

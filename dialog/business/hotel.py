@@ -246,7 +246,7 @@ class _Hotel:
             sent = None
         else:
             # The number the caller called, when the call's context carries it.
-            sent = await self.sms.send(to or "", body,
+            sent = await self.sms.send_sms(to or "", body,
                                        sender=ctx.called_number)
         if isinstance(sent, SmsSent):
             return ToolResult({"sent": True, "to_ending": to[-4:], "language": ctx.language})
@@ -332,7 +332,7 @@ def hotel_tools(engine: Engine, *, today: Callable[[], date] = date.today,
     """The hotel's tool specs over ``engine`` (tables created and seeded by the caller);
     confirmation texts go through ``sms`` (None: they cannot be sent)."""
     h = _Hotel(engine, today, key_pickup=key_pickup, sms=sms, business_name=business_name)
-    sms_seconds = 2.0 + (sms.longest_seconds if sms is not None else 0.0)
+    sms_seconds = 2.0 + (sms.sms_longest_seconds if sms is not None else 0.0)
     owner = in_thread(h.owner)
     hotel = frozenset({"hotel"})
     obj = object_schema

@@ -30,12 +30,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
+from config.database import create_tables
 from dialog.business.store import (
+    TABLES,
     hotel_folio_charges,
     hotel_guests,
     hotel_reservations,
     hotel_rooms,
-    metadata,
     support_customers,
     support_orders,
     support_refunds,
@@ -221,7 +222,7 @@ def _support_rows(today: date) -> dict[Any, list[dict[str, Any]]]:
 
 def create_and_seed(engine: Engine, today: date) -> list[str]:
     """Create the tables and seed each business whose tables are empty; the seeded names."""
-    metadata.create_all(engine)
+    create_tables(engine, TABLES)
     seeded = []
     with engine.begin() as conn:
         for name, marker, rows in (("hotel", hotel_guests, _hotel_rows),

@@ -1,8 +1,9 @@
 """The two sample businesses' tables (SQLAlchemy Core) and small helpers their tools share.
 
 The tables live in the call-records database (one file), so they carry a ``hotel_`` or
-``support_`` prefix and their own ``MetaData``. Money is stored in cents (exact; SQLite has no
-decimal type). Every function here is synchronous: tools run them in ``asyncio.to_thread``.
+``support_`` prefix (declared on the one ``config.database.metadata``). Money is stored in
+cents (exact; SQLite has no decimal type). Every function here is synchronous: tools run
+them in ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
 )
 
+from config.database import metadata
+
 __all__ = [
+    "TABLES",
     "dollars",
     "hotel_folio_charges",
     "hotel_guests",
@@ -47,7 +50,6 @@ A = TypeVar("A")
 B = TypeVar("B")
 R = TypeVar("R")
 
-metadata = MetaData()
 
 # --- Harbor View Hotel -------------------------------------------------------------------
 
@@ -160,6 +162,8 @@ support_refunds = Table(
     Column("created_at", DateTime, nullable=False),
     Column("call_sid", String(64)),
 )
+TABLES = (hotel_guests, hotel_rooms, hotel_reservations, hotel_folio_charges, hotel_room_keys,
+          support_customers, support_orders, support_tickets, support_refunds)
 
 
 

@@ -16,22 +16,19 @@ from sqlalchemy import (
     Column,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     insert,
     select,
 )
 
-from config.database import open_database
+from config.database import Database, metadata
 
 if TYPE_CHECKING:
     from dialog.state import CallState
     from dialog.tools.spec import ToolOutcome
 
 __all__ = ["ToolAudit", "tool_audit"]
-
-metadata = MetaData()
 
 tool_audit = Table(
     "tool_audit", metadata,
@@ -57,9 +54,10 @@ def _jsonable(value: Any) -> Any:
 class ToolAudit:
     """Thread-safe; every method is one short transaction."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine = open_database(database_url)
-        metadata.create_all(self.engine)
+    def __init__(self, database: Database | str) -> None:
+        self.database = Database.attach(database)
+        self.engine = self.database.engine
+        self.database.create_tables([tool_audit])
 
     def record(self, outcome: ToolOutcome, state: CallState) -> None:
         with self.engine.begin() as conn:
@@ -79,4 +77,4 @@ class ToolAudit:
             return [dict(r) for r in rows]
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.detach()

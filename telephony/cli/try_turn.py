@@ -68,6 +68,7 @@ def _state(args: argparse.Namespace, settings: Settings) -> CallState:
 async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
     from dialog.loader import load_dialog
     from dialog.manager import DialogManager
+    from telephony.twilio.rest import TwilioRest
 
     if not args.utterance and not args.dtmf:
         print("frontdesk try: give an utterance or --dtmf", file=sys.stderr)
@@ -78,15 +79,19 @@ async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
                                 intents_file=settings.dialog.intents_file,
                                 default_queue=settings.dialog.default_queue)
         settings = settings.model_copy(update={"dialog": dialog})
-    deps = await asyncio.to_thread(load_dialog, settings)
-    dialog = DialogManager(deps, state)
-    history = [Exchange(caller=c, agent=a) for c, a in state.history]
-    turn = CallerTurn(text=args.utterance, language=state.language, dtmf=args.dtmf)
+    twilio = TwilioRest(settings)  # confirmation texts go out as a call's would
+    try:
+        deps = await asyncio.to_thread(load_dialog, settings, sms=twilio)
+        dialog = DialogManager(deps, state)
+        history = [Exchange(caller=c, agent=a) for c, a in state.history]
+        turn = CallerTurn(text=args.utterance, language=state.language, dtmf=args.dtmf)
 
-    async def say(_sentence: str) -> None:
-        return None
+        async def say(_sentence: str) -> None:
+            return None
 
-    reply = await dialog.respond(history, turn, say)
+        reply = await dialog.respond(history, turn, say)
+    finally:
+        await twilio.aclose()
     if args.session:
         args.session.write_text(state.to_json(), encoding="utf-8")
     out = reply_json(reply)

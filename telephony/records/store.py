@@ -18,7 +18,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -31,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from config.database import create_tables, open_database
+from config.database import Database, metadata
 
 __all__ = [
     "Records",
@@ -42,7 +41,6 @@ __all__ = [
     "turns",
 ]
 
-metadata = MetaData()
 
 calls = Table(
     "calls",
@@ -114,14 +112,17 @@ stream_tokens = Table(
     Column("call_sid", String(64), nullable=False),
     Column("claimed_at", Float, nullable=False),
 )
+TABLES = (calls, turns, call_events, stream_tokens)
 
 
 class Records:
     """The call-record store. Thread-safe; every method is one short transaction."""
 
-    def __init__(self, url: str, *, owner: str = "", lease_seconds: float = 60.0) -> None:
-        self.engine: Engine = open_database(url)
-        create_tables(self.engine, metadata)
+    def __init__(self, database: Database | str, *, owner: str = "",
+                 lease_seconds: float = 60.0) -> None:
+        self.database = Database.attach(database)
+        self.engine: Engine = self.database.engine
+        self.database.create_tables(TABLES)
         self.owner = owner  # calls started here are leased to this server
         self.lease_seconds = lease_seconds
 
@@ -260,4 +261,4 @@ class Records:
                 "events": [dict(e) for e in event_rows]}
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.detach()

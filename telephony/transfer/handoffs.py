@@ -35,7 +35,6 @@ from sqlalchemy import (
     Column,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -46,13 +45,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from config.database import create_tables, open_database
+from config.database import Database, metadata
 
 __all__ = ["ENDED_WITHOUT_AGENT", "HandoffStore", "handoff_events", "handoffs"]
 
 ENDED_WITHOUT_AGENT = frozenset({"declined", "no_answer", "busy", "failed", "closed"})
 
-metadata = MetaData()
 handoffs = Table(
     "handoffs", metadata,
     Column("id", String(32), primary_key=True),
@@ -92,14 +90,16 @@ handoff_events = Table(
     Column("dedupe_key", String(128)),
     UniqueConstraint("handoff_id", "dedupe_key"),
 )
+TABLES = (handoffs, handoff_events)
 
 
 class HandoffStore:
     """Thread-safe; each method is one short transaction (run them in a thread)."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = open_database(url)
-        create_tables(self.engine, metadata)
+    def __init__(self, database: Database | str) -> None:
+        self.database = Database.attach(database)
+        self.engine = self.database.engine
+        self.database.create_tables(TABLES)
 
     def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                briefing: dict[str, Any], agents: list[str], caller_id: str = "",
@@ -209,4 +209,4 @@ class HandoffStore:
         return bool(changed)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.detach()

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from loguru import logger
 
 from config import QueueSettings, Settings
@@ -79,7 +78,6 @@ class WarmTransfers:
         self.twilio = twilio
         self.tokens = tokens
         self._tasks: set[asyncio.Task] = set()
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
 
     async def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                      briefing: dict[str, Any], caller_id: str, base_url: str,
@@ -289,11 +287,10 @@ class WarmTransfers:
     async def _post_webhook(self, handoff_id: str) -> None:
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         if handoff is not None:
-            await post_briefing_webhook(self.settings, handoff, self._http)
+            await post_briefing_webhook(self.settings, handoff, self.twilio.http)
 
     async def aclose(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._http.aclose()
 
     async def _set(self, handoff_id: str, status: str, *, expect: Any, **fields: Any) -> bool:
         return await asyncio.to_thread(self.store.transition, handoff_id, status,

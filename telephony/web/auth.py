@@ -28,10 +28,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import SecretStr
-from sqlalchemy import Column, Float, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, Float, String, Table, insert, select, update
 from sqlalchemy.engine import Engine
 
-from config.database import create_tables, open_database
+from config.database import Database, metadata
 
 __all__ = [
     "EVERYONE",
@@ -48,7 +48,6 @@ __all__ = [
 
 SESSION_SECONDS = 12 * 3600
 
-metadata = MetaData()
 signin_sessions = Table(
     "signin_sessions", metadata,
     Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's session id
@@ -77,17 +76,17 @@ class SessionStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine: Engine | None = None
+        self._database: Database | None = None
         self._lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
         with self._lock:
-            if self._engine is None:
-                engine = open_database(self.url)
-                create_tables(engine, metadata)
-                self._engine = engine
-            return self._engine
+            if self._database is None:
+                database = Database.attach(self.url)
+                database.create_tables([signin_sessions])
+                self._database = database
+            return self._database.engine
 
     def start(self, purpose: str, user: str, expires_at: float) -> str:
         """A new session's id (its expired predecessors are deleted)."""
@@ -118,9 +117,9 @@ class SessionStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
+            if self._database is not None:
+                self._database.detach()
+                self._database = None
 
 
 def check_password(passwords: Mapping[str, SecretStr], username: str,
