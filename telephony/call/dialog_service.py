@@ -11,7 +11,6 @@ telephony.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from loguru import logger
 from pipecat.adapters.llm.services.open_ai_adapter import OpenAILLMAdapter
@@ -35,6 +34,7 @@ from dialog.engine import DialogEngine
 from dialog.phrases import say as phrases
 from dialog.types import CallerTurn, Exchange, Reply
 from telephony.call.frames import ReplyFrame
+from telephony.call.language import CallLanguage
 
 __all__ = ["DTMF_PREFIX", "DialogService", "history_and_turn"]
 
@@ -86,15 +86,10 @@ class DialogService(LLMService):
     # the first call's event loop.
     adapter_class = OpenAILLMAdapter
 
-    def __init__(
-        self, engine: DialogEngine, *, language: Callable[[], str] = lambda: "en",
-        reply_language: Callable[[], str] | None = None, voice_language: str = "en",
-        on_language: Callable[[str], None] | None = None, **kwargs
-    ) -> None:
-        """``language``: the language of the caller's turn. ``reply_language``: the language
-        the engine now speaks; when it is not the voice's (``voice_language`` at first), the
-        voice (downstream) and speech recognition (upstream) are switched before the next
-        sentence, and ``on_language`` is told."""
+    def __init__(self, engine: DialogEngine, *, language: CallLanguage, **kwargs) -> None:
+        """``language``: the call's (``telephony.call.language``): the caller's turns are in its
+        current language; before each sentence, when the engine speaks another language than
+        the voice's, the voice (downstream) and speech recognition (upstream) switch to it."""
         # The embedded engine has no sampling knobs: every LLM setting is "unsupported".
         settings = LLMSettings(
             model="frontdesk-local", system_instruction=None, temperature=None, max_tokens=None,
@@ -104,9 +99,6 @@ class DialogService(LLMService):
         super().__init__(settings=settings, **kwargs)
         self._engine = engine
         self._language = language
-        self._reply_language = reply_language
-        self._on_language = on_language
-        self._voice = voice_language  # the language the voice was last set to
         self._hint: str | None = None  # the recognition hint last sent upstream
 
     def can_generate_metrics(self) -> bool:
@@ -120,20 +112,15 @@ class DialogService(LLMService):
             await self.push_frame(frame, direction)
 
     async def _follow_language(self) -> None:
-        if self._reply_language is None:
+        language = self._language.switch()
+        if language is None:
             return
-        language = self._reply_language()
-        if language == self._voice:
-            return
-        self._voice = language
         await self.push_frame(TTSUpdateSettingsFrame(delta=TTSSettings(language=language)))
         await self.push_frame(STTUpdateSettingsFrame(delta=STTSettings(language=language)),
                               FrameDirection.UPSTREAM)
-        if self._on_language is not None:
-            self._on_language(language)
 
     async def _answer(self, context: LLMContext) -> None:
-        history, turn = history_and_turn(list(context.get_messages()), self._language())
+        history, turn = history_and_turn(list(context.get_messages()), self._language.current)
         await self.push_frame(LLMFullResponseStartFrame())
         await self.start_processing_metrics()
         await self.start_ttfb_metrics()
@@ -151,7 +138,7 @@ class DialogService(LLMService):
             reply = await self._engine.respond(history, turn, say)
         except Exception as exc:  # the caller hears a graceful line, the log gets the cause
             logger.exception(f"dialog engine failed: {exc}")
-            language = self._reply_language() if self._reply_language else self._language()
+            language = self._language.reply
             line = phrases.say("dialog_failed", language)
             reply = Reply(text=line, intent="error", confidence=0.0, language=language,
                           reason_codes=("dialog_error",))
