@@ -169,7 +169,12 @@ class LlmSettings(BaseModel):
 
 
 class EscalationSettings(BaseModel):
-    """When the dialog hands the caller to a person (each has a reason code)."""
+    """When the dialog hands the caller to a person (each has a reason code).
+
+    ``Settings.escalation`` holds the deployment's defaults: a call with a routing rules version
+    goes by the rules' ``escalation`` instead. The dialog reads neither directly, only the
+    call's ``config.policy.CallPolicy``.
+    """
 
     # An intent or knowledge score below this counts as a low-confidence turn.
     min_confidence: float = Field(default=0.45, ge=0, le=1)
@@ -222,7 +227,9 @@ class DialogSettings(BaseModel):
     # Empty: the sample business's own name and greeting.
     business_name: str = ""
     greeting: str = ""
-    # Queue a transfer decision names when the caller asks for a person.
+    # Queue a transfer decision names when the caller asks for a person. A default the call's
+    # policy (config.policy.CallPolicy) falls back to: the rules' business.default_queue wins
+    # for a call with a rules version.
     default_queue: str = "front_desk"
 
     @model_validator(mode="after")
@@ -242,7 +249,9 @@ _SAMPLE_GREETINGS = {
 
 
 class TransferSettings(BaseModel):
-    # queue name -> phone number or sip: address that a cold transfer dials.
+    # queue name -> phone number or sip: address that a cold transfer dials. A deployment's
+    # own: it wins over the rules' queue of that name, and its names are among the queues a
+    # call may transfer to (config.policy.CallPolicy).
     queues: dict[str, str] = Field(default_factory=dict)
     # Dialled by the TwiML after </Connect> if our stream ends unexpectedly
     # (crash-to-human fallback). Empty: the call simply ends.
@@ -359,6 +368,8 @@ class Settings(BaseSettings):
     dialog: DialogSettings = Field(default_factory=DialogSettings)
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    # Defaults the call's policy falls back to when the call has no rules version
+    # (config.policy.CallPolicy); kept for deployments with no rules file.
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     http_tools: list[HttpToolSettings] = Field(default_factory=list)

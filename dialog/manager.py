@@ -21,8 +21,8 @@ from dataclasses import replace
 import numpy as np
 from loguru import logger
 
+from config.policy import CallPolicy
 from config.rules import Rules
-from config.settings import EscalationSettings
 from dialog.business import TASKS
 from dialog.deps import DialogDeps
 from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
@@ -64,21 +64,20 @@ class DialogManager:
         self.classifier = classifier or deps.classifier
         settings = deps.settings
         self.lines = Lines(business=settings.dialog.business_name)
-        # The call's escalation policy, fixed for the whole call: its routing rules' when it
-        # has them, else the settings'.
-        self.escalation: EscalationSettings = (
-            rules.escalation if rules is not None else settings.escalation)
-        self.embedded = EmbeddedDialog(deps, state, self.lines, self.escalation, TASKS)
+        # The call's thresholds and queues, fixed for the whole call: its routing rules' when
+        # it has them, else the settings' (``config.policy``). Everything below reads them here.
+        self.policy = CallPolicy.build(settings, rules)
+        self.embedded = EmbeddedDialog(deps, state, self.lines, self.policy, TASKS)
         self.router: CallRouter | None = None
         if rules is not None:
-            self.router = CallRouter(rules, state.rules_version, state, self.lines, deps.clock)
+            self.router = CallRouter(rules, state.rules_version, state, self.lines, self.policy,
+                                     deps.clock)
         self.llm: LlmDialog | None = None
         if deps.llm_client is not None and settings.llm.enabled:
             self.llm = LlmDialog(
                 deps.llm_client, settings.llm, registry=deps.registry, state=state,
                 business_name=settings.dialog.business_name, lines=self.lines,
-                default_queue=settings.dialog.default_queue, queues=settings.transfer.queues,
-                verification_attempts=self.escalation.verification_attempts,
+                policy=self.policy,
             )
         self._question_vectors: list[np.ndarray] = []
         self._feeling: Sentiment | None = None  # the current turn's, once understood
@@ -213,7 +212,7 @@ class DialogManager:
             return Reply(text, "transfer_choice", 1.0, decision=Callback(state.caller_number),
                          reason_codes=("choice:callback",))
         if choice == NEXT_AGENT:
-            transfer = Transfer(self.deps.settings.dialog.default_queue, "caller_chose_next_agent")
+            transfer = Transfer(self.policy.default_queue, "caller_chose_next_agent")
             return Reply(self.lines.get("retrying", state.language), "transfer_choice", 1.0,
                          decision=transfer, reason_codes=("choice:next_agent",))
         return Reply(self.lines.get("anything_else", state.language), "transfer_choice", 1.0,
@@ -250,11 +249,11 @@ class DialogManager:
         an LLM has no comparable score. An answer to a question the engine asked (a number, a
         ZIP code) is not a question of the caller's and is not compared for rephrasing.
         """
-        settings = self.escalation
+        thresholds = self.policy.escalation
         rephrases = 0
         if not self.embedded.expects_slot():
             rephrases = rephrase_count(vector, self._question_vectors,
-                                       settings.rephrase_similarity)
+                                       thresholds.rephrase_similarity)
             self._asked_before = rephrases
             self._question_vectors = [*self._question_vectors, vector][-_KEEP_QUESTIONS:]
         signals = Signals(
@@ -264,11 +263,11 @@ class DialogManager:
             repeated_replies=_repeats(self.state.recent_replies),
             verification_failures=self.state.verification_failures,
         )
-        return escalation_reason(signals, settings)
+        return escalation_reason(signals, thresholds)
 
     def _handoff(self, intent: Intent, reason: str) -> Reply:
         text = self.lines.get("connecting", self.state.language)
-        transfer = Transfer(self.deps.settings.dialog.default_queue, reason)
+        transfer = Transfer(self.policy.default_queue, reason)
         return Reply(text, intent.name, intent.score, decision=transfer,
                      reason_codes=(f"escalate:{reason}",), language=self.state.language)
 
@@ -278,9 +277,10 @@ class DialogManager:
         state = self.state
         state.tool_failures += sum(1 for t in reply.tools if t.failed)
         extra = ""
-        if reply.decision is None and state.tool_failures >= self.escalation.tool_failures:
+        failures = self.policy.escalation.tool_failures
+        if reply.decision is None and state.tool_failures >= failures:
             extra = self.lines.get("connecting", state.language)
-            transfer = Transfer(self.deps.settings.dialog.default_queue, "backend_failure")
+            transfer = Transfer(self.policy.default_queue, "backend_failure")
             reply = replace(reply, text=f"{reply.text} {extra}".strip(), decision=transfer,
                             reason_codes=(*reply.reason_codes, "escalate:backend_failure"))
         to_say = extra if streamed else reply.text

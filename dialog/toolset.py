@@ -2,7 +2,9 @@
 
 Built-ins: ``search_knowledge`` (the business's documents, with passage ids as citations),
 ``transfer_to_agent`` and ``end_call`` (their data is the decision; the engine turns it into
-``Transfer`` / ``Hangup``).
+``Transfer`` / ``Hangup``). A transfer names one of the call's queues and, naming none, goes to
+the call's default queue (``config.policy.CallPolicy``, handed to each call of the registry);
+the queues given here are for a tool called without a call's policy.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 
 from config import Settings
 from config.database import Database
+from config.policy import CallPolicy
 from dialog.business import create_and_seed, hotel_tools, support_tools
 from dialog.business.sms import SmsSender
 from dialog.tools.audit import ToolAudit
@@ -64,7 +67,8 @@ def builtin_tools(*, index: SearchIndex | None, min_score: float = 0.0,
             citations=tuple(h.passage.id for h in hits))
 
     async def transfer_to_agent(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
-        return ToolResult({"action": "transfer", "queue": args.get("queue") or default_queue,
+        queue = args.get("queue") or ctx.default_queue or default_queue
+        return ToolResult({"action": "transfer", "queue": queue,
                            "reason": args["reason"], "request": args.get("request", "")})
 
     async def end_call(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -81,7 +85,7 @@ def builtin_tools(*, index: SearchIndex | None, min_score: float = 0.0,
                       "request": {"type": "string", "maxLength": 500,
                                   "description": "What the person should do, for the "
                                   "briefing."}}},
-                 Tier.READ, transfer_to_agent, timeout_seconds=1.0),
+                 Tier.READ, transfer_to_agent, timeout_seconds=1.0, queue_arg="queue"),
         ToolSpec("end_call", "End the call after your reply, when the caller is done.",
                  {"type": "object", "additionalProperties": False, "properties": {
                      "reason": {"type": "string", "maxLength": 200}}},
@@ -113,14 +117,14 @@ def build_registry(settings: Settings, *, index: SearchIndex | None,
     audit = ToolAudit(database)  # holds the database (and its engine) as long as the tools
     engine = audit.engine
     create_and_seed(engine, today())
+    fallback = CallPolicy.build(settings, None)  # for a tool called without a call's policy
     specs = [
         *builtin_tools(index=index, min_score=settings.knowledge.min_score,
-                       queues=list(settings.transfer.queues),
-                       default_queue=settings.dialog.default_queue),
+                       queues=sorted(fallback.queues), default_queue=fallback.default_queue),
         *hotel_tools(engine, today=today, sms=sms,
                      business_name=settings.dialog.business_name or "Harbor View Hotel"),
         *support_tools(engine, governance=settings.governance),
         *http_tool_specs(settings.http_tools, environ=environ),
     ]
     return ToolRegistry(specs, audit=audit, governance=settings.governance,
-                        verification_attempts=settings.escalation.verification_attempts)
+                        verification_attempts=fallback.verification_attempts)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from config.languages import SPOKEN, supported
-from config.settings import EscalationSettings
+from config.policy import CallPolicy
 from dialog.embedded import slots
 from dialog.embedded.tasks import Task, Tasks
 from dialog.phrases.lines import Lines
@@ -77,13 +77,13 @@ def is_aside(text: str, language: str, intent: Intent, hits: Sequence[Hit],
 
 class EmbeddedDialog:
     def __init__(self, deps: DialogDeps, state: CallState, lines: Lines,
-                 escalation: EscalationSettings, tasks: Mapping[str, Task]) -> None:
+                 policy: CallPolicy, tasks: Mapping[str, Task]) -> None:
         self.deps = deps
         self.state = state
         self.lines = lines
         self.settings = deps.settings
-        self.escalation = escalation  # the call's: its routing rules' when it has them
-        self.tasks = Tasks(deps, state, lines, escalation, tasks)  # the business's tasks
+        self.policy = policy  # the call's thresholds and queues
+        self.tasks = Tasks(deps, state, lines, policy, tasks)  # the business's tasks
         self.intents = deps.classifier.intents
         self._negatives = frozenset(normalise(a) for a in self.intents.negative_answers)
 
@@ -174,7 +174,7 @@ class EmbeddedDialog:
                          reason_codes=("kb_answer",))
         score = hits[0].score if hits else 0.0
         self.state.low_confidence_streak += 1
-        if self.state.low_confidence_streak >= self.escalation.low_confidence_turns:
+        if self.state.low_confidence_streak >= self.policy.escalation.low_confidence_turns:
             self.state.low_confidence_streak = 0
             return Reply(self._line("handoff_after_misses"), UNCLEAR, score,
                          self._transfer(LOW_CONFIDENCE),
@@ -223,7 +223,7 @@ class EmbeddedDialog:
                      reason_codes=("intent:hangup",))
 
     def _transfer(self, reason: str) -> Transfer:
-        return Transfer(queue=self.settings.dialog.default_queue, reason=reason)
+        return Transfer(queue=self.policy.default_queue, reason=reason)
 
     def _clarify(self) -> str:
         """What the caller can ask about: the knowledge's topics in the caller's language

@@ -32,7 +32,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from config.languages import supported
-from config.settings import EscalationSettings
+from config.policy import CallPolicy
 from dialog.embedded import slots
 from dialog.phrases.format import spoken_digits
 from dialog.phrases.lines import Lines
@@ -141,11 +141,11 @@ def found(outcome: ToolOutcome) -> bool:
 
 class Tasks:
     def __init__(self, deps: DialogDeps, state: CallState, lines: Lines,
-                 escalation: EscalationSettings, tasks: Mapping[str, Task]) -> None:
+                 policy: CallPolicy, tasks: Mapping[str, Task]) -> None:
         self.deps = deps
         self.state = state
         self.lines = lines
-        self.escalation = escalation
+        self.policy = policy  # the call's verification attempts and default queue
         self.tasks = tasks
         self.outcomes: list[ToolOutcome] = []  # tool calls of the current turn
         self.said: list[str] = []  # sentences of this turn that come before the reply's own
@@ -270,7 +270,7 @@ class Tasks:
             # Said before whatever comes next (the next question or the task's result).
             self.said.append(self.describe(verified))
             return None
-        if state.verification_failures >= self.escalation.verification_attempts:
+        if state.verification_failures >= self.policy.verification_attempts:
             self.drop()
             return self.reply(f"{self.describe(verified)} {self.connecting}", score,
                               Transfer(self.queue, VERIFICATION_FAILED))
@@ -285,7 +285,7 @@ class Tasks:
     # -- helpers -------------------------------------------------------------------------------
     @property
     def queue(self) -> str:
-        return self.deps.settings.dialog.default_queue
+        return self.policy.default_queue
 
     @property
     def lang(self) -> str:
@@ -310,8 +310,7 @@ class Tasks:
         return describe(outcome, today=date.today(), language=self.state.language)
 
     async def call(self, tool: str, args: dict[str, Any]) -> ToolOutcome:
-        outcome = await self.deps.registry.call(
-            tool, args, self.state, verification_attempts=self.escalation.verification_attempts)
+        outcome = await self.deps.registry.call(tool, args, self.state, policy=self.policy)
         self.outcomes.append(outcome)
         if outcome.allowed and outcome.result:
             self.state.facts[tool] = outcome.result

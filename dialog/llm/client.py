@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,6 +28,7 @@ import openai
 from loguru import logger
 
 from config import LlmSettings
+from config.policy import CallPolicy
 from dialog.engine import Say
 from dialog.llm.grounding import unsupported_figures
 from dialog.llm.prompt import caller_message, history_messages, system_prompt
@@ -100,18 +101,15 @@ class _Round:
 class LlmDialog:
     def __init__(
         self, client: openai.AsyncOpenAI, settings: LlmSettings, *, registry: ToolRegistry,
-        state: CallState, business_name: str, lines: Lines, default_queue: str,
-        queues: Collection[str] = (), verification_attempts: int | None = None,
+        state: CallState, business_name: str, lines: Lines, policy: CallPolicy,
     ) -> None:
         self.client = client
-        self.verification_attempts = verification_attempts  # the call's (None: the registry's)
+        self.policy = policy  # the call's: its queues, default queue and limits
         self.settings = settings
         self.registry = registry
         self.state = state
         self.business_name = business_name
         self.lines = lines
-        self.default_queue = default_queue
-        self.queues = frozenset(queues) | {default_queue}
 
     async def respond(
         self, history: Sequence[Exchange], turn: CallerTurn, say: Say, *,
@@ -172,7 +170,7 @@ class LlmDialog:
             line = self.lines.get("unsupported", language)
             answer.spoken.append(line)
             await say(line)
-            answer.decision = Transfer(self.default_queue, "unsupported_answer")
+            answer.decision = Transfer(self.policy.default_queue, "unsupported_answer")
         return answer
 
     async def _fail(self, answer: LlmAnswer, say: Say, reason: str) -> None:
@@ -180,12 +178,12 @@ class LlmDialog:
         line = self.lines.get("llm_failed", self.state.language)
         answer.spoken.append(line)
         await say(line)
-        answer.decision = Transfer(self.default_queue, reason)
+        answer.decision = Transfer(self.policy.default_queue, reason)
 
     async def _round(self, messages: list[dict[str, Any]], speak: Say,
                      deadline: float) -> _Round:
         """One completion request, streamed: complete sentences are spoken as they arrive."""
-        tools = [spec.openai_schema() for spec in self.registry.available(self.state)]
+        tools = self.registry.openai_tools(self.state, self.policy)
         first_deadline = min(deadline, time.monotonic() + self.settings.first_token_timeout_seconds)
         result = _Round()
         buffer = ""
@@ -245,7 +243,7 @@ class LlmDialog:
             for n, c in enumerate(calls)]})
         work = asyncio.gather(*(self.registry.call(
             c["name"], c["args"] or "{}", self.state, injection=injection,
-            verification_attempts=self.verification_attempts) for c in calls))
+            policy=self.policy) for c in calls))
         done, _ = await asyncio.wait({work}, timeout=_SLOW_TOOLS_SECONDS)
         if not done and not answer.spoken:
             await say(self.lines.get("checking", self.state.language))
@@ -278,11 +276,12 @@ class LlmDialog:
             return
         if outcome.reason == "needs_human":
             request = str((outcome.result or {}).get("request") or outcome.name)
-            answer.decision = Transfer(self.default_queue, "needs_human", request=request)
+            answer.decision = Transfer(self.policy.default_queue, "needs_human", request=request)
         elif outcome.allowed and outcome.name == "transfer_to_agent":
             data = outcome.result or {}
             queue = str(data.get("queue") or "")
-            answer.decision = Transfer(queue if queue in self.queues else self.default_queue,
+            policy = self.policy
+            answer.decision = Transfer(queue if queue in policy.queues else policy.default_queue,
                                        "agent_transfer", request=str(data.get("reason", "")))
         elif outcome.allowed and outcome.name == "end_call":
             answer.decision = Hangup(str((outcome.result or {}).get("reason") or "caller_done"))

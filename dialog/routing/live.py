@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from config.policy import CallPolicy
 from config.rules import Rules
 from dialog.phrases.lines import Lines
 from dialog.routing.evaluate import RouteContext, RouteDecision, language_keys, route
@@ -51,8 +52,9 @@ class Routed:
 
 class CallRouter:
     def __init__(self, rules: Rules, version: int | None, state: CallState, lines: Lines,
-                 clock: Clock = local_now) -> None:
+                 policy: CallPolicy, clock: Clock = local_now) -> None:
         self.rules = rules
+        self.policy = policy  # the call's (built with these rules): its default queue
         self.version = version
         self.state = state
         self.lines = lines
@@ -122,7 +124,7 @@ class CallRouter:
         action = decision.action
         if action in TRANSFERS:
             # A closed queue's transfer is placed as a handoff and becomes the callback offer.
-            queue = decision.queue or self.rules.business.default_queue
+            queue = decision.queue or self.policy.default_queue
             text = say or self.lines.get("connecting", language)
             return Routed(log, Reply(text, "route", 1.0, Transfer(queue, reason,
                                                                     priority=decision.priority),

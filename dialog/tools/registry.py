@@ -21,6 +21,7 @@ import jsonschema
 from loguru import logger
 
 from config import GovernanceSettings
+from config.policy import CallPolicy
 from dialog.state import CallState
 from dialog.tools import governance
 from dialog.tools.spec import (
@@ -66,8 +67,12 @@ class ToolRegistry:
             self._specs[spec.name] = spec
         self._validators = {name: jsonschema.Draft202012Validator(s.parameters)
                             for name, s in self._specs.items()}
+        # A tool naming a queue is validated against the call's queues (by tool and queues).
+        self._queue_validators: dict[tuple[str, frozenset[str]],
+                                     jsonschema.Draft202012Validator] = {}
         self.audit = audit
         self.settings = governance
+        # Without a call's policy (a tool called on its own): the deployment's limit.
         self.verification_attempts = verification_attempts
         # One lock per call: calls that may change records or identity run one at a time
         # (an LLM may ask for several tools at once), so e.g. parallel verification guesses
@@ -84,26 +89,30 @@ class ToolRegistry:
                 if (not s.businesses or state.business in s.businesses)
                 and route_allows(state, s.name)]
 
-    def openai_tools(self, state: CallState) -> list[dict[str, Any]]:
-        return [s.openai_schema() for s in self.available(state)]
+    def openai_tools(self, state: CallState,
+                     policy: CallPolicy | None = None) -> list[dict[str, Any]]:
+        """The schemas the model is offered: with the call's ``policy``, a transfer names the
+        call's queues."""
+        queues = policy.queues if policy is not None else None
+        return [s.openai_schema(queues) for s in self.available(state)]
 
     async def call(self, name: str, args: dict[str, Any] | str, state: CallState, *,
-                   injection: bool = False,
-                   verification_attempts: int | None = None) -> ToolOutcome:
+                   injection: bool = False, policy: CallPolicy | None = None) -> ToolOutcome:
         """Run one tool call for ``state``'s caller. Never raises; always audited.
 
-        ``verification_attempts`` is the call's own limit (its routing rules'); without it
-        the registry's default applies."""
-        attempts = verification_attempts or self.verification_attempts  # >= 1 when given
+        ``policy`` is the call's own (its verification attempts, its queues and default
+        queue); without it the registry's defaults apply."""
+        attempts = policy.verification_attempts if policy is not None \
+            else self.verification_attempts
         started = time.perf_counter()
         spec = self._specs.get(name)
         if spec is not None and (spec.verifies or spec.tier != Tier.READ):
             async with self._lock(state):
                 outcome = await self._run(name, args, state, injection=injection,
-                                          attempts=attempts)
+                                          policy=policy, attempts=attempts)
         else:
             outcome = await self._run(name, args, state, injection=injection,
-                                          attempts=attempts)
+                                      policy=policy, attempts=attempts)
         outcome = replace(outcome, duration_ms=round((time.perf_counter() - started) * 1000, 2))
         if outcome.reason == "injection":
             logger.warning("injection attempt refused: tool {} (call {})", name,
@@ -126,14 +135,25 @@ class ToolRegistry:
             weakref.finalize(state, self._locks.pop, key, None)  # forgotten with the call
         return lock
 
+    def _validator(self, spec: ToolSpec,
+                   policy: CallPolicy | None) -> jsonschema.Draft202012Validator:
+        if spec.queue_arg is None or policy is None:
+            return self._validators[spec.name]
+        key = (spec.name, policy.queues)
+        validator = self._queue_validators.get(key)
+        if validator is None:
+            validator = self._queue_validators[key] = jsonschema.Draft202012Validator(
+                spec.parameters_for(policy.queues))
+        return validator
+
     async def _run(self, name: str, raw: dict[str, Any] | str, state: CallState, *,
-                   injection: bool, attempts: int) -> ToolOutcome:
+                   injection: bool, policy: CallPolicy | None, attempts: int) -> ToolOutcome:
         args, problem = _parse(raw)
         spec = self._specs.get(name)
         if spec is None or (spec.businesses and state.business not in spec.businesses):
             return ToolOutcome(name, args, False, {"error": "unknown_tool"}, "unknown_tool")
         if problem is None:
-            problem = _schema_problem(self._validators[name], args)
+            problem = _schema_problem(self._validator(spec, policy), args)
         if problem is not None:
             return _refused(spec, args, "invalid_arguments", {"error": "invalid_arguments",
                                                               "message": problem})
@@ -145,7 +165,7 @@ class ToolRegistry:
             injection = injection or _args_look_injected(args)
         else:
             injection = False
-        ctx = ToolContext.of(state)
+        ctx = ToolContext.of(state, policy)
         try:
             async with asyncio.timeout(spec.timeout_seconds):  # owner lookup and handler
                 owner = None

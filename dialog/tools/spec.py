@@ -4,11 +4,12 @@ governance, the tool modules and the engines)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from config.policy import CallPolicy
 from dialog.state import CallState
 
 __all__ = [
@@ -44,12 +45,14 @@ class ToolContext:
     call_sid: str = ""
     language: str = "en"
     called_number: str = ""  # the business's number the caller dialled (a text's sender)
+    default_queue: str = ""  # the call's (``CallPolicy``); empty: the tool's own default
 
     @classmethod
-    def of(cls, state: CallState) -> ToolContext:
+    def of(cls, state: CallState, policy: CallPolicy | None = None) -> ToolContext:
         return cls(state.business, state.caller_number,
                    state.customer_id if state.verified else None, state.candidate_id,
-                   state.call_sid, state.language, state.called_number)
+                   state.call_sid, state.language, state.called_number,
+                   policy.default_queue if policy is not None else "")
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,22 @@ class ToolSpec:
     # What a person is asked to do when the call needs one, e.g. "Refund {amount} on order
     # {order_number}"; empty: the tool's name and arguments.
     request_template: str = ""
+    # Argument naming a transfer queue: its choices are the call's queues (``CallPolicy.queues``)
+    # when the call's policy is given, else the ``enum`` the parameters were built with.
+    queue_arg: str | None = None
 
-    def openai_schema(self) -> dict[str, Any]:
+    def parameters_for(self, queues: Collection[str] | None) -> dict[str, Any]:
+        """The JSON schema of the arguments for a call that may transfer to ``queues``."""
+        if self.queue_arg is None or queues is None:
+            return self.parameters
+        properties = self.parameters["properties"]
+        queue = {**properties[self.queue_arg], "enum": sorted(queues)}
+        return {**self.parameters, "properties": {**properties, self.queue_arg: queue}}
+
+    def openai_schema(self, queues: Collection[str] | None = None) -> dict[str, Any]:
         return {"type": "function", "function": {
-            "name": self.name, "description": self.description, "parameters": self.parameters}}
+            "name": self.name, "description": self.description,
+            "parameters": self.parameters_for(queues)}}
 
 
 @dataclass(frozen=True)
