@@ -35,8 +35,8 @@ from dialog.deps import DialogDeps
 from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogManager
 from dialog.phrases.say import say
-from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import load_routing_rules
+from dialog.routing.turns import Understanding
 from dialog.state import CallState
 from knowledge.passages import split_sentences
 from telephony.records.recovery import Recovery, instance_id
