@@ -47,7 +47,8 @@ from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
 from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
-from voice.tts import LocalPiperTTSService, VoiceModels
+from voice.tts import LocalPiperTTSService
+from voice.voices import VoiceModels
 
 __all__ = ["Runtime", "bundled_knowledge", "open_rules"]
 

@@ -73,7 +73,7 @@ def load_models(settings: Settings, *, voice: bool, whisper: bool) -> tuple[Any,
 
     piper_voice = whisper_model = None
     if voice:
-        from voice.tts import load_piper_voice
+        from voice.voices import load_piper_voice
 
         onnx, config = resolve_piper_voice("en", settings)
         piper_voice = load_piper_voice(onnx, config, cpu_threads=1)
