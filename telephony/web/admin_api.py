@@ -16,8 +16,8 @@ GET  /admin/api/audit             the audit entries, newest first
 
 Endpoints only load, validate and save; deciding is ``dialog.routing.evaluate.route`` (through
 ``dialog.routing.turns.dry_run``, which builds the turn as the shadow evaluation does).
-Longer than ~300 lines because it is one FastAPI router with the request bodies and response
-shapes of its endpoints.
+Longer than ~300 lines because it is one FastAPI router, with what its routes share
+(``Console``), their request bodies and their response shapes.
 """
 
 from __future__ import annotations
