@@ -3,6 +3,9 @@
 Environment variables use the prefix ``FRONTDESK_`` and ``__`` for nesting, e.g.
 ``FRONTDESK_TWILIO__AUTH_TOKEN`` or ``FRONTDESK_STT__MODEL=/srv/models/whisper-small``.
 Library code never reads ``os.environ``: it receives a ``Settings``.
+
+Longer than ~300 lines because it is one typed schema: the root ``Settings`` and the section
+models it nests, which pydantic-settings reads from the environment together.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 from config import Settings
 from telephony.cli.simulator import trim_silence
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
-from voice.tts import VoiceModels
+from voice.voices import VoiceModels
 
 PHRASES = ["What time is check out?", "Is there parking at the hotel?", "Can I bring my dog?",
            "I would like to speak to a real person.", "How do I connect to the wifi?",

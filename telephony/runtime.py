@@ -35,8 +35,8 @@ from dialog.deps import DialogDeps
 from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogManager
 from dialog.phrases.say import say
-from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import load_routing_rules
+from dialog.routing.turns import Understanding
 from dialog.state import CallState
 from knowledge.passages import split_sentences
 from telephony.records.recovery import Recovery, instance_id
@@ -47,7 +47,8 @@ from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
 from voice.models import smart_turn_path
 from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
-from voice.tts import LocalPiperTTSService, VoiceModels
+from voice.tts import LocalPiperTTSService
+from voice.voices import VoiceModels
 
 __all__ = ["Runtime", "bundled_knowledge", "open_rules"]
 

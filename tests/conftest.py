@@ -24,7 +24,7 @@ logger.add(sys.stderr, level="INFO")
 
 if TYPE_CHECKING:
     from voice.stt import SpeechModels
-    from voice.tts import VoiceModels
+    from voice.voices import VoiceModels
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +69,7 @@ def speech_models(voice_settings: Settings) -> Iterator[SpeechModels]:
 
 @pytest.fixture(scope="session")
 def voice_models(voice_settings: Settings) -> Iterator[VoiceModels]:
-    from voice.tts import VoiceModels
+    from voice.voices import VoiceModels
 
     models = VoiceModels.load(voice_settings)
     yield models

@@ -23,8 +23,8 @@ from servers import ThreadedServer
 from config.rules import bundled_rules_file
 from config.rules.store import RuleStore
 from config.settings import Settings
-from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import RouteContext, load_routing_rules, route
+from dialog.routing.turns import Understanding
 from telephony.web.admin import admin_router
 from telephony.web.auth import Sessions
 

@@ -17,7 +17,7 @@ import pytest
 from browser import chromium, new_tab
 from test_admin import HOTEL, USERS, Admin, admin_settings, changed
 
-from dialog.routing.commands import Understanding
+from dialog.routing.turns import Understanding
 
 BROKEN = changed("then: {action: transfer, queue: concierge, priority: 9}",
                  "then: {action: transfer, queue: billing, priority: 9}")

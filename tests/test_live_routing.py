@@ -21,8 +21,8 @@ from config.rules.store import RuleStore
 from dialog.deps import DialogDeps
 from dialog.loader import load_dialog
 from dialog.manager import DialogManager
-from dialog.routing.commands import Understanding
 from dialog.routing.evaluate import load_routing_rules
+from dialog.routing.turns import Understanding
 from dialog.state import CallState
 from dialog.types import CallerTurn, Reply, Transfer
 from knowledge.encoder import SentenceEncoder
@@ -172,7 +172,7 @@ def _greeted(records: Records) -> list[dict]:
 ])
 async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding, text, at,
                                                            caller):
-    from dialog.routing.commands import dry_run
+    from dialog.routing.turns import dry_run
 
     live, _ = await _turn(hotel, understanding, text, at=at, caller=caller)
     tried = dry_run(RULES, understanding, when=at, text=text, caller=caller or None)
@@ -180,7 +180,7 @@ async def test_the_dry_run_and_a_live_call_decide_the_same(hotel, understanding,
 
 
 async def test_the_dry_run_shows_a_language_key_as_a_live_call_takes_it():
-    from dialog.routing.commands import dry_run
+    from dialog.routing.turns import dry_run
 
     tried = dry_run(RULES, None, when=MONDAY_10AM, keypad="6", menu="reservations")
     assert tried["decision"]["action"] == "language"

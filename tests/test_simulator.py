@@ -11,6 +11,7 @@ from streamdouble.session import SessionEvent
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
+from telephony.cli.call_command import steps_from_pairs
 from telephony.cli.simulator import (
     TURN_EVENT,
     CallerStep,
@@ -22,7 +23,6 @@ from telephony.cli.simulator import (
     parse_stream_twiml,
     sign_webhook,
     split_agent_audio,
-    steps_from_pairs,
     trim_silence,
     webhook_params,
 )

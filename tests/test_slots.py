@@ -1,5 +1,5 @@
 """Slot parsers on speech-recognition-style transcripts in en, es, fr and de
-(dialog/embedded/slots.py)."""
+(dialog/embedded/slots/)."""
 
 from datetime import date, time
 from decimal import Decimal

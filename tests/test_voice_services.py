@@ -33,7 +33,8 @@ from voice.audio import (
     synthesize_mulaw8k,
 )
 from voice.stt import LocalWhisperSTTService, SpeechModels, Transcript, transcribe_pcm16
-from voice.tts import LocalPiperTTSService, PromptCache, VoiceModels
+from voice.tts import LocalPiperTTSService
+from voice.voices import PromptCache, VoiceModels
 
 SENTENCE = "Breakfast is served from seven."
 PARAMS = PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=8000)

@@ -1,5 +1,6 @@
-"""Routing rules at work: the pure evaluation of a rules version, the per-call live router, and the
+"""Routing rules at work: the pure evaluation of a rules version, the per-call live router, one
+turn routed under a rules version (the admin's dry run, the shadow evaluation), and the
 `frontdesk routes` commands.
 """
 
-__all__ = ["commands", "evaluate", "live"]
+__all__ = ["commands", "evaluate", "live", "turns"]

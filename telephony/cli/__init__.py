@@ -1,4 +1,4 @@
 """The `frontdesk` command: serve, models, call (simulator), bench, kb, routes, try.
 """
 
-__all__ = ["bench", "callreport", "main", "simulator", "try_turn"]
+__all__ = ["bench", "call_command", "callreport", "main", "simulator", "try_turn"]

@@ -25,13 +25,12 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from config.settings import Settings
+from telephony.cli.call_command import default_url, load_models
 from telephony.cli.simulator import (
     CallerStep,
     CallResult,
     PreparedTurn,
     SimulatorError,
-    default_url,
-    load_models,
     place_prepared_call,
     prepare_steps,
 )

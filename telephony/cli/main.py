@@ -71,7 +71,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from telephony.cli.simulator import run_call_command
+    from telephony.cli.call_command import run_call_command
 
     return asyncio.run(run_call_command(args, _settings(args)))
 
@@ -163,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     models.set_defaults(func=_models)
 
     from telephony.cli.bench import add_bench_arguments
-    from telephony.cli.simulator import add_call_arguments
+    from telephony.cli.call_command import add_call_arguments
 
     call = sub.add_parser("call", help="place a simulated Twilio call to a running server")
     add_call_arguments(call)

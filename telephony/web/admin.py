@@ -29,7 +29,7 @@ from loguru import logger
 from config import Settings, load_intents
 from config.rules import bundled_rules_file
 from config.rules.store import RuleStore
-from dialog.routing.commands import Understanding
+from dialog.routing.turns import Understanding
 from telephony.web.admin_api import Console, admin_api_router, secret_values
 from telephony.web.auth import Session, Sessions
 from telephony.web.desk_api import error_response

@@ -15,7 +15,9 @@ POST /admin/api/dry-run           one turn through ``route``: decision, reasons,
 GET  /admin/api/audit             the audit entries, newest first
 
 Endpoints only load, validate and save; deciding is ``dialog.routing.evaluate.route`` (through
-``dialog.routing.commands.dry_run``, which builds the turn as the shadow evaluation does).
+``dialog.routing.turns.dry_run``, which builds the turn as the shadow evaluation does).
+Longer than ~300 lines because it is one FastAPI router, with what its routes share
+(``Console``), their request bodies and their response shapes.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints,
 from config import IntentSet, Settings
 from config.rules import Problem, Rules, RulesError
 from config.rules.store import NoRules, RuleConflict, RuleStore, RuleVersion
-from dialog.routing.commands import Understanding, dry_run
 from dialog.routing.evaluate import load_routing_rules
+from dialog.routing.turns import Understanding, dry_run
 from telephony.web.auth import Session, Sessions
 from telephony.web.desk_api import NO_STORE, error_response
 
