@@ -112,7 +112,10 @@ async def test_caller_hears_their_order_status_after_verification(support: Line)
     assert "shipped with UPS" in replies[-1]["reply_text"]
     assert [t["name"] for r in replies for t in r["tools"]] == [
         "lookup_customer", "verify_customer", "get_order_status"]
-    # The whole answer was played and heard (its marks came back), and the caller hung up.
+    # The voice spoke the answer in English, it was played and heard in full (its marks came
+    # back), and the caller hung up.
+    assert any("shipped with UPS" in text and language == "en"
+               for text, language in support.voices.spoken.lines())
     assert replies[-1]["heard_text"] == replies[-1]["reply_text"]
     assert replies[-1]["interrupted"] == 0
     assert call["end_reason"] == "caller_hung_up" and result.violations == ()
