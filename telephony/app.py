@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, WebSocket
@@ -16,6 +17,7 @@ from loguru import logger
 from starlette.websockets import WebSocketState
 
 from config import Settings
+from knowledge.encoder import SentenceEncoder
 from telephony.body_limit import BodyLimit
 from telephony.call.handshake import StreamRefused, accept_stream, refusal_on_open
 from telephony.call.session import Call
@@ -24,6 +26,7 @@ from telephony.twilio import twiml
 from telephony.twilio.security import external_url, stream_base, swap_scheme, valid_twilio_signature
 from telephony.web.admin import admin_router
 from telephony.web.desk import desk_router
+from voice.services import CallVoices
 
 __all__ = ["create_app"]
 
@@ -46,7 +49,12 @@ async def _signed_form(request: Request) -> dict[str, str]:
 SignedForm = Annotated[dict[str, str], Depends(_signed_form)]
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings, *, runtime: Runtime | None = None,
+               voices: CallVoices | None = None, encoder: SentenceEncoder | None = None
+               ) -> FastAPI:
+    """The server. ``runtime`` replaces the one it loads; ``voices`` and ``encoder`` are passed
+    to ``Runtime.load`` (the tests' scripted voices and encoder: no model loaded)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.dev_insecure_skip_signature:
@@ -57,7 +65,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         elif not settings.twilio.auth_token.get_secret_value():
             logger.error("FRONTDESK_TWILIO__AUTH_TOKEN is not set: every Twilio request will be "
                          "refused (403), since none can be verified.")
-        app.state.runtime = runtime or await asyncio.to_thread(Runtime.load, settings)
+        app.state.runtime = runtime or await asyncio.to_thread(
+            partial(Runtime.load, settings, voices=voices, encoder=encoder))
         # Calls and handoffs a crashed server left behind are closed before the first call,
         # then on every heartbeat (several servers: another one's).
         recovery = getattr(app.state.runtime, "recovery", None)

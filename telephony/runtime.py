@@ -5,8 +5,9 @@ intent classifier, tool registry, LLM client) are loaded here (in a thread, from
 lifespan) and handed to each call's services. This is the composition root: the one
 ``Database`` (one engine for every store) and the one HTTP client under the Twilio REST
 client (calls, texts, the desk webhook) are made here and passed to what uses them. Per-call
-objects (VAD and turn analyzers, the dialog manager and its state) are built fresh for each
-call from these.
+objects (VAD and turn analyzers, STT and TTS services, the dialog manager and its state) are
+built fresh for each call from these. A test hands ``Runtime.load`` its own voices and
+encoder (``tests/fakes``) to load no model.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx
 from loguru import logger
@@ -38,6 +40,7 @@ from dialog.phrases.say import say
 from dialog.routing.evaluate import load_routing_rules
 from dialog.routing.turns import Understanding
 from dialog.state import CallState
+from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 from telephony.records.recovery import Recovery, instance_id
 from telephony.records.store import Records
@@ -46,9 +49,11 @@ from telephony.transfer.warm import WarmTransfers
 from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
 from voice.models import smart_turn_path
-from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
-from voice.tts import LocalPiperTTSService
-from voice.voices import VoiceModels
+from voice.services import CallVoices, LocalVoices
+
+if TYPE_CHECKING:
+    from pipecat.services.stt_service import STTService
+    from pipecat.services.tts_service import TTSService
 
 __all__ = ["Runtime", "bundled_knowledge", "open_rules"]
 
@@ -70,8 +75,7 @@ class Runtime:
     records: Records
     tokens: StreamTokens
     twilio: TwilioRest
-    speech: SpeechModels
-    voices: VoiceModels
+    voices: CallVoices  # each call's STT and TTS services are made from these
     dialog: DialogDeps
     handoffs: HandoffStore
     warm: WarmTransfers
@@ -86,8 +90,10 @@ class Runtime:
     http: httpx.AsyncClient | None = None  # under ``twilio``; closed by ``aclose``
 
     @classmethod
-    def load(cls, settings: Settings) -> Runtime:
-        """Load everything (blocking: call it in a thread)."""
+    def load(cls, settings: Settings, *, voices: CallVoices | None = None,
+             encoder: SentenceEncoder | None = None) -> Runtime:
+        """Load everything (blocking: call it in a thread). ``voices`` and ``encoder`` replace
+        Whisper and piper, and the sentence encoder (the tests' fakes)."""
         models_dir = settings.resolved_models_dir
         tokens = StreamTokens.for_auth_token(settings.twilio.auth_token.get_secret_value(),
                                              settings.stream.token_ttl_seconds)
@@ -95,7 +101,7 @@ class Runtime:
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
         twilio = TwilioRest(settings, client=http)
         handoffs = HandoffStore(database)
-        dialog = load_dialog(settings, database=database, sms=twilio)
+        dialog = load_dialog(settings, database=database, sms=twilio, encoder=encoder)
         records = Records(database, owner=instance_id(settings),
                           lease_seconds=settings.recovery.lease_seconds)
         runtime = cls(
@@ -109,8 +115,7 @@ class Runtime:
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
             rule_store=open_rules(settings, database),
             understanding=Understanding(dialog.encoder, dialog.classifier.intents),
-            speech=SpeechModels.load(settings),
-            voices=VoiceModels.load(settings),
+            voices=voices or LocalVoices.load(settings),
             dialog=dialog,
         )
         runtime.recovery = Recovery(settings, records, handoffs, lambda: set(runtime.live_calls))
@@ -119,15 +124,12 @@ class Runtime:
             .greeting("en")  # also builds the active rules' intent classifier
         # Fixed lines are synthesised once so they start at once. The greeting is
         # spoken sentence by sentence (a mark each), so its sentences are cached.
-        runtime.voices.prompts.warm(
+        runtime.voices.warm(
             [*split_sentences(greeting), say("still_there", "en"),
              say("silent_goodbye", "en"), settings.transfer.no_agent_line], ["en"])
         # The first call would otherwise pay for onnxruntime's first sessions and the
         # first synthesis/transcription paths (~0.5 s of greeting delay).
         runtime.turn_detection()
-        # CTranslate2's first transcription allocates its buffers (~0.3 s more than
-        # later ones): pay that now rather than on the first caller's first turn.
-        transcribe_pcm16(runtime.speech.english, bytes(32000), 16000, language="en")
         logger.info(f"runtime ready: {len(runtime.dialog.index)} knowledge passages, "
                     f"business {settings.dialog.business}, "
                     f"dialog {'LLM ' + settings.llm.model if settings.llm.enabled else 'embedded'}"
@@ -152,16 +154,16 @@ class Runtime:
         state.rules_version = version.id
         return version
 
-    def stt_service(self, language: str | None = None) -> LocalWhisperSTTService:
+    def stt_service(self, language: str | None = None) -> STTService:
         """Speech recognition per the settings, or pinned to ``language`` (a call that goes on
         in a language already known)."""
         stt = self.settings.stt
         if language is not None:
             stt = stt.model_copy(update={"language": language})
-        return LocalWhisperSTTService.from_settings(self.speech, stt)
+        return self.voices.stt_service(stt)
 
-    def tts_service(self, language: str = "en") -> LocalPiperTTSService:
-        return LocalPiperTTSService(self.voices, language=language)
+    def tts_service(self, language: str = "en") -> TTSService:
+        return self.voices.tts_service(language)
 
     def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
         """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
@@ -193,5 +195,4 @@ class Runtime:
         self.rule_store.close()
         if self.database is not None:
             self.database.detach()
-        self.speech.close()
         self.voices.close()
