@@ -28,7 +28,8 @@ __all__ = ["DEFAULT_MIN_SCORE", "Hit", "KnowledgeIndex", "fuse"]
 # On the sample hotel file, 54 en/es/fr/de questions it answers mostly score 0.28-0.75 and 23
 # unrelated ones mostly 0.08-0.25. At 0.25: 49/54 answered from the right passage, 2/23
 # unrelated answered anyway; at 0.35: 40/54 and 0/23. Below it the engine asks to rephrase.
-# With the support sample as well (tests/test_retrieval_eval.py): 97/109 and 0/9 at 0.25.
+# With the support sample as well (tests/unit/knowledge/test_retrieval_eval.py): 97/109 and
+# 0/9 at 0.25.
 DEFAULT_MIN_SCORE = 0.25
 LEXICAL_WEIGHT = 0.1
 # Share of BM25 in the ranking score, and the BM25 score that counts as half a match (see fuse).
@@ -65,7 +66,8 @@ def fuse(score: np.ndarray, bm25: np.ndarray) -> np.ndarray:
     On the labeled set (tests/data/retrieval_questions.yaml, 109 en/es/fr/de questions) this
     ranks at least as well as the semantic score alone, while reciprocal rank fusion, which
     throws away how far apart the semantic scores are, lost 6 top-1 answers to BM25 matches on
-    common words; BM25 alone cannot cross languages. tests/test_retrieval_eval.py prints them.
+    common words; BM25 alone cannot cross languages.
+    tests/unit/knowledge/test_retrieval_eval.py prints them.
     """
     return (1.0 - BM25_WEIGHT) * score + BM25_WEIGHT * bm25 / (bm25 + BM25_HALF)
 

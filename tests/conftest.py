@@ -140,7 +140,9 @@ def llm() -> Iterator[FakeLlm]:
 
 # Markers, set from what a test uses, so that `scripts/test --fast` (-m "not models and not
 # browser") runs everything that needs no model file and no browser.
-_BROWSER_MODULES = {"test_admin_browser", "test_desk_browser"}
+# Tests live by layer: unit/<layer>/ (one package's logic), calls/ (whole calls over the real
+# WebSocket) and browser/ (pages in headless Chromium); everything under browser/ is marked.
+_BROWSER_DIR = Path(__file__).resolve().parent / "browser"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -152,5 +154,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "models_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.models)
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in _BROWSER_MODULES:
+        if _BROWSER_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)

@@ -47,8 +47,8 @@ __all__ = [
     "route",
 ]
 
-# The tools of dialog/toolset.py and dialog/business/*.py (tests/test_routing.py checks these
-# against the real registry).
+# The tools of dialog/toolset.py and dialog/business/*.py (tests/unit/dialog/test_routing.py
+# checks these against the real registry).
 BUILTIN_TOOLS = ("search_knowledge", "transfer_to_agent", "end_call")
 BUSINESS_TOOLS: Mapping[str, tuple[str, ...]] = {
     "hotel": ("find_reservation", "verify_guest", "check_in", "assign_room",

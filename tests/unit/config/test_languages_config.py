@@ -2,9 +2,9 @@
 else keeps its own copy of either."""
 
 import re
-from pathlib import Path
 
 import pytest
+from testpaths import ROOT
 
 from config import Settings
 from config.languages import (
@@ -19,7 +19,7 @@ from config.languages import (
 )
 from knowledge.language import normalise_language
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT
 # Tags as they come (rules, settings, Whisper, pipecat, document front matter), odd ones too.
 TAGS = ["en", "es", "fr", "de", "EN", "De", "es-MX", "pt-BR", "pt_BR", "EN_us", "fr_FR",
         "zh-Hant-TW", "es-", "-es", "es--MX", "es_MX.UTF-8", " es", "es ", "it", "english",

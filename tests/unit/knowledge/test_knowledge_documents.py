@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from testpaths import DATA
 
 from knowledge.documents import find_documents, read_document
 from knowledge.language import detect_language, normalise_language
 from knowledge.lexical import LexicalIndex, tokenize
 
-DATA = Path(__file__).parent / "data"
+DATA = DATA
 
 
 def write_pdf(path: Path, pages: list[str], title: str = "") -> Path:

@@ -1,7 +1,7 @@
 """The embedded engine's own questions in the caller's language: the clarifying question when
 it is not sure what the caller wants, and the keypad menu used when no routing rules give one
 (dialog/embedded/engine.py, lines in dialog/phrases/lines.py). Real paths, as in
-tests/test_dialog_embedded.py.
+tests/unit/dialog/test_dialog_embedded.py.
 """
 
 from __future__ import annotations

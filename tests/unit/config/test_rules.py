@@ -3,10 +3,9 @@ that name the field path and the YAML line."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
+from testpaths import ROOT
 
 from config.intents import load_intents
 from config.rules import (
@@ -60,7 +59,7 @@ def test_the_bundled_examples_load_with_real_tools(business):
 
 
 def test_the_bundled_examples_are_in_the_package_data():
-    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"data/rules/*.yaml"' in pyproject
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from testpaths import DATA
 
 from config.intents import (
     BUSINESSES,
@@ -25,7 +26,7 @@ from dialog.understanding import intents as constants
 from dialog.understanding.classifier import Intent, IntentClassifier, is_noise
 from knowledge.encoder import SentenceEncoder
 
-LABELED = Path(__file__).parent / "data" / "intent_utterances.yaml"
+LABELED = DATA / "intent_utterances.yaml"
 LANGUAGES = ("en", "es", "fr", "de")
 MIN_ACCURACY = 0.90  # overall
 MIN_LANGUAGE_ACCURACY = 0.85  # no language may fall far behind the others

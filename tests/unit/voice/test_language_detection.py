@@ -12,18 +12,18 @@ many would also settle the call's language at once (``detected_language``) is re
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 from clips import espeak_pcm16k
+from testpaths import DATA
 
 from config.languages import SPOKEN
 from dialog.understanding.language import detected_language, likely_language
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
 from voice.stt import transcribe_pcm16
 
-CLIPS = Path(__file__).parent / "data" / "language_clips.yaml"
+CLIPS = DATA / "language_clips.yaml"
 
 
 def test_the_callers_language_is_detected_from_the_first_words(speech_models, voice_models,

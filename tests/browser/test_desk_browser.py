@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser import chromium, new_tab
+from chromium_pages import chromium, new_tab
 from servers import ThreadedServer
 from test_desk import PASSWORDS, Desk, desk_settings, new_handoff
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from testpaths import DATA
 
 from config.intents import normalise
 from dialog.understanding.sentiment import (
@@ -30,7 +31,7 @@ from dialog.understanding.sentiment import (
 )
 from knowledge.encoder import SentenceEncoder
 
-LABELED = Path(__file__).parent / "data" / "sentiment_utterances.yaml"
+LABELED = DATA / "sentiment_utterances.yaml"
 LANGUAGES = ("en", "es", "fr", "de")
 PARTS = ("tuning", "held_out")
 MIN_ACCURACY = 0.80  # overall, 3 classes

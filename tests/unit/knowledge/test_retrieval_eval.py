@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from testpaths import DATA
 
 from knowledge.encoder import SentenceEncoder
 from knowledge.index import DEFAULT_MIN_SCORE, Hit, KnowledgeIndex
 from knowledge.passages import HEADING_SEPARATOR
 from knowledge.store import KnowledgeBase
 
-QUESTIONS = Path(__file__).parent / "data" / "retrieval_questions.yaml"
+QUESTIONS = DATA / "retrieval_questions.yaml"
 SAMPLES = Path(str(files("knowledge") / "data"))
 
 

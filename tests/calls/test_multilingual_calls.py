@@ -101,9 +101,9 @@ async def test_asking_for_spanish_switches_recognition_and_voice(line, speech_mo
 # number and ZIP code, their answers to "is that right?", "what time will you arrive?" (said, or
 # keyed as the question offers) and "any special requests?"; and the arrival time and requests
 # recorded. The language is chosen on the keypad: detected from espeak-ng's voices, a first
-# sentence is heard in the right language (tests/test_language_detection.py) but rarely in the
-# right words, which then start any task or none. (espeak-ng pauses at a comma long enough for
-# the end-of-turn model to take the turn there: the answers have none.)
+# sentence is heard in the right language (tests/unit/voice/test_language_detection.py) but
+# rarely in the right words, which then start any task or none. (espeak-ng pauses at a comma
+# long enough for the end-of-turn model to take the turn there: the answers have none.)
 CHECK_INS = {
     "es": (CARLOS, "6", ["Sí es correcto.", "2000#", "No gracias."], ("20:00", None)),
     "fr": (DAVID, "7", ["Oui c'est correct.", "Je ne sais pas encore.", "Non merci."],

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser import chromium, new_tab
+from chromium_pages import chromium, new_tab
 from test_admin import HOTEL, USERS, Admin, admin_settings, changed
 
 from dialog.routing.turns import Understanding

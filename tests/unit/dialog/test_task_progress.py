@@ -7,9 +7,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
+from testpaths import ROOT
 
 from dialog.business import TASKS
 from dialog.business.hotel_checkin import CHECK_IN, CHECK_IN_STEPS
@@ -18,7 +18,7 @@ from dialog.business.support_tasks import ORDER
 from dialog.embedded.tasks import prefill
 from dialog.state import CallState, TaskProgress
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT
 
 
 def test_a_new_call_has_no_progress() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import soundfile
 from conftest import ACCOUNT_SID, AUTH_TOKEN
+from testpaths import DATA, ROOT
 
 from telephony.cli.main import main
 
@@ -71,8 +71,8 @@ def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, 
 
 # -- frontdesk routes ------------------------------------------------------------------------------
 
-RULES_DIR = Path(__file__).parents[1] / "config" / "data" / "rules"
-LABELS_DIR = Path(__file__).parent / "data"
+RULES_DIR = ROOT / "config" / "data" / "rules"
+LABELS_DIR = DATA
 
 
 def test_routes_check_passes_the_bundled_rules(capsys):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 from test_knowledge_documents import write_pdf
+from testpaths import DATA
 
 from knowledge.commands import ingest_command, search_command
 from knowledge.documents import read_document
@@ -24,7 +25,7 @@ from knowledge.passages import split_sentences
 from knowledge.store import KnowledgeBase
 
 SAMPLES = Path(str(files("knowledge") / "data"))
-DATA = Path(__file__).parent / "data"
+DATA = DATA
 SOURCES = ["es/preguntas.md", "gift-cards.pdf", "hotel.md", "notes.txt", "spa.html",
            "support.md"]
 
