@@ -6,14 +6,18 @@ stream ends; then it settles what is left and records how the call ended. In bet
 pipeline calls back: each reply is recorded as a turn before it is spoken and its decision
 carried out once it was heard (a hang-up here, a transfer by ``telephony.call.transfer``); what
 the caller heard and how long the turn took are added to the turn; a silent caller is prompted,
-then said goodbye to. The call's language is ``telephony.call.language``'s.
+then said goodbye to. The call's language is ``telephony.call.language``'s, its turns'
+records ``telephony.call.turns``'s.
+
+Over ~300 lines because the call's lifecycle (start, pipeline events, decisions carried out
+once heard, the silent caller, the end) is one state that each step reads; split further, the
+steps would pass that state around instead of reading it here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +41,8 @@ from telephony.call.frames import ReplyFrame, TurnSpokenFrame
 from telephony.call.heard import MarkLedger
 from telephony.call.language import CallLanguage
 from telephony.call.pipeline import CallPipeline, PipelineHooks, build_pipeline
-from telephony.call.timing import TurnTiming
 from telephony.call.transfer import TransferFlow
+from telephony.call.turns import TurnLog
 from telephony.records.writer import RecordWriter
 from telephony.twilio import twiml, wire
 
@@ -49,10 +53,6 @@ __all__ = ["Call"]
 
 HEARD_WAIT_SECONDS = 20.0
 DECISION_GRACE_SECONDS = 5.0
-
-
-def _wall(monotonic_at: float | None) -> float | None:
-    return None if monotonic_at is None else time.time() - (time.monotonic() - monotonic_at)
 
 
 class Call:
@@ -70,7 +70,6 @@ class Call:
         self.end_reason: str | None = None
         self._hanging_up: str | None = None  # a hang-up under way at Twilio (its reason)
         self._bad_messages = 0
-        self._next_turn = 0
         self._worker: PipelineWorker | None = None
         # A decision (transfer or hang-up) being carried out: prompts stay quiet meanwhile.
         self._decision_task: asyncio.Task | None = None
@@ -79,9 +78,9 @@ class Call:
         self._engine: DialogManager | None = None
         # A stream started by a caller back from a transfer no agent took: that handoff's row.
         self._resumed: dict | None = None
-        self._levels: list[float] = []  # loudness of the caller's utterances since the reply
         self.language: CallLanguage | None = None  # once the dialog state is known
         self._rules: Rules | None = None  # the routing rules version the call started with
+        self.turns = TurnLog(runtime.records, self.call_sid, self.settings.turn, self._record)
         self.transfer = TransferFlow(self, runtime, websocket, record=self._record,
                                      event=self._event)
 
@@ -151,21 +150,8 @@ class Call:
         """Before TTS: record the turn (queued, never awaited on the frame path); returns its
         index, which follows the reply to the heard-text gate."""
         reply, turn = frame.reply, frame.turn
-        index, self._next_turn = self._next_turn, self._next_turn + 1
         self._silent_prompts = 0
-        level = round(max(self._levels), 1) if self._levels and not turn.dtmf else None
-        self._levels = []
-        self._record(
-            self.runtime.records.add_turn, self.call_sid, index,
-            caller_text=turn.text, caller_dtmf=turn.dtmf, caller_language=turn.language,
-            intent=reply.intent, confidence=reply.confidence, reply_text=reply.text,
-            citations=list(reply.citations), replied_at=time.time(),
-            reason_codes=list(reply.reason_codes),
-            tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
-                   for t in reply.tools],
-            sentiment=reply.sentiment, sentiment_label=reply.sentiment_label,
-            caller_level_db=level, route=reply.route,
-        )
+        index = self.turns.reply(frame)
         if "injection_detected" in reply.reason_codes:
             self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
         decision = reply.decision
@@ -177,8 +163,7 @@ class Call:
 
     async def on_turn_heard(self, index: int, heard: str, interrupted: bool) -> None:
         """Behind the heard-text gate: what the caller heard of turn `index`'s line."""
-        self._record(self.runtime.records.update_turn, self.call_sid, index,
-                     heard_text=heard, interrupted=int(interrupted))
+        self.turns.heard(index, heard, interrupted)
 
     async def on_reply_heard(self, frame: ReplyFrame) -> None:
         """After the heard-text gate: the caller heard the reply, or talked over it.
@@ -227,24 +212,13 @@ class Call:
         await self.ledger.wait_played(after_marks=marks_before, within=HEARD_WAIT_SECONDS)
         await self._hang_up("caller_silent")
 
-    def _on_first_audio(self, timing: TurnTiming) -> None:
-        """A reply's first audio went out: record the turn's timestamps and latency."""
-        if self._next_turn == 0:
-            return
-        self._record(
-            self.runtime.records.update_turn, self.call_sid, self._next_turn - 1,
-            latency=timing.breakdown(self.settings.turn.vad_stop_seconds),
-            caller_started_at=_wall(timing.speech_started),
-            caller_ended_at=_wall(timing.speech_ended(self.settings.turn.vad_stop_seconds)),
-        )
-
     # -- language --------------------------------------------------------------------------------
     def _on_transcript(self, result: Any) -> str | None:
         """A transcript's loudness is kept for the turn; its language goes to the call's
         language, which returns the language to pin recognition to."""
         level = getattr(result, "level_db", None)
         if isinstance(level, float) and math.isfinite(level):
-            self._levels.append(level)
+            self.turns.heard_level(level)
         assert self.language is not None
         return self.language.heard(
             str(getattr(result, "language", "")),
@@ -276,7 +250,7 @@ class Call:
             on_bad_message=self._on_bad_message, on_stop=self._on_stop,
             ended=lambda: self.end_reason is not None, on_transcript=self._on_transcript,
             on_reply=self.on_reply, on_reply_heard=self.on_reply_heard,
-            on_turn_heard=self.on_turn_heard, on_first_audio=self._on_first_audio)
+            on_turn_heard=self.on_turn_heard, on_first_audio=self.turns.first_audio)
         pipeline = build_pipeline(rt, self.websocket, self.start.stream_sid, ledger=self.ledger,
                                   turn_detection=turn_detection, state=state,
                                   engine=self._engine, language=self.language, hooks=hooks)
@@ -288,9 +262,7 @@ class Call:
         the state stored with the handoff (identity, task, language, what was said). The
         turns go on being numbered after the call's earlier ones (blocking: run it in a
         thread)."""
-        # Any later stream of the call (back from a transfer, or after a retried webhook)
-        # numbers its turns on from the call's last one.
-        self._next_turn = self.runtime.records.last_turn_index(self.call_sid) + 1
+        self.turns.go_on_from_earlier_streams()
         resumed = self.start.custom_parameters.get(twiml.RESUME_PARAMETER, "")
         handoff = self.runtime.handoffs.get(resumed) if resumed else None
         if handoff is not None and handoff["call_sid"] == self.call_sid:
@@ -308,9 +280,7 @@ class Call:
         a reply: sentence by sentence, a mark each, so what of it the caller heard is recorded
         as a turn like any other reply."""
         assert self._worker is not None
-        index, self._next_turn = self._next_turn, self._next_turn + 1
-        self._record(self.runtime.records.add_turn, self.call_sid, index, intent=intent,
-                     reply_text=text, replied_at=time.time())
+        index = self.turns.own_line(text, intent)
         await self._worker.queue_frames([LLMFullResponseStartFrame(), LLMTextFrame(text),
                                          LLMFullResponseEndFrame(), TurnSpokenFrame(index)])
 
