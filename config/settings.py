@@ -259,10 +259,9 @@ class TransferSettings(BaseModel):
     # Dialled by the TwiML after </Connect> if our stream ends unexpectedly
     # (crash-to-human fallback). Empty: the call simply ends.
     fallback_number: str = ""
-    no_agent_line: str = (
-        "I'm sorry, nobody is available to take your call right now. "
-        "I can keep helping you, or you can call back during office hours."
-    )
+    # Said when a transfer could not be placed. Empty: the agent's own line (phrase
+    # ``no_agent``) in the caller's language; set, this text is said as it is, in any language.
+    no_agent_line: str = ""
 
 
 class QueueSettings(BaseModel):

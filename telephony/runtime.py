@@ -126,7 +126,8 @@ class Runtime:
         # spoken sentence by sentence (a mark each), so its sentences are cached.
         runtime.voices.warm(
             [*split_sentences(greeting), say("still_there", "en"),
-             say("silent_goodbye", "en"), settings.transfer.no_agent_line], ["en"])
+             say("silent_goodbye", "en"),
+             settings.transfer.no_agent_line or say("no_agent", "en")], ["en"])
         # The first call would otherwise pay for onnxruntime's first sessions and the
         # first synthesis/transcription paths (~0.5 s of greeting delay).
         runtime.turn_detection()

@@ -44,7 +44,6 @@ UNCLEAR = "unclear"
 KEYPAD = "keypad"
 OPERATOR_KEY = "0"
 MENU_KEY = "9"
-KEYPAD_HINT = "You can press 0 at any time to reach {desk}."
 _KEY_NAMES = {"*": "key_star", "#": "key_pound"}  # the lines naming the keys that are no digit
 
 
@@ -88,8 +87,8 @@ class EmbeddedDialog:
         self._negatives = frozenset(normalise(a) for a in self.intents.negative_answers)
 
     def greeting(self, language: str) -> str:
-        desk = "the front desk" if self.state.business == "hotel" else "a colleague"
-        return f"{self.settings.dialog.greeting} {KEYPAD_HINT.format(desk=desk)}"
+        desk = say("desk_front" if self.state.business == "hotel" else "desk_colleague", language)
+        return f"{self.settings.dialog.greeting} {say('keypad_hint_greeting', language, desk=desk)}"
 
     def expects_slot(self) -> bool:
         return self.tasks.expects_slot()

@@ -30,6 +30,7 @@ from config import QueueSettings
 from config.rules import Rules
 from dialog.briefing import Briefing, TurnRecord, build_briefing, summarize_with_llm
 from dialog.manager import DialogManager
+from dialog.phrases.say import say
 from dialog.state import CallState
 from dialog.types import Callback, Transfer, Withdraw
 from telephony.transfer.queues import queue_config
@@ -217,7 +218,12 @@ class TransferFlow:
             await self._call.finish(self._reason)
             return
         self._not_placed()
-        await self._call.say(self._settings.transfer.no_agent_line)
+        await self._call.say(self._no_agent_line())
+
+    def _no_agent_line(self) -> str:
+        """What a caller hears when no transfer could be placed: the deployment's own line, else
+        the agent's in the caller's language."""
+        return self._settings.transfer.no_agent_line or say("no_agent", self._call.state.language)
 
     def _not_placed(self) -> None:
         self._move(Step.NOT_PLACED)
@@ -236,7 +242,7 @@ class TransferFlow:
         except Exception:  # the database refused it: the caller hears why, the call goes on
             logger.exception(f"call {self._call.call_sid}: storing the handoff failed")
             self._not_placed()
-            await self._call.say(self._settings.transfer.no_agent_line)
+            await self._call.say(self._no_agent_line())
             return
         placed = await self._runtime.warm.place(handoff_id)
         self._event("handoff_placed" if placed.held else "handoff_not_placed",

@@ -153,6 +153,10 @@ def test_greeting_offers_the_keypad(hotel: DialogDeps) -> None:
     greeting = Caller(hotel).dialog.greeting("en")
     assert greeting.startswith(hotel.settings.dialog.greeting)
     assert "press 0 at any time to reach the front desk" in greeting
+    # Before the caller's language is known the business's greeting is its own words; the
+    # agent's hint after it is in the language asked for.
+    assert "Puede marcar 0 en cualquier momento para hablar con la recepción." in \
+        Caller(hotel).dialog.greeting("es")
 
 
 @pytest.mark.parametrize("question", ["what time is breakfast", "¿A qué hora es el desayuno?"])
