@@ -42,7 +42,7 @@ from dialog.understanding.escalation import (
     rephrase_count,
 )
 from dialog.understanding.guard import detect_injection
-from dialog.understanding.language import SWITCHED, requested_language
+from dialog.understanding.language import requested_language
 from dialog.understanding.sentiment import Sentiment
 from knowledge.index import Hit
 from knowledge.passages import Passage
@@ -170,7 +170,7 @@ class DialogManager:
         self.state.language = language
         follow = self.embedded.tasks.pending_question() or self.lines.get("help_prompt",
                                                                           language)
-        return Reply(f"{SWITCHED[language]} {follow}", "language", 1.0,
+        return Reply(f"{self.lines.get('language_switched', language)} {follow}", "language", 1.0,
                      reason_codes=(f"language:{language}",))
 
     def _switch_by_key(self, language: str) -> Reply:
@@ -178,7 +178,8 @@ class DialogManager:
         the menu the caller is at is offered again in the new language."""
         assert self.router is not None
         switched = self._switch_language(language)
-        return replace(switched, text=f"{SWITCHED[language]} {self.router.prompt()}",
+        line = self.lines.get("language_switched", language)
+        return replace(switched, text=f"{line} {self.router.prompt()}",
                        reason_codes=(*switched.reason_codes, "route:language_key"))
 
     # -- the choice after a failed transfer ------------------------------------------------

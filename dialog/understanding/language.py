@@ -14,7 +14,7 @@ from functools import lru_cache
 from config.intents import normalise
 from config.languages import SPOKEN
 
-__all__ = ["SWITCHED", "detected_language", "likely_language", "requested_language"]
+__all__ = ["detected_language", "likely_language", "requested_language"]
 
 MIN_PROBABILITY = 0.6  # a detection below this does not settle the call's language
 GUESS_PROBABILITY = 0.2  # below this not even this turn is answered in the detected language
@@ -38,13 +38,6 @@ _SPEAK = ("speak", "talk", "habla", "hablar", "hablamos", "hable", "hablan", "pa
 _BEFORE_NAME = ("in", "en", "auf")
 _POLITE = ("please", "por favor", "s il vous plait", "bitte")
 MAX_REQUEST_WORDS = 8
-# Said in the language the caller asked for.
-SWITCHED = {
-    "en": "Of course, let's continue in English.",
-    "es": "Por supuesto, sigamos en español.",
-    "fr": "Bien sûr, continuons en français.",
-    "de": "Natürlich, sprechen wir Deutsch.",
-}
 
 
 @lru_cache(maxsize=1)
