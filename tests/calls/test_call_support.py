@@ -3,6 +3,7 @@ ZIP code, and hears the status of their order (embedded engine, real models, rea
 
 from __future__ import annotations
 
+import pprint
 from collections.abc import Iterator
 
 import pytest
@@ -62,10 +63,17 @@ async def test_caller_hears_their_order_status_after_verification(
     finally:
         records.close()
     replies = [t for t in call["turns"] if t["intent"] != "greeting"]
-    # On failure: every turn as recorded, and what the simulated caller went through.
-    heard_by_agent = ([(t["turn_index"], t["intent"], t["caller_text"], t["reply_text"])
-                       for t in call["turns"]], result.caller_turns, result.greeting_first_audio_ms)
-    assert {r["intent"] for r in replies} == {"order_status"}, heard_by_agent
+    # On failure: every turn as recorded, and what the simulated caller went through (whole:
+    # pytest would shorten an assertion's message).
+    heard_by_agent = pprint.pformat({
+        "turns": [(t["turn_index"], t["intent"], t["caller_text"], t["reply_text"],
+                   t["heard_text"]) for t in call["turns"]],
+        "events": [(e["kind"], e["detail"]) for e in call["events"]],
+        "caller": result.caller_turns,
+        "agent": [(a.started_at_s, a.ended_at_s, a.text) for a in result.agent_turns],
+        "greeting_first_audio_ms": result.greeting_first_audio_ms}, width=100)
+    if {r["intent"] for r in replies} != {"order_status"}:
+        pytest.fail(heard_by_agent, pytrace=False)
     assert "zip code" in replies[0]["reply_text"].lower()
     # Each caller turn carries its sentiment (its value is tested in test_sentiment.py).
     assert all(r["sentiment_label"] in ("negative", "neutral", "positive")

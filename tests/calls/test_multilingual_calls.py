@@ -92,7 +92,9 @@ async def test_asking_for_spanish_switches_recognition_and_voice(line, speech_mo
         "en", "es"]
     switched, answered = result.agent_turns[1], result.agent_turns[-1]
     text, heard_in = await asyncio.to_thread(_heard, speech_models, switched.audio)
-    assert heard_in == "es" and "por supuesto" in text.lower(), text
+    # Whisper base splits espeak-ng's "supuesto" now and then ("por su puesto, si gamos..."):
+    # the words are compared without the spaces between them.
+    assert heard_in == "es" and "porsupuesto" in re.sub(r"[^a-z]", "", text.lower()), text
     assert (await asyncio.to_thread(_heard, speech_models, answered.audio))[1] == "es"
     assert call["language"] == "es"
 
