@@ -74,19 +74,7 @@ async def test_a_request_for_a_person_yields_a_transfer_that_telephony_carries_o
     assert "connect you" in result.agent_turns[-1].text.lower()
 
 
-async def test_keypad_digits_reach_the_dialog(frontdesk, call_settings, caller, records):
-    """The hotel's rules menu (config/data/rules/hotel.yaml): 4 is breakfast; an option the
-    menu lacks is asked about. Each decision is logged with its turn and rules version."""
-    result = await _call(frontdesk, call_settings, caller,
-                         [CallerStep(dtmf="4"), CallerStep(dtmf="472#")])
-    call = await _ended(records, result.call_sid)
-    keyed = [t for t in call["turns"] if t["caller_dtmf"]]
-    assert [t["caller_dtmf"] for t in keyed] == ["4", "472"]
-    assert "breakfast" in keyed[0]["reply_text"].lower()
-    assert keyed[0]["route"]["reasons"][:3] == ["default", "menu:main", "keypad:4"]
-    assert keyed[0]["route"]["version"] >= 1
-    assert "help" in keyed[1]["reply_text"].lower()
-    assert "keypad:no_match" in keyed[1]["route"]["reasons"]
+# The keypad menu's call needs no model: tests/calls/test_calls_scripted.py makes it.
 
 
 async def test_talking_over_the_agent_clears_its_audio_and_cuts_the_history(
