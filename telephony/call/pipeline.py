@@ -21,6 +21,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.settings import STTSettings
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
@@ -137,12 +138,18 @@ def build_pipeline(runtime: Runtime, websocket: WebSocket, stream_sid: str, *,
     aggregators = LLMContextAggregatorPair(
         LLMContext(history_messages(state)),
         user_params=LLMUserAggregatorParams(
-            vad_analyzer=vad, user_turn_strategies=turn_strategies,
+            user_turn_strategies=turn_strategies,
             user_idle_timeout=settings.turn.no_speech_prompt_seconds,
         ),
     )
     pipeline = Pipeline([
         transport.input(),
+        # The VAD runs before speech recognition, not in the user aggregator: recognition cuts
+        # each utterance out of its audio at the VAD's start and stop frames, so they must
+        # arrive in step with that audio. From the aggregator they came back upstream late
+        # whenever the pipeline ran behind (a loaded CPU), after the 1 s of audio recognition
+        # keeps from before the start had moved past the words: the caller's words were lost.
+        VADProcessor(vad_analyzer=vad),
         runtime.stt_service(language.recognition),
         _TranscriptTap(hooks.on_transcript), KeypadTurns(), aggregators.user(),
         DialogService(engine, language=language),
