@@ -9,8 +9,6 @@ thread pool, and reports the language on each ``TranscriptionFrame``.
 from __future__ import annotations
 
 import asyncio
-import difflib
-import re
 import threading
 from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +29,7 @@ from pipecat.utils.types import assert_given
 from config.settings import Settings, SttSettings
 from voice.audio import resample_pcm16, speech_level_db
 from voice.models import resolve_stt_model
+from voice.prompting import PROMPT_SUPPORT, likeness, repeats_prompt
 
 __all__ = [
     "LocalWhisperSTTService",
@@ -78,27 +77,6 @@ class Transcript:
     language_probs: tuple[tuple[str, float], ...] = ()
 
 
-# A transcript that repeats a recognition hint's sentence stands only when the same audio heard
-# without the hint is at least this alike (difflib ratio of the words). On the 24 hinted clips
-# of tests/unit/voice/test_stt_hints.py the real answers were 0.74-1.00 alike, the one hint
-# written over a question 0.35 (the value was chosen on that set: see the README).
-PROMPT_SUPPORT = 0.5
-
-
-def _plain_words(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
-def _likeness(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, _plain_words(a), _plain_words(b)).ratio()
-
-
-def repeats_prompt(text: str, prompt: str) -> bool:
-    """``text`` is one of the sentences of the recognition hint ``prompt``, word for word."""
-    said = _plain_words(text)
-    return bool(said) and said in {_plain_words(s) for s in re.split(r"(?<=[.!?])\s+", prompt)}
-
-
 def transcribe_pcm16(
     model: WhisperModel,
     pcm: bytes,
@@ -137,7 +115,7 @@ def transcribe_pcm16(
         # aparcamiento?" -> "No, no es correcto."). Heard again without the hint, the words
         # must be close to the hint's, else the caller said something else.
         plain = run(language, initial_prompt=None)
-        if _likeness(plain.text, found.text) < PROMPT_SUPPORT:
+        if likeness(plain.text, found.text) < PROMPT_SUPPORT:
             found = plain
     if language is None and candidates and found.language not in candidates and \
             found.language_probs:

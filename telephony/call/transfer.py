@@ -13,6 +13,9 @@ Where the transfer is, is one ``TransferStage``; ``next_stage`` holds every move
 Besides its stage, a warm transfer may have a handoff stored ahead: once the dialog decides on a
 transfer to a warm queue, the handoff and its briefing are stored while the caller hears the line
 announcing it, so the agent's desktop shows it at once.
+
+Over ~300 lines because the stages and what each step does at Twilio, in the handoff store and
+to the caller are one state machine: split, each half would have to re-check the other's stage.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""When a transcript only repeats the recognition hint (voice/stt.py): the pure parts."""
+"""When a transcript only repeats the recognition hint (voice/prompting.py)."""
 
-from voice.stt import PROMPT_SUPPORT, _likeness, repeats_prompt
+from voice.prompting import PROMPT_SUPPORT, likeness, repeats_prompt
 
 HINT = "Sí, es correcto. No, no es correcto."
 
@@ -15,6 +15,6 @@ def test_a_transcript_repeats_the_hint_only_word_for_word_with_one_of_its_senten
 
 def test_the_hint_stands_when_the_unhinted_words_are_alike_and_not_over_another_sentence():
     # Measured pairs (unhinted, hinted) from the hint test's clips.
-    assert _likeness("así es correcto", "Sí, es correcto.") >= PROMPT_SUPPORT
-    assert _likeness("et il est correct.", "Oui, c'est correct.") >= PROMPT_SUPPORT
-    assert _likeness("y de apar camielo.", "No, no es correcto.") < PROMPT_SUPPORT
+    assert likeness("así es correcto", "Sí, es correcto.") >= PROMPT_SUPPORT
+    assert likeness("et il est correct.", "Oui, c'est correct.") >= PROMPT_SUPPORT
+    assert likeness("y de apar camielo.", "No, no es correcto.") < PROMPT_SUPPORT
