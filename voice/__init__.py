@@ -6,5 +6,4 @@ language (piper, else espeak-ng through ``espeak``), ``services`` the source of 
 TTS, ``audio`` and ``clauses`` the audio and sentence helpers. Imports only ``config``.
 """
 
-__all__ = ["audio", "clauses", "espeak", "install", "models", "prompting", "services", "stt", "tts",
-           "voices"]
+__all__ = ["audio", "clauses", "espeak", "install", "models", "services", "stt", "tts", "voices"]

@@ -29,7 +29,6 @@ from pipecat.utils.types import assert_given
 from config.settings import Settings, SttSettings
 from voice.audio import resample_pcm16, speech_level_db
 from voice.models import resolve_stt_model
-from voice.prompting import PROMPT_SUPPORT, likeness, repeats_prompt
 
 __all__ = [
     "LocalWhisperSTTService",
@@ -109,14 +108,6 @@ def transcribe_pcm16(
                   no_speech_threshold=no_speech_threshold, log_prob_threshold=log_prob_threshold,
                   hotwords=hotwords, initial_prompt=initial_prompt)
     found = run(language)
-    if initial_prompt and repeats_prompt(found.text, initial_prompt):
-        # The hint's own words: an answer the hint helped hear ("así es correcto" ->
-        # "Sí, es correcto."), or the prompt written over what the caller said ("¿Tienen
-        # aparcamiento?" -> "No, no es correcto."). Heard again without the hint, the words
-        # must be close to the hint's, else the caller said something else.
-        plain = run(language, initial_prompt=None)
-        if likeness(plain.text, found.text) < PROMPT_SUPPORT:
-            found = plain
     if language is None and candidates and found.language not in candidates and \
             found.language_probs:
         probs = dict(found.language_probs)
