@@ -8,6 +8,8 @@ server at start-up with a message naming the file, the intent and the field, e.g
 
 This module only describes and validates the data; ``dialog.understanding.classifier`` embeds the
 examples and classifies utterances.
+
+At ~315 lines, most of it is the file's schema and the error messages that name the field.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ A turn goes:
 5. the embedded engine answers when there is no LLM, or as the fast path for intents it is sure
    of (a person, goodbye, thanks, off-topic); otherwise the LLM streams the answer with tools;
 6. the call's state is updated (streaks, failures, recent questions and replies).
+
+At ~317 lines: the steps above, in order, so the turn reads top to bottom; the decisions
+themselves are pure functions elsewhere (``dialog.routing``, ``dialog.understanding``).
 """
 
 from __future__ import annotations

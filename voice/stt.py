@@ -4,6 +4,9 @@ pipecat's ``WhisperSTTService`` loads its model in ``__init__`` (on the event lo
 call) and drops the language Whisper detects. ``LocalWhisperSTTService`` takes models
 loaded at startup (``SpeechModels.load`` in the app lifespan), transcribes in a bounded
 thread pool, and reports the language on each ``TranscriptionFrame``.
+
+At ~300 lines: model loading, the transcription call and the pipecat service share one
+choice, which model hears which language.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ Safety:
 
 Parsed ``Rules`` are cached per version id; ``active`` reads the active id from the database on
 each call, so a change made by another process is seen by the next call that asks.
+
+At ~310 lines: each operation keeps its compare-and-set and its audit row in one transaction,
+so they stay in one class.
 """
 
 from __future__ import annotations

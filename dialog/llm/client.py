@@ -12,6 +12,9 @@ One ``LlmDialog`` per call; the ``AsyncOpenAI`` client is shared by the process.
 4. a round that fails before producing anything (connection error, HTTP 5xx, no first token in
    time) is retried after a short holding line; when retries run out, or the failure comes
    mid-reply, the caller is told so and transferred. There is never dead air.
+
+At ~300 lines: the turn loop above, with its retries and grounding, reads best in one place;
+the prompt (``dialog.llm.prompt``) and the tool schemas already live apart.
 """
 
 from __future__ import annotations

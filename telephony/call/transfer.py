@@ -36,7 +36,6 @@ from dialog.manager import DialogManager
 from dialog.phrases.say import say
 from dialog.state import CallState
 from dialog.types import Callback, Transfer, Withdraw
-from telephony.transfer.queues import queue_config
 from telephony.twilio.security import external_url, http_base
 
 if TYPE_CHECKING:
@@ -141,7 +140,7 @@ class TransferFlow:
         return self._reason if self.stage in placing else None
 
     def _queue(self, name: str) -> QueueSettings | None:
-        return queue_config(self._settings, self._call.rules, name)
+        return self._call.engine.policy.queue(name)
 
     # -- the dialog's decisions, as each reply is recorded ----------------------------------
     def decided(self, decision: object) -> None:

@@ -5,6 +5,9 @@ The wire protocol is streamdouble's; this module adds what a *conversation* need
 top: caller turns that wait for the agent's reply to finish playing (or barge in on
 it), markers in streamdouble's event log, and pure arithmetic over that log (turns,
 voice-to-voice latency, barge-in reaction, playback underruns).
+
+At ~315 lines: the caller's actions and the arithmetic over the event log they write share
+that log's markers.
 """
 
 from __future__ import annotations

@@ -2,4 +2,4 @@
 webhooks of a transfer.
 """
 
-__all__ = ["handoffs", "queues", "warm", "webhook"]
+__all__ = ["handoffs", "warm", "webhook"]

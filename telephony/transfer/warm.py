@@ -13,6 +13,9 @@
 
 Every step is a compare-and-set on the handoff's status (``HandoffStore.transition``), so a
 status callback Twilio retries, or one reaching a restarted server, changes nothing twice.
+
+At ~310 lines: the steps above are one state machine over one handoff row; split, each step
+would need the others' transitions.
 """
 
 from __future__ import annotations

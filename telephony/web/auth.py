@@ -11,6 +11,9 @@ gives ``Sessions`` its ``roles``.
 The throttle (``LoginThrottle``) counts wrong passwords per client address and over all
 addresses, never per username (so nobody can lock a user out), and answers with how long to
 wait (``Backoff``, a pure rule): the page answers 429 with Retry-After.
+
+At ~300 lines it keeps three small parts together because they share one secret and the
+password fingerprint a session carries; split, the signing rules would be spread over files.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_with_rules_the_rules_decide(settings: Settings) -> None:
     assert policy.escalation == rules.escalation and policy.verification_attempts == 1
     assert policy.escalation.low_confidence_turns == 3  # the rules', not the settings' 5
     assert policy.default_queue == "support"  # the rules' business.default_queue
-    # The rules' queues, and the deployment's own (which queue_config resolves first).
+    # The rules' queues, and the deployment's own (which win by name: CallPolicy.queue).
     assert set(SUPPORT.queues) == SUPPORT_QUEUES
     assert policy.queues == SUPPORT_QUEUES | {"after_hours", "vip_line"}
 

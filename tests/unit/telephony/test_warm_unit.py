@@ -120,18 +120,26 @@ async def test_agents_per_hold_then_the_callers_choice_of_the_next_agent(
 
 
 def test_a_queue_is_the_settings_then_the_calls_rules() -> None:
+    from config.policy import CallPolicy
     from config.rules import bundled_rules_file
     from dialog.routing.evaluate import load_routing_rules
-    from telephony.transfer.queues import queue_config
 
     rules = load_routing_rules(bundled_rules_file("hotel"))
+
+    def queue(settings: Settings, rules, name: str) -> QueueSettings | None:
+        return CallPolicy.build(settings, rules).queue(name)
+
     plain = Settings()
-    assert queue_config(plain, rules, "reservations").agents == ["+14155550122", "+14155550123"]
-    assert queue_config(plain, rules, "reservations").timezone == "America/Los_Angeles"
-    assert queue_config(plain, None, "reservations") is None
+    assert queue(plain, rules, "reservations").agents == ["+14155550122", "+14155550123"]
+    assert queue(plain, rules, "reservations").timezone == "America/Los_Angeles"
+    assert queue(plain, None, "reservations") is None
     cold = Settings(transfer={"queues": {"reservations": "+15550009999"}})
-    assert queue_config(cold, rules, "reservations") == QueueSettings(
+    assert queue(cold, rules, "reservations") == QueueSettings(
         agents=["+15550009999"], transfer="cold")
-    warm = Settings(queues={"reservations": WEEKDAYS})
-    assert queue_config(warm, rules, "reservations") is WEEKDAYS
-    assert queue_config(plain, rules, "billing") is None
+    warm = Settings(queues={"reservations": WEEKDAYS.model_copy(deep=True)})
+    assert queue(warm, rules, "reservations") == WEEKDAYS
+    # A copy: changing the settings afterwards does not reach a call in progress.
+    policy = CallPolicy.build(warm, rules)
+    warm.queues["reservations"].agents.append("+15550000000")
+    assert policy.queue("reservations") == WEEKDAYS
+    assert queue(plain, rules, "billing") is None
