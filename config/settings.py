@@ -70,6 +70,10 @@ class SttSettings(BaseModel):
     # a detection outside them takes the likeliest of them instead.
     languages: list[str] = Field(default_factory=lambda: list(SPOKEN))
     compute_type: str = "int8"
+    # The encoder's window for speech that fits in it (Whisper's own is 30 s, whatever the
+    # speech's length): 10 s encodes a caller's turn 4-9x faster with the same word error on the
+    # clip set (voice.stt.WindowedWhisper, scripts/stt_window.py). 30 turns it off.
+    window_seconds: float = Field(default=10.0, ge=5, le=30)
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)
     # Calls transcribing at once; further turns queue (bounded CPU on small boxes).

@@ -5,6 +5,11 @@ call) and drops the language Whisper detects. ``LocalWhisperSTTService`` takes m
 loaded at startup (``SpeechModels.load`` in the app lifespan), transcribes in a bounded
 thread pool, and reports the language on each ``TranscriptionFrame``.
 
+Two things make a caller's turn fast on a small CPU (issue 13, measured on 2 cores):
+- the encoder sees a short window (``WindowedWhisper``), not Whisper's 30 s;
+- a language is detected once, by the multilingual model, and speech detected as English is
+  then transcribed by the English model (``transcribe_pcm16``'s ``english``).
+
 At ~300 lines: model loading, the transcription call and the pipecat service share one
 choice, which model hears which language.
 """
@@ -13,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -42,27 +48,81 @@ __all__ = [
 ]
 
 WHISPER_RATE_HZ = 16000
-_loaded: dict[tuple[str, int, str, int], WhisperModel] = {}
+FULL_WINDOW_FRAMES = 3000  # Whisper's own: 30 s of 10 ms feature frames
+WINDOW_MARGIN_FRAMES = 100  # silence kept after the speech inside a short window
+# Whisper's own test for a decoder stuck in a loop ("Good Good Good ...").
+LOOP_COMPRESSION_RATIO = 2.4
+_loaded: dict[tuple[str, int, str, int, float], WhisperModel] = {}
 _load_lock = threading.Lock()
 
 
+class WindowedWhisper(WhisperModel):
+    """faster-whisper whose encoder sees speech that fits in ``window_seconds`` in a window that
+    long, instead of Whisper's 30 s.
+
+    faster-whisper pads every utterance's features to 30 s, and the encoder's cost follows the
+    window, not the speech: on 2 cores an encode took 504 ms for base and 318 ms for tiny.en at
+    30 s, 83 and 35 ms at 10 s (CTranslate2 4.8 takes the shorter input). The window is fixed: cut
+    to the speech's own length plus a margin, the decoder looped ("Can I bring my dogs? Can I
+    ...") on 6 of 54 clips; at a fixed 10 s the clip set's word error and detected languages were
+    those of the 30 s window (scripts/stt_window.py). Longer speech keeps the 30 s window, and so
+    does a transcription run again because the short window looped (``whole_window``).
+    """
+
+    def __init__(self, *args: Any, window_seconds: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.window_frames = min(FULL_WINDOW_FRAMES, round(window_seconds * 100))
+        self._local = threading.local()
+
+    @property
+    def windowed(self) -> bool:
+        return self.window_frames < FULL_WINDOW_FRAMES and not getattr(self._local, "whole", False)
+
+    @contextmanager
+    def whole_window(self) -> Iterator[None]:
+        """Encode with the 30 s window in this thread, for the duration of the block."""
+        self._local.whole = True
+        try:
+            yield
+        finally:
+            self._local.whole = False
+
+    def encode(self, features: np.ndarray) -> Any:
+        if self.windowed:
+            features = short_window(features, self.window_frames)
+        return super().encode(features)
+
+
+def short_window(features: np.ndarray, frames: int) -> np.ndarray:
+    """Features padded to 30 s, cut to ``frames`` when the speech (the frames before the zero
+    padding) and a margin after it fit; otherwise unchanged. A pure function."""
+    columns = np.flatnonzero(np.any(features.reshape(-1, features.shape[-1]) != 0, axis=0))
+    speech = int(columns[-1]) + 1 if columns.size else 0
+    if features.shape[-1] <= frames or speech + WINDOW_MARGIN_FRAMES > frames:
+        return features
+    return np.ascontiguousarray(features[..., :frames])
+
+
 def load_whisper(
-    path: Path, *, cpu_threads: int, compute_type: str, num_workers: int = 1
+    path: Path, *, cpu_threads: int, compute_type: str, num_workers: int = 1,
+    window_seconds: float = 30.0,
 ) -> WhisperModel:
     """Load a CTranslate2 Whisper model from disk, once per process per configuration.
 
-    ``num_workers`` lets that many transcriptions run in parallel on the one model.
+    ``num_workers`` lets that many transcriptions run in parallel on the one model;
+    ``window_seconds`` below 30 encodes short speech in a shorter window (``WindowedWhisper``).
     """
-    key = (str(Path(path).resolve()), cpu_threads, compute_type, num_workers)
+    key = (str(Path(path).resolve()), cpu_threads, compute_type, num_workers, window_seconds)
     with _load_lock:
         if key not in _loaded:
-            _loaded[key] = WhisperModel(
+            _loaded[key] = WindowedWhisper(
                 key[0],
                 device="cpu",
                 compute_type=compute_type,
                 cpu_threads=cpu_threads,
                 num_workers=num_workers,
                 local_files_only=True,
+                window_seconds=window_seconds,
             )
         return _loaded[key]
 
@@ -91,12 +151,15 @@ def transcribe_pcm16(
     hotwords: str | None = None,
     initial_prompt: str | None = None,
     candidates: Sequence[str] = (),
+    english: WhisperModel | None = None,
 ) -> Transcript:
     """Transcribe 16-bit mono PCM (blocking: call it in a worker thread).
 
-    ``language`` None detects it; with ``candidates`` (the languages the business speaks) a
-    detection outside them is replaced by the likeliest candidate and the audio transcribed again
-    in it, its probability then its share among the candidates.
+    ``language`` None detects it with ``model`` (multilingual). With ``candidates`` (the
+    languages the business speaks) a detection outside them takes the likeliest candidate, its
+    probability then its share among the candidates. Speech detected as English is transcribed by
+    ``english`` when given (the English-only model: on 2 cores about half the time of the
+    multilingual one, and as accurate on English), any other language by ``model``.
 
     A segment is dropped as silence by Whisper's own rule: no_speech_prob above
     ``no_speech_threshold`` and avg_logprob below ``log_prob_threshold``. That catches
@@ -107,23 +170,35 @@ def transcribe_pcm16(
     if sample_rate_hz != WHISPER_RATE_HZ:
         samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
     audio = samples.astype(np.float32) / 32768.0
-    run = partial(_transcribe, model, audio, beam_size=beam_size,
+    run = partial(_transcribe, audio=audio, beam_size=beam_size,
                   no_speech_threshold=no_speech_threshold, log_prob_threshold=log_prob_threshold,
                   hotwords=hotwords, initial_prompt=initial_prompt)
-    found = run(language)
-    if language is None and candidates and found.language not in candidates and \
-            found.language_probs:
-        probs = dict(found.language_probs)
-        best = max(candidates, key=lambda c: probs.get(c, 0.0))
-        share = probs.get(best, 0.0) / max(1e-9, sum(probs.get(c, 0.0) for c in candidates))
-        again = run(best)
-        found = replace(again, language_probability=share, language_probs=found.language_probs)
+    if language is None and not model.model.is_multilingual:
+        language = "en"
+    if language is not None:
+        found = run(model, language)
+    else:
+        detected, probability, ranked = model.detect_language(audio)
+        chosen, share = choose_language(detected, probability, dict(ranked), candidates)
+        found = run(english if chosen == "en" and english is not None else model, chosen)
+        found = replace(found, language_probability=share,
+                        language_probs=tuple((code, float(p)) for code, p in ranked[:10]))
     return replace(found, level_db=speech_level_db(samples, WHISPER_RATE_HZ),
                    duration_seconds=len(samples) / WHISPER_RATE_HZ)
 
 
-def _transcribe(model: WhisperModel, audio: np.ndarray, language: str | None, *,
-                beam_size: int, no_speech_threshold: float, log_prob_threshold: float,
+def choose_language(detected: str, probability: float, probs: dict[str, float],
+                    candidates: Sequence[str]) -> tuple[str, float]:
+    """The language to transcribe in and its probability: the detected one, or, when it is not
+    among ``candidates``, the likeliest candidate with its share among them. A pure function."""
+    if not candidates or detected in candidates:
+        return detected, probability
+    best = max(candidates, key=lambda c: probs.get(c, 0.0))
+    return best, probs.get(best, 0.0) / max(1e-9, sum(probs.get(c, 0.0) for c in candidates))
+
+
+def _transcribe(model: WhisperModel, language: str, *, audio: np.ndarray, beam_size: int,
+                no_speech_threshold: float, log_prob_threshold: float,
                 hotwords: str | None, initial_prompt: str | None) -> Transcript:
     segments, info = model.transcribe(
         audio,
@@ -138,9 +213,17 @@ def _transcribe(model: WhisperModel, audio: np.ndarray, language: str | None, *,
         hotwords=hotwords,
         initial_prompt=initial_prompt,
     )
+    segments = list(segments)  # a lazy generator: decoding happens here, in this thread
+    if isinstance(model, WindowedWhisper) and model.windowed and \
+            any(s.compression_ratio > LOOP_COMPRESSION_RATIO for s in segments):
+        with model.whole_window():  # the short window looped: hear it as Whisper would
+            return _transcribe(model, language, audio=audio, beam_size=beam_size,
+                               no_speech_threshold=no_speech_threshold,
+                               log_prob_threshold=log_prob_threshold,
+                               hotwords=hotwords, initial_prompt=initial_prompt)
     kept: list[str] = []
     dropped: list[str] = []
-    for segment in segments:  # a lazy generator: decoding happens here, in this thread
+    for segment in segments:
         silent = (
             segment.no_speech_prob > no_speech_threshold
             and segment.avg_logprob < log_prob_threshold
@@ -152,7 +235,6 @@ def _transcribe(model: WhisperModel, audio: np.ndarray, language: str | None, *,
         info.language_probability,
         len(audio) / WHISPER_RATE_HZ,
         tuple(dropped),
-        language_probs=tuple((code, float(p)) for code, p in (info.all_language_probs or ())[:10]),
     )
 
 
@@ -172,6 +254,7 @@ class SpeechModels:
             cpu_threads=stt.cpu_threads,
             compute_type=stt.compute_type,
             num_workers=stt.max_concurrent,
+            window_seconds=stt.window_seconds,
         )
         models_dir = settings.resolved_models_dir
         english = load(resolve_stt_model(stt.model, models_dir))
@@ -287,6 +370,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             hotwords=assert_given(self._settings.hotwords),
             initial_prompt=assert_given(self._settings.initial_prompt),
             candidates=self._candidates,
+            english=self._models.english,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._models.executor, job)

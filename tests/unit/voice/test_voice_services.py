@@ -141,7 +141,10 @@ async def test_stt_language_switches_mid_call(speech_models: SpeechModels, spani
     transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
     assert len(transcripts) == 1
     assert transcripts[0].language == Language.ES
-    assert "habitación" in transcripts[0].text.lower()
+    # Heard as Spanish words (the English model would write English ones). espeak-ng's Spanish is
+    # hard to hear: which content words come through changes with the encoder's window (10 s
+    # "un habitación", 15 s none of them); "por favor" came through in every window tried.
+    assert "por favor" in transcripts[0].text.lower()
 
 
 def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:

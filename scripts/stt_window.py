@@ -1,0 +1,101 @@
+"""Speech recognition on a short encoder window against Whisper's 30 s one, side by side.
+
+Run from the repository: ``.venv/bin/python scripts/stt_window.py [--windows 30 10]``.
+
+The clips: the hotel guests' first utterances of ``tests/data/language_clips.yaml`` (written
+before any measurement; piper for English, espeak-ng for es/fr/de) and the benchmark's six
+questions, each cut to the telephone band and mu-law as Twilio delivers a caller. Each clip is
+transcribed three ways per window, as a call does it (``voice.stt.transcribe_pcm16``):
+- ``first turn``: the language detected by the multilingual model among the spoken languages,
+  then English transcribed by the English model and the others by the multilingual one;
+- ``pinned``: the multilingual model told the clip's language;
+- ``english``: the English model, English clips only.
+It prints per mode the time per clip (p50, p90), the mean word error against the written text
+(lower case, punctuation out; digits the model writes for spoken numbers count as errors in every
+mode alike) and how many clips came back in their language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+from clips import espeak_pcm16k  # noqa: E402
+
+from config.settings import Settings  # noqa: E402
+from telephony.cli.bench import QUESTIONS  # noqa: E402
+from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k  # noqa: E402
+from voice.models import resolve_stt_model  # noqa: E402
+from voice.stt import load_whisper, transcribe_pcm16  # noqa: E402
+from voice.voices import VoiceModels  # noqa: E402
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^\w' ]+", " ", text.lower()).split()
+
+
+def word_error(reference: str, heard: str) -> float:
+    """Word edit distance over the reference's length."""
+    ref, hyp = words(reference), words(heard)
+    row = list(range(len(hyp) + 1))
+    for i, a in enumerate(ref, 1):
+        diagonal, row[0] = row[0], i
+        for j, b in enumerate(hyp, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a != b))
+    return row[len(hyp)] / max(1, len(ref))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--windows", type=float, nargs="+", default=[30.0, 10.0])
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    settings = Settings()
+    voices = VoiceModels.load(settings)
+    clips = yaml.safe_load((ROOT / "tests/data/language_clips.yaml").read_text(encoding="utf-8"))
+    clips["en"] = [*clips["en"], *QUESTIONS]
+    folder = Path(tempfile.mkdtemp())
+    audio = [(language, text, mulaw8k_to_pcm16k(synthesize_mulaw8k(text, voices.voices["en"]))
+              .tobytes() if language == "en" else espeak_pcm16k(text, language, folder))
+             for language, texts in clips.items() for text in texts]
+    spoken = tuple(settings.stt.languages)
+    print(f"{len(audio)} clips; {args.threads} threads; load {Path('/proc/loadavg').read_text()}")
+    for window in args.windows:
+        def load(name: str, window: float = window) -> object:
+            return load_whisper(resolve_stt_model(name, settings.resolved_models_dir),
+                                cpu_threads=args.threads, compute_type=settings.stt.compute_type,
+                                window_seconds=window)
+        english, multilingual = load(settings.stt.model), load(settings.stt.multilingual_model)
+        for mode in ("first turn", "pinned", "english"):
+            times, errors, right = [], [], 0
+            for language, text, pcm in audio:
+                if mode == "english" and language != "en":
+                    continue
+                started = time.perf_counter()
+                if mode == "first turn":
+                    heard = transcribe_pcm16(multilingual, pcm, 16000, language=None,
+                                             candidates=spoken, english=english)
+                else:
+                    heard = transcribe_pcm16(english if mode == "english" else multilingual,
+                                             pcm, 16000, language=language)
+                times.append((time.perf_counter() - started) * 1000)
+                errors.append(word_error(text, heard.text))
+                right += heard.language == language
+            print(f"window {window:4.0f} s  {mode:10s} n={len(times):2d}  "
+                  f"p50 {np.percentile(times, 50):5.0f} ms  p90 {np.percentile(times, 90):5.0f} ms"
+                  f"  word error {np.mean(errors):.3f}  language right {right}/{len(times)}",
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

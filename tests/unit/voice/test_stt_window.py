@@ -1,0 +1,47 @@
+"""The encoder's short window and the choice of language: pure functions of voice.stt."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voice.stt import FULL_WINDOW_FRAMES, WINDOW_MARGIN_FRAMES, choose_language, short_window
+
+
+def _features(speech_frames: int, *, batch: bool = False) -> np.ndarray:
+    """Mel features as faster-whisper hands them to the encoder: speech, then zero padding."""
+    rng = np.random.default_rng(7)
+    features = np.zeros((80, FULL_WINDOW_FRAMES), dtype=np.float32)
+    features[:, :speech_frames] = rng.uniform(-1.0, 1.0, (80, speech_frames))
+    return features[None] if batch else features
+
+
+def test_short_speech_is_encoded_in_the_short_window() -> None:
+    features = _features(300)  # 3 s of speech
+    cut = short_window(features, 1000)
+    assert cut.shape == (80, 1000)
+    assert np.array_equal(cut, features[:, :1000])  # the speech whole, then padding
+    assert cut.flags["C_CONTIGUOUS"]
+    assert short_window(_features(300, batch=True), 1000).shape == (1, 80, 1000)
+
+
+def test_speech_that_does_not_fit_keeps_the_whole_window() -> None:
+    # The speech and its margin of silence must fit: 9.5 s does not fit in 10 s.
+    assert short_window(_features(1000 - WINDOW_MARGIN_FRAMES + 1), 1000).shape[-1] == 3000
+    assert short_window(_features(1000 - WINDOW_MARGIN_FRAMES), 1000).shape[-1] == 1000
+    assert short_window(_features(2500), 1000).shape[-1] == 3000
+    # A window as long as Whisper's changes nothing.
+    assert short_window(_features(300), 3000).shape[-1] == 3000
+
+
+def test_silence_alone_fits_any_window() -> None:
+    assert short_window(np.zeros((80, 3000), dtype=np.float32), 1000).shape[-1] == 1000
+
+
+def test_the_detected_language_or_the_likeliest_spoken_one() -> None:
+    probs = {"pt": 0.5, "es": 0.3, "en": 0.1, "fr": 0.1}
+    assert choose_language("es", 0.3, probs, ()) == ("es", 0.3)
+    assert choose_language("es", 0.3, probs, ("en", "es")) == ("es", 0.3)
+    language, share = choose_language("pt", 0.5, probs, ("en", "es", "fr", "de"))
+    assert language == "es" and abs(share - 0.3 / 0.5) < 1e-9
+    # Nothing known of any candidate: the first, with no confidence to settle a call on.
+    assert choose_language("ja", 0.9, {"ja": 0.9}, ("en", "es")) == ("en", 0.0)
