@@ -18,7 +18,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from loguru import logger
-from pipecat.frames.frames import ErrorFrame, Frame, TTSAudioRawFrame
+from pipecat.frames.frames import ErrorFrame, Frame, LLMFullResponseStartFrame, TTSAudioRawFrame
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import TTSSettings
 from pipecat.utils.tracing.service_decorators import traced_tts
 
@@ -55,6 +56,11 @@ class LocalPiperTTSService(PiperTTSService):
         self._text_aggregator = ClauseTextAggregator(
             aggregation_type=self._text_aggregation_mode, language=self.text_aggregation_language
         )
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, LLMFullResponseStartFrame):
+            self._text_aggregator.start_reply()  # its first clause is cut shorter
+        await super().process_frame(frame, direction)
 
     @property
     def language(self) -> str:

@@ -112,6 +112,12 @@ def level_summary(level: int, outcomes: Sequence[CallResult | str],
     return {
         "level": level, "calls": len(outcomes), "failures": failures,
         "voice_to_voice_ms": v2v,
+        # A call's first turn (the language not yet known: detection, the multilingual model)
+        # apart from its later ones.
+        "first_turn_voice_to_voice_ms": summarise([c.turn_latencies_ms[0] for c in calls
+                                                   if c.turn_latencies_ms]),
+        "later_turns_voice_to_voice_ms": summarise([v for c in calls
+                                                    for v in c.turn_latencies_ms[1:]]),
         "greeting_first_audio_ms": summarise([c.greeting_first_audio_ms for c in calls]),
         "underrun_ratio": round(underrun, 4),
         # Our own sending schedule: above a few ms the figures are upper bounds.
@@ -210,6 +216,8 @@ async def run_bench(base_url: str, *, settings: Settings, calls_per_level: int,
     if levels:  # one call at a time: the uncontended figures
         first = levels[0]
         report.update(voice_to_voice_ms=first["voice_to_voice_ms"],
+                      first_turn_voice_to_voice_ms=first["first_turn_voice_to_voice_ms"],
+                      later_turns_voice_to_voice_ms=first["later_turns_voice_to_voice_ms"],
                       greeting_first_audio_ms=first["greeting_first_audio_ms"],
                       server_breakdown_ms=first["server_breakdown_ms"])
     await asyncio.to_thread(out.write_text, json.dumps(report, indent=2), encoding="utf-8")
@@ -219,8 +227,10 @@ async def run_bench(base_url: str, *, settings: Settings, calls_per_level: int,
 def _level_line(level: dict[str, Any]) -> str:
     v2v, greet = level["voice_to_voice_ms"], level["greeting_first_audio_ms"]
     verdict = "held" if level["held"] else f"NOT held: {level['reason']}"
+    first, later = level["first_turn_voice_to_voice_ms"], level["later_turns_voice_to_voice_ms"]
     return (f"{level['level']:>3} concurrent: voice-to-voice p50 {v2v['p50']} / p95 {v2v['p95']}"
-            f" ms (n={v2v['n']}), greeting {greet['p50']} ms, underrun "
+            f" ms (n={v2v['n']}; first turns {first['p50']} / {first['p95']}, later "
+            f"{later['p50']} / {later['p95']}), greeting {greet['p50']} ms, underrun "
             f"{level['underrun_ratio']:.1%} -> {verdict}")
 
 
@@ -256,7 +266,11 @@ async def run_bench_command(args: argparse.Namespace, settings: Settings) -> int
         print(json.dumps(report, indent=2))
     else:
         v2v = report.get("voice_to_voice_ms") or {}
-        print(f"voice-to-voice (1 call): p50 {v2v.get('p50')} ms, p95 {v2v.get('p95')} ms; "
+        first = report.get("first_turn_voice_to_voice_ms") or {}
+        later = report.get("later_turns_voice_to_voice_ms") or {}
+        print(f"voice-to-voice (1 call): p50 {v2v.get('p50')} ms, p95 {v2v.get('p95')} ms "
+              f"(first turns {first.get('p50')} / {first.get('p95')}, later turns "
+              f"{later.get('p50')} / {later.get('p95')}); "
               f"greeting {(report.get('greeting_first_audio_ms') or {}).get('p50')} ms; "
               f"barge-in reaction {_barge_text(report['barge_in'])}; "
               f"held {report['max_concurrency_held']} concurrent calls "

@@ -219,6 +219,9 @@ def test_level_verdicts() -> None:
     assert level_summary(1, [_call([800.0, 900.0])])["held"]
     slow = level_summary(2, [_call([800.0, 2500.0]), _call([2400.0, 2600.0])])
     assert not slow["held"] and "p95" in slow["reason"]
+    # A call's first turn apart from its later ones.
+    assert slow["first_turn_voice_to_voice_ms"]["p50"] == 1600.0
+    assert slow["later_turns_voice_to_voice_ms"]["p50"] == 2550.0
     behind = level_summary(2, [_call([800.0], underrun_ms=500.0)])  # 10% of 5 s played dry
     assert not behind["held"] and "real time" in behind["reason"]
     failed = level_summary(4, [_call([800.0, None]), "webhook refused: HTTP 403"])

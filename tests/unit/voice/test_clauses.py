@@ -31,3 +31,18 @@ async def test_a_chunk_ending_a_sentence_is_released_without_waiting_for_more():
     assert [a.text async for a in aggregator.aggregate("Your order")] == []
     assert [a.text async for a in aggregator.aggregate(" shipped on May 3.")] == [
         "Your order shipped on May 3."]
+
+
+async def test_a_replys_first_clause_is_cut_shorter_and_only_the_first():
+    text = "Yes, we have a garage downstairs, and it costs 28 dollars a night, valet included."
+    first = "Yes, we have a garage downstairs,"
+    rest = "and it costs 28 dollars a night, valet included."
+    assert await _split(text) == [first, rest]  # "night," ends a clause of 32: not cut
+    aggregator = ClauseTextAggregator()
+    assert [a.text async for a in aggregator.aggregate(text)] == [first, rest]
+    # Later text is cut at 40 characters; the next reply's first clause is cut short again once
+    # the service says it began.
+    assert [a.text async for a in aggregator.aggregate(text)] == [
+        "Yes, we have a garage downstairs, and it costs 28 dollars a night,", "valet included."]
+    aggregator.start_reply()
+    assert [a.text async for a in aggregator.aggregate(text)] == [first, rest]
