@@ -74,6 +74,10 @@ class SttSettings(BaseModel):
     # speech's length): 10 s encodes a caller's turn 4-9x faster with the same word error on the
     # clip set (voice.stt.WindowedWhisper, scripts/stt_window.py). 30 turns it off.
     window_seconds: float = Field(default=10.0, ge=5, le=30)
+    # Start transcribing when the caller's voice pauses, not after the VAD's stop delay, and
+    # keep the result when the stop follows (voice.vad): the transcript is ready that much sooner;
+    # a pause inside the turn throws the work away.
+    speculative: bool = True
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)
     # Calls transcribing at once; further turns queue (bounded CPU on small boxes).

@@ -21,7 +21,6 @@ import httpx
 from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
-from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.turns.user_stop import (
     SpeechTimeoutUserTurnStopStrategy,
@@ -50,6 +49,7 @@ from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
 from voice.models import smart_turn_path
 from voice.services import CallVoices, LocalVoices
+from voice.vad import PauseWatchingVAD
 
 if TYPE_CHECKING:
     from pipecat.services.stt_service import STTService
@@ -166,10 +166,10 @@ class Runtime:
     def tts_service(self, language: str = "en") -> TTSService:
         return self.voices.tts_service(language)
 
-    def turn_detection(self) -> tuple[SileroVADAnalyzer, UserTurnStrategies]:
+    def turn_detection(self) -> tuple[PauseWatchingVAD, UserTurnStrategies]:
         """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
         turn = self.settings.turn
-        vad = SileroVADAnalyzer(params=VADParams(
+        vad = PauseWatchingVAD(params=VADParams(
             confidence=turn.vad_confidence, start_secs=turn.vad_start_seconds,
             stop_secs=turn.vad_stop_seconds, min_volume=turn.vad_min_volume,
         ))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 from faster_whisper import WhisperModel
 from loguru import logger
-from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    TranscriptionFrame,
+    VADUserStartedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.whisper.stt import WhisperSTTService, WhisperSTTSettings
 from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
@@ -38,6 +44,7 @@ from pipecat.utils.types import assert_given
 from config.settings import Settings, SttSettings
 from voice.audio import resample_pcm16, speech_level_db
 from voice.models import resolve_stt_model
+from voice.vad import SpeechPausedFrame, SpeechResumedFrame
 
 __all__ = [
     "LocalWhisperSTTService",
@@ -294,10 +301,13 @@ class LocalWhisperSTTService(WhisperSTTService):
         no_speech_threshold: float = 0.6,
         log_prob_threshold: float = -1.0,
         candidates: Sequence[str] = (),
+        speculative: bool = True,
         **kwargs: Any,
     ) -> None:
         self._models = models
         self._candidates = tuple(candidates)
+        self._speculative = speculative
+        self._speculation: _Speculation | None = None
         self._beam_size = beam_size
         self._log_prob_threshold = log_prob_threshold
         settings = self.Settings(
@@ -321,6 +331,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             no_speech_threshold=stt.no_speech_threshold,
             log_prob_threshold=stt.log_prob_threshold,
             candidates=stt.languages,
+            speculative=stt.speculative,
             **kwargs,
         )
 
@@ -355,10 +366,9 @@ class LocalWhisperSTTService(WhisperSTTService):
             "(set stt.multilingual_model); transcribing as English"
         )
 
-    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
-        model, language = self._pick_model()
-        await self.start_processing_metrics()
-        job = partial(
+    def _job(self, model: WhisperModel, language: str | None,
+             audio: bytes) -> Callable[[], Transcript]:
+        return partial(
             transcribe_pcm16,
             model,
             audio,
@@ -372,8 +382,47 @@ class LocalWhisperSTTService(WhisperSTTService):
             candidates=self._candidates,
             english=self._models.english,
         )
+
+    # -- speculation: transcribe at the pause, keep it if the stop follows -------------------
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, SpeechPausedFrame):
+            self._speculate()
+        elif isinstance(frame, (SpeechResumedFrame, VADUserStartedSpeakingFrame)):
+            self._drop_speculation()
+        await super().process_frame(frame, direction)
+
+    def _speculate(self) -> None:
+        """The caller's voice paused: transcribe what was said, as the segment the stop would
+        queue (``SegmentedSTTService.stop`` pads it the same way)."""
+        self._drop_speculation()
+        if not self._speculative or not self._audio_buffer:
+            return
+        model, language = self._pick_model()
+        audio = bytes(self._audio_buffer) + self._trailing_silence()
+        future = asyncio.get_running_loop().run_in_executor(
+            self._models.executor, self._job(model, language, audio))
+        future.add_done_callback(_consume)
+        self._speculation = _Speculation(len(self._audio_buffer), model, language, future)
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation.future.cancel()  # not started yet: it never runs
+            self._speculation = None
+
+    async def _update_settings(self, delta: Any) -> dict[str, Any]:
+        self._drop_speculation()  # a language or hint changed: hear the segment anew
+        return await super()._update_settings(delta)
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
+        model, language = self._pick_model()
+        speculation, self._speculation = self._speculation, None
+        await self.start_processing_metrics()
         try:
-            result = await asyncio.get_running_loop().run_in_executor(self._models.executor, job)
+            if speculation is not None and speculation.fits(model, language, audio):
+                result = await speculation.future
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self._models.executor, self._job(model, language, audio))
         except Exception as e:
             await self.stop_processing_metrics()
             yield ErrorFrame(f"stt_failed: {type(e).__name__}: {e}", exception=e)
@@ -392,3 +441,24 @@ class LocalWhisperSTTService(WhisperSTTService):
         yield TranscriptionFrame(
             result.text, self._user_id, time_now_iso8601(), spoken, result=result
         )
+
+
+@dataclass(frozen=True)
+class _Speculation:
+    """A transcription started at a pause: of the first ``size`` bytes of the segment."""
+
+    size: int
+    model: WhisperModel
+    language: str | None
+    future: asyncio.Future[Transcript]
+
+    def fits(self, model: WhisperModel, language: str | None, audio: bytes) -> bool:
+        """It heard the segment ``audio`` (the same model and language; no speech came after
+        the pause, or the speculation would have been dropped)."""
+        return model is self.model and language == self.language and len(audio) >= self.size
+
+
+def _consume(future: asyncio.Future[Transcript]) -> None:
+    """A dropped speculation's outcome is nobody's: read it so asyncio does not warn."""
+    if not future.cancelled():
+        future.exception()

@@ -21,7 +21,6 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
-from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.settings import STTSettings
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
@@ -36,6 +35,7 @@ from telephony.call.keypad import KeypadTurns
 from telephony.call.language import CallLanguage
 from telephony.call.timing import TurnTimer, TurnTiming
 from telephony.call.transport import CallSerializer, CallTransport
+from voice.vad import PauseAwareVADProcessor
 
 if TYPE_CHECKING:
     from telephony.runtime import Runtime
@@ -149,7 +149,7 @@ def build_pipeline(runtime: Runtime, websocket: WebSocket, stream_sid: str, *,
         # arrive in step with that audio. From the aggregator they came back upstream late
         # whenever the pipeline ran behind (a loaded CPU), after the 1 s of audio recognition
         # keeps from before the start had moved past the words: the caller's words were lost.
-        VADProcessor(vad_analyzer=vad),
+        PauseAwareVADProcessor(vad_analyzer=vad),
         runtime.stt_service(language.recognition),
         _TranscriptTap(hooks.on_transcript), KeypadTurns(), aggregators.user(),
         DialogService(engine, language=language),

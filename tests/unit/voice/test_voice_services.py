@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from voice.audio import (
 )
 from voice.stt import LocalWhisperSTTService, SpeechModels, Transcript, transcribe_pcm16
 from voice.tts import LocalPiperTTSService
+from voice.vad import SpeechPausedFrame, SpeechResumedFrame
 from voice.voices import PromptCache, VoiceModels
 
 SENTENCE = "Breakfast is served from seven."
@@ -145,6 +147,54 @@ async def test_stt_language_switches_mid_call(speech_models: SpeechModels, spani
     # hard to hear: which content words come through changes with the encoder's window (10 s
     # "un habitación", 15 s none of them); "por favor" came through in every window tried.
     assert "por favor" in transcripts[0].text.lower()
+
+
+class _CountingPool(ThreadPoolExecutor):
+    """The STT pool, noting how many bytes of audio each transcription it is given hears."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.heard: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.heard.append(len(fn.args[1]))  # partial(transcribe_pcm16, model, audio, ...)
+        return super().submit(fn, *args, **kwargs)
+
+
+def _paused_frames(pcm: bytes, *, resumed: bool) -> list[Frame]:
+    """Speech, a pause the VAD noticed, 0.2 s of quiet (the stop delay), then the VAD's stop;
+    ``resumed``: speech came back within the delay, and the stop follows the words after it."""
+    chunks = [InputAudioRawFrame(pcm[i : i + 640], 16000, 1) for i in range(0, len(pcm), 640)]
+    quiet = [InputAudioRawFrame(bytes(640), 16000, 1) for _ in range(10)]
+    frames: list[Frame] = [VADUserStartedSpeakingFrame(start_secs=0.2), *chunks,
+                           SpeechPausedFrame(), SleepFrame(0.5)]
+    if resumed:
+        frames += [SpeechResumedFrame(), *chunks]
+    return [*frames, *quiet, VADUserStoppedSpeakingFrame(stop_secs=0.2)]
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+async def test_a_pause_starts_the_transcription_the_stop_keeps(
+    speech_models: SpeechModels, english_call_audio, resumed: bool
+):
+    pool = _CountingPool()
+    models = SpeechModels(speech_models.english, speech_models.multilingual, pool)
+    stt = LocalWhisperSTTService(models, language="en", audio_passthrough=False)
+    pcm = mulaw8k_to_pcm16k(english_call_audio).tobytes()
+    try:
+        down, _ = await run_test(stt, frames_to_send=_paused_frames(pcm, resumed=resumed),
+                                 pipeline_params=PARAMS)
+    finally:
+        pool.shutdown()
+    transcripts = [f.text.lower() for f in down if isinstance(f, TranscriptionFrame)]
+    assert len(transcripts) == 1
+    padding = stt._trailing_silence()
+    if resumed:  # the one started at the pause is dropped; the whole segment is heard at the stop
+        assert pool.heard == [len(pcm) + len(padding), 2 * len(pcm) + 6400 + len(padding)]
+        assert transcripts[0].count("breakfast") == 2, transcripts
+    else:  # one transcription, started at the pause (the quiet after it is not in it), kept
+        assert pool.heard == [len(pcm) + len(padding)]
+        assert transcripts[0].count("breakfast") == 1, transcripts
 
 
 def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:
