@@ -75,7 +75,7 @@ def _callers(settings: Settings, folder: Path) -> dict[str, list[PreparedTurn]]:
     return {"piper": piper, "espeak-ng": espeak}
 
 
-async def run(rounds: int, out: Path) -> dict:
+async def run(rounds: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="bench-vs-stock-"))
     env = {**os.environ, "FRONTDESK_DATA_DIR": str(folder / "data"),
            "FRONTDESK_MODELS_DIR": str(ROOT / "var" / "models"),
@@ -127,7 +127,6 @@ async def run(rounds: int, out: Path) -> dict:
         ours, theirs = report["frontdesk"][part]["p50"], report["stock"][part]["p50"]
         report[f"median_ratio_{part.removesuffix('_ms')}"] = (
             round(ours / theirs, 3) if ours and theirs else None)
-    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report
 
 
@@ -136,7 +135,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6, help="calls per agent")
     parser.add_argument("--out", type=Path, default=Path("bench-vs-stock.json"))
     args = parser.parse_args()
-    report = asyncio.run(run(args.rounds, args.out))
+    report = asyncio.run(run(args.rounds))
+    args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     for name in ("frontdesk", "stock"):
         part = report[name]
         print(f"{name:9s} first turn p50 {part['first_turn_ms']['p50']} / p95 "
