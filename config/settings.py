@@ -72,7 +72,7 @@ class SttSettings(BaseModel):
     compute_type: str = "int8"
     # The encoder's window for speech that fits in it (Whisper's own is 30 s, whatever the
     # speech's length): 10 s encodes a caller's turn 4-9x faster with the same word error on the
-    # clip set (voice.stt.WindowedWhisper, scripts/stt_window.py). 30 turns it off.
+    # clip set (voice.whisper.WindowedWhisper, scripts/stt_window.py). 30 turns it off.
     window_seconds: float = Field(default=10.0, ge=5, le=30)
     # Start transcribing when the caller's voice pauses, not after the VAD's stop delay, and
     # keep the result when the stop follows (voice.vad): the transcript is ready that much sooner;

@@ -5,7 +5,7 @@ Run from the repository: ``.venv/bin/python scripts/stt_window.py [--windows 30 
 The clips: the hotel guests' first utterances of ``tests/data/language_clips.yaml`` (written
 before any measurement; piper for English, espeak-ng for es/fr/de) and the benchmark's six
 questions, each cut to the telephone band and mu-law as Twilio delivers a caller. Each clip is
-transcribed three ways per window, as a call does it (``voice.stt.transcribe_pcm16``):
+transcribed three ways per window, as a call does it (``voice.whisper.transcribe_pcm16``):
 - ``first turn``: the language detected by the multilingual model among the spoken languages,
   then English transcribed by the English model and the others by the multilingual one;
 - ``pinned``: the multilingual model told the clip's language;
@@ -35,8 +35,8 @@ from config.settings import Settings  # noqa: E402
 from telephony.cli.bench import QUESTIONS  # noqa: E402
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k  # noqa: E402
 from voice.models import resolve_stt_model  # noqa: E402
-from voice.stt import load_whisper, transcribe_pcm16  # noqa: E402
 from voice.voices import VoiceModels  # noqa: E402
+from voice.whisper import load_whisper, transcribe_pcm16  # noqa: E402
 
 
 def words(text: str) -> list[str]:

@@ -23,8 +23,8 @@ logger.remove()
 logger.add(sys.stderr, level="INFO")
 
 if TYPE_CHECKING:
-    from voice.stt import SpeechModels
     from voice.voices import VoiceModels
+    from voice.whisper import SpeechModels
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +60,7 @@ def voice_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def speech_models(voice_settings: Settings) -> Iterator[SpeechModels]:
-    from voice.stt import SpeechModels
+    from voice.whisper import SpeechModels
 
     models = SpeechModels.load(voice_settings)
     yield models

@@ -1,9 +1,9 @@
 """How a server makes each call's speech services: the ``CallVoices`` it is given.
 
 A call's pipeline takes one STT and one TTS service, made fresh for it. ``LocalVoices`` makes
-them on the Whisper models and piper voices loaded once per process (``voice.stt``,
-``voice.tts``); the tests make scripted ones (``tests/fakes``) that load no model, so whole calls
-run over the real WebSocket, VAD and turn-taking with no Whisper and no piper.
+them on the Whisper models and piper voices loaded once per process (``voice.whisper``,
+``voice.stt``, ``voice.tts``); the tests make scripted ones (``tests/fakes``) that load no model,
+so whole calls run over the real WebSocket, VAD and turn-taking with no Whisper and no piper.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from config.settings import Settings, SttSettings
-from voice.stt import LocalWhisperSTTService, SpeechModels, transcribe_pcm16
+from voice.stt import LocalWhisperSTTService
 from voice.tts import LocalPiperTTSService
 from voice.voices import VoiceModels
+from voice.whisper import SpeechModels, transcribe_pcm16
 
 if TYPE_CHECKING:
     from pipecat.services.stt_service import STTService

@@ -1,32 +1,20 @@
-"""Speech to text: faster-whisper models loaded once per process, shared by every call.
+"""Speech to text in the pipeline: pipecat's Whisper service on the models of ``voice.whisper``.
 
 pipecat's ``WhisperSTTService`` loads its model in ``__init__`` (on the event loop, per
 call) and drops the language Whisper detects. ``LocalWhisperSTTService`` takes models
 loaded at startup (``SpeechModels.load`` in the app lifespan), transcribes in a bounded
-thread pool, and reports the language on each ``TranscriptionFrame``.
-
-Two things make a caller's turn fast on a small CPU (issue 13, measured on 2 cores):
-- the encoder sees a short window (``WindowedWhisper``), not Whisper's 30 s;
-- a language is detected once, by the multilingual model, and speech detected as English is
-  then transcribed by the English model (``transcribe_pcm16``'s ``english``).
-
-At ~300 lines: model loading, the transcription call and the pipecat service share one
-choice, which model hears which language.
+thread pool, and reports the language on each ``TranscriptionFrame``. It starts transcribing
+when the caller's voice pauses (``voice.vad``) and keeps that work when the VAD's stop follows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from faster_whisper import WhisperModel
 from loguru import logger
 from pipecat.frames.frames import (
@@ -41,238 +29,11 @@ from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
 from pipecat.utils.types import assert_given
 
-from config.settings import Settings, SttSettings
-from voice.audio import resample_pcm16, speech_level_db
-from voice.models import resolve_stt_model
+from config.settings import SttSettings
 from voice.vad import SpeechPausedFrame, SpeechResumedFrame
+from voice.whisper import SpeechModels, Transcript, transcribe_pcm16
 
-__all__ = [
-    "LocalWhisperSTTService",
-    "SpeechModels",
-    "Transcript",
-    "load_whisper",
-    "transcribe_pcm16",
-]
-
-WHISPER_RATE_HZ = 16000
-FULL_WINDOW_FRAMES = 3000  # Whisper's own: 30 s of 10 ms feature frames
-WINDOW_MARGIN_FRAMES = 100  # silence kept after the speech inside a short window
-# Whisper's own test for a decoder stuck in a loop ("Good Good Good ...").
-LOOP_COMPRESSION_RATIO = 2.4
-_loaded: dict[tuple[str, int, str, int, float], WhisperModel] = {}
-_load_lock = threading.Lock()
-
-
-class WindowedWhisper(WhisperModel):
-    """faster-whisper whose encoder sees speech that fits in ``window_seconds`` in a window that
-    long, instead of Whisper's 30 s.
-
-    faster-whisper pads every utterance's features to 30 s, and the encoder's cost follows the
-    window, not the speech: on 2 cores an encode took 504 ms for base and 318 ms for tiny.en at
-    30 s, 83 and 35 ms at 10 s (CTranslate2 4.8 takes the shorter input). The window is fixed: cut
-    to the speech's own length plus a margin, the decoder looped ("Can I bring my dogs? Can I
-    ...") on 6 of 54 clips; at a fixed 10 s the clip set's word error and detected languages were
-    those of the 30 s window (scripts/stt_window.py). Longer speech keeps the 30 s window, and so
-    does a transcription run again because the short window looped (``whole_window``).
-    """
-
-    def __init__(self, *args: Any, window_seconds: float = 30.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.window_frames = min(FULL_WINDOW_FRAMES, round(window_seconds * 100))
-        self._local = threading.local()
-
-    @property
-    def windowed(self) -> bool:
-        return self.window_frames < FULL_WINDOW_FRAMES and not getattr(self._local, "whole", False)
-
-    @contextmanager
-    def whole_window(self) -> Iterator[None]:
-        """Encode with the 30 s window in this thread, for the duration of the block."""
-        self._local.whole = True
-        try:
-            yield
-        finally:
-            self._local.whole = False
-
-    def encode(self, features: np.ndarray) -> Any:
-        if self.windowed:
-            features = short_window(features, self.window_frames)
-        return super().encode(features)
-
-
-def short_window(features: np.ndarray, frames: int) -> np.ndarray:
-    """Features padded to 30 s, cut to ``frames`` when the speech (the frames before the zero
-    padding) and a margin after it fit; otherwise unchanged. A pure function."""
-    columns = np.flatnonzero(np.any(features.reshape(-1, features.shape[-1]) != 0, axis=0))
-    speech = int(columns[-1]) + 1 if columns.size else 0
-    if features.shape[-1] <= frames or speech + WINDOW_MARGIN_FRAMES > frames:
-        return features
-    return np.ascontiguousarray(features[..., :frames])
-
-
-def load_whisper(
-    path: Path, *, cpu_threads: int, compute_type: str, num_workers: int = 1,
-    window_seconds: float = 30.0,
-) -> WhisperModel:
-    """Load a CTranslate2 Whisper model from disk, once per process per configuration.
-
-    ``num_workers`` lets that many transcriptions run in parallel on the one model;
-    ``window_seconds`` below 30 encodes short speech in a shorter window (``WindowedWhisper``).
-    """
-    key = (str(Path(path).resolve()), cpu_threads, compute_type, num_workers, window_seconds)
-    with _load_lock:
-        if key not in _loaded:
-            _loaded[key] = WindowedWhisper(
-                key[0],
-                device="cpu",
-                compute_type=compute_type,
-                cpu_threads=cpu_threads,
-                num_workers=num_workers,
-                local_files_only=True,
-                window_seconds=window_seconds,
-            )
-        return _loaded[key]
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    language: str  # Whisper's code: the one asked for, or the one it detected
-    language_probability: float
-    duration_seconds: float
-    dropped: tuple[str, ...] = ()  # segments judged silence (high no_speech_prob)
-    level_db: float = float("-inf")  # the speech's loudness (``speech_level_db``)
-    # When detected: the likeliest languages and their probabilities, best first.
-    language_probs: tuple[tuple[str, float], ...] = ()
-
-
-def transcribe_pcm16(
-    model: WhisperModel,
-    pcm: bytes,
-    sample_rate_hz: int,
-    *,
-    language: str | None,
-    beam_size: int = 1,
-    no_speech_threshold: float = 0.6,
-    log_prob_threshold: float = -1.0,
-    hotwords: str | None = None,
-    initial_prompt: str | None = None,
-    candidates: Sequence[str] = (),
-    english: WhisperModel | None = None,
-) -> Transcript:
-    """Transcribe 16-bit mono PCM (blocking: call it in a worker thread).
-
-    ``language`` None detects it with ``model`` (multilingual). With ``candidates`` (the
-    languages the business speaks) a detection outside them takes the likeliest candidate, its
-    probability then its share among the candidates. Speech detected as English is transcribed by
-    ``english`` when given (the English-only model: on 2 cores about half the time of the
-    multilingual one, and as accurate on English), any other language by ``model``.
-
-    A segment is dropped as silence by Whisper's own rule: no_speech_prob above
-    ``no_speech_threshold`` and avg_logprob below ``log_prob_threshold``. That catches
-    the "you" / "." Whisper emits for noise, hum and tones, and keeps short answers
-    ("Sure.") that a bare no_speech_prob cut-off would lose.
-    """
-    samples = np.frombuffer(pcm, dtype=np.int16)
-    if sample_rate_hz != WHISPER_RATE_HZ:
-        samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
-    audio = samples.astype(np.float32) / 32768.0
-    run = partial(_transcribe, audio=audio, beam_size=beam_size,
-                  no_speech_threshold=no_speech_threshold, log_prob_threshold=log_prob_threshold,
-                  hotwords=hotwords, initial_prompt=initial_prompt)
-    if language is None and not model.model.is_multilingual:
-        language = "en"
-    if language is not None:
-        found = run(model, language)
-    else:
-        detected, probability, ranked = model.detect_language(audio)
-        chosen, share = choose_language(detected, probability, dict(ranked), candidates)
-        found = run(english if chosen == "en" and english is not None else model, chosen)
-        found = replace(found, language_probability=share,
-                        language_probs=tuple((code, float(p)) for code, p in ranked[:10]))
-    return replace(found, level_db=speech_level_db(samples, WHISPER_RATE_HZ),
-                   duration_seconds=len(samples) / WHISPER_RATE_HZ)
-
-
-def choose_language(detected: str, probability: float, probs: dict[str, float],
-                    candidates: Sequence[str]) -> tuple[str, float]:
-    """The language to transcribe in and its probability: the detected one, or, when it is not
-    among ``candidates``, the likeliest candidate with its share among them. A pure function."""
-    if not candidates or detected in candidates:
-        return detected, probability
-    best = max(candidates, key=lambda c: probs.get(c, 0.0))
-    return best, probs.get(best, 0.0) / max(1e-9, sum(probs.get(c, 0.0) for c in candidates))
-
-
-def _transcribe(model: WhisperModel, language: str, *, audio: np.ndarray, beam_size: int,
-                no_speech_threshold: float, log_prob_threshold: float,
-                hotwords: str | None, initial_prompt: str | None) -> Transcript:
-    segments, info = model.transcribe(
-        audio,
-        language=language,
-        beam_size=beam_size,
-        vad_filter=False,
-        condition_on_previous_text=False,
-        temperature=0.0,
-        without_timestamps=True,
-        no_speech_threshold=None,
-        log_prob_threshold=log_prob_threshold,
-        hotwords=hotwords,
-        initial_prompt=initial_prompt,
-    )
-    segments = list(segments)  # a lazy generator: decoding happens here, in this thread
-    if isinstance(model, WindowedWhisper) and model.windowed and \
-            any(s.compression_ratio > LOOP_COMPRESSION_RATIO for s in segments):
-        with model.whole_window():  # the short window looped: hear it as Whisper would
-            return _transcribe(model, language, audio=audio, beam_size=beam_size,
-                               no_speech_threshold=no_speech_threshold,
-                               log_prob_threshold=log_prob_threshold,
-                               hotwords=hotwords, initial_prompt=initial_prompt)
-    kept: list[str] = []
-    dropped: list[str] = []
-    for segment in segments:
-        silent = (
-            segment.no_speech_prob > no_speech_threshold
-            and segment.avg_logprob < log_prob_threshold
-        )
-        (dropped if silent else kept).append(segment.text.strip())
-    return Transcript(
-        " ".join(t for t in kept if t),
-        info.language,
-        info.language_probability,
-        len(audio) / WHISPER_RATE_HZ,
-        tuple(dropped),
-    )
-
-
-@dataclass(frozen=True)
-class SpeechModels:
-    """Whisper models shared read-only by every call, and the pool that bounds their use."""
-
-    english: WhisperModel
-    multilingual: WhisperModel | None
-    executor: ThreadPoolExecutor
-
-    @classmethod
-    def load(cls, settings: Settings) -> SpeechModels:
-        stt = settings.stt
-        load = partial(
-            load_whisper,
-            cpu_threads=stt.cpu_threads,
-            compute_type=stt.compute_type,
-            num_workers=stt.max_concurrent,
-            window_seconds=stt.window_seconds,
-        )
-        models_dir = settings.resolved_models_dir
-        english = load(resolve_stt_model(stt.model, models_dir))
-        multilingual = None
-        if stt.multilingual_model:
-            multilingual = load(resolve_stt_model(stt.multilingual_model, models_dir))
-        pool = ThreadPoolExecutor(max_workers=stt.max_concurrent, thread_name_prefix="whisper")
-        return cls(english, multilingual, pool)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+__all__ = ["LocalWhisperSTTService"]
 
 
 def _to_language(code: str | None) -> Language | None:

@@ -78,7 +78,7 @@ def load_models(settings: Settings, *, voice: bool, whisper: bool) -> tuple[Any,
         onnx, config = resolve_piper_voice("en", settings)
         piper_voice = load_piper_voice(onnx, config, cpu_threads=1)
     if whisper:
-        from voice.stt import load_whisper
+        from voice.whisper import load_whisper
 
         whisper_model = load_whisper(resolve_stt_model(settings.stt.model,
                                                        settings.resolved_models_dir),

@@ -298,7 +298,7 @@ async def _stream(
 
 
 def _transcribe(whisper: WhisperModel, mulaw: bytes, settings: Settings) -> str:
-    from voice.stt import transcribe_pcm16
+    from voice.whisper import transcribe_pcm16
 
     language = None if settings.stt.language == "auto" else settings.stt.language
     pcm = mulaw8k_to_pcm16k(mulaw).tobytes()

@@ -26,7 +26,7 @@ from dialog.business.store import hotel_reservations
 from telephony.cli.simulator import CallerStep, place_call
 from telephony.records.store import Records
 from voice.audio import mulaw8k_to_pcm16k
-from voice.stt import transcribe_pcm16
+from voice.whisper import transcribe_pcm16
 
 pytestmark = pytest.mark.asyncio
 

@@ -24,7 +24,7 @@ from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
 
 from voice.audio import speech_level_db
-from voice.stt import Transcript
+from voice.whisper import Transcript
 
 __all__ = ["Line", "Script", "ScriptedSTTService"]
 

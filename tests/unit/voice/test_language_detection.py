@@ -3,7 +3,7 @@
 Each clip is synthesised (piper's English voice; espeak-ng for Spanish, French and German, the
 only offline voices for them), cut to the telephone band and mu-law as Twilio delivers it, then
 detected as a live call's first turn is: the multilingual Whisper model choosing among the
-languages the agent speaks (``voice.stt.transcribe_pcm16``). A clip counts as detected when the
+languages the agent speaks (``voice.whisper.transcribe_pcm16``). A clip counts as detected when the
 call answers its first turn in the right language
 (``dialog.understanding.language.likely_language``); how
 many would also settle the call's language at once (``detected_language``) is reported.
@@ -21,7 +21,7 @@ from testpaths import DATA
 from config.languages import SPOKEN
 from dialog.understanding.language import detected_language, likely_language
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k
-from voice.stt import transcribe_pcm16
+from voice.whisper import transcribe_pcm16
 
 CLIPS = DATA / "language_clips.yaml"
 

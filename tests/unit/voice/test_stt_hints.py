@@ -21,7 +21,8 @@ from test_voice_services import PARAMS, speech_frames
 from dialog.embedded import slots
 from dialog.embedded.hints import answer_hint
 from dialog.phrases.say import keys
-from voice.stt import LocalWhisperSTTService, transcribe_pcm16
+from voice.stt import LocalWhisperSTTService
+from voice.whisper import transcribe_pcm16
 
 OFF = "question"  # not an answer at all: must be read as none
 # (expected answer, what the caller says, what the parser should read)

@@ -1,10 +1,10 @@
-"""The encoder's short window and the choice of language: pure functions of voice.stt."""
+"""The encoder's short window and the choice of language: pure functions of voice.whisper."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from voice.stt import FULL_WINDOW_FRAMES, WINDOW_MARGIN_FRAMES, choose_language, short_window
+from voice.whisper import FULL_WINDOW_FRAMES, WINDOW_MARGIN_FRAMES, choose_language, short_window
 
 
 def _features(speech_frames: int, *, batch: bool = False) -> np.ndarray:

@@ -24,9 +24,9 @@ from pipecat.tests.utils import run_test
 from config.settings import Settings, TtsSettings
 from voice.audio import REPEATABLE, band_pass, mulaw8k_to_pcm16k, mulaw_encode
 from voice.espeak import EspeakEngine, EspeakError, EspeakVoice, EspeakVoices, espeak_engine
-from voice.stt import SpeechModels, Transcript, transcribe_pcm16
 from voice.tts import LocalPiperTTSService
 from voice.voices import PromptCache, VoiceModels
+from voice.whisper import SpeechModels, Transcript, transcribe_pcm16
 
 PHONE_RATE_HZ = 8000
 PARAMS = PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=PHONE_RATE_HZ)

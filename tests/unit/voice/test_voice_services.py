@@ -33,10 +33,11 @@ from voice.audio import (
     resample_pcm16,
     synthesize_mulaw8k,
 )
-from voice.stt import LocalWhisperSTTService, SpeechModels, Transcript, transcribe_pcm16
+from voice.stt import LocalWhisperSTTService
 from voice.tts import LocalPiperTTSService
 from voice.vad import SpeechPausedFrame, SpeechResumedFrame
 from voice.voices import PromptCache, VoiceModels
+from voice.whisper import SpeechModels, Transcript, transcribe_pcm16
 
 SENTENCE = "Breakfast is served from seven."
 PARAMS = PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=8000)
