@@ -76,8 +76,9 @@ class LocalWhisperSTTService(WhisperSTTService):
             no_speech_prob=no_speech_threshold,
             language=None if language == "auto" else language,
         )
-        # Speech end -> transcript p99 that turn strategies wait for at most; estimated from
-        # 2-core measurements (tiny.en ~0.3-0.4 s, base detecting ~0.9-1.4 s) plus queueing.
+        # Speech end -> transcript p99, a fallback for turn strategies: a segment's transcript is
+        # final, so a turn ends as soon as it arrives. Estimated from 2-core measurements
+        # (tiny.en ~0.15-0.3 s, base detecting ~0.4-0.8 s on the 10 s window) plus queueing.
         kwargs.setdefault("ttfs_p99_latency", 1.0 if language == "en" else 2.5)
         super().__init__(settings=settings, device="cpu", **kwargs)
 
@@ -156,12 +157,13 @@ class LocalWhisperSTTService(WhisperSTTService):
         """The caller's voice paused: transcribe what was said, as the segment the stop would
         queue (``SegmentedSTTService.stop`` pads it the same way)."""
         self._drop_speculation()
-        if not self._speculative or not self._audio_buffer:
+        # Only on a free worker: a pause inside the turn throws the work away, and under load
+        # that CPU is another call's turn.
+        if not self._speculative or not self._audio_buffer or not self._models.has_free_worker:
             return
         model, language = self._pick_model()
         audio = bytes(self._audio_buffer) + self._trailing_silence()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._models.executor, self._job(model, language, audio))
+        future = self._models.transcribe(self._job(model, language, audio))
         future.add_done_callback(_consume)
         self._speculation = _Speculation(len(self._audio_buffer), model, language, future)
 
@@ -182,8 +184,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             if speculation is not None and speculation.fits(model, language, audio):
                 result = await speculation.future
             else:
-                result = await asyncio.get_running_loop().run_in_executor(
-                    self._models.executor, self._job(model, language, audio))
+                result = await self._models.transcribe(self._job(model, language, audio))
         except Exception as e:
             await self.stop_processing_metrics()
             yield ErrorFrame(f"stt_failed: {type(e).__name__}: {e}", exception=e)

@@ -12,11 +12,12 @@ Two things make a caller's turn fast on a small CPU (issue 13, measured on 2 cor
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,30 @@ class SpeechModels:
     english: WhisperModel
     multilingual: WhisperModel | None
     executor: ThreadPoolExecutor
+    workers: int = 1  # the pool's threads
+    _in_flight: list[int] = field(default_factory=lambda: [0], repr=False, compare=False)
+
+    def transcribe(self, job: Callable[[], Transcript]) -> asyncio.Future[Transcript]:
+        """Run ``job`` in the pool (call it on the event loop). It counts as in flight, queued
+        or running, until its thread is done with it, even if the caller stopped waiting."""
+        loop = asyncio.get_running_loop()
+        self._in_flight[0] += 1
+        work = self.executor.submit(job)
+        work.add_done_callback(lambda _: self._done_in(loop))
+        return asyncio.wrap_future(work, loop=loop)
+
+    def _done_in(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the worker thread: count the job done on the event loop, as it was counted."""
+        with suppress(RuntimeError):  # the loop is closed: nobody counts any more
+            loop.call_soon_threadsafe(self._done)
+
+    def _done(self) -> None:
+        self._in_flight[0] -= 1
+
+    @property
+    def has_free_worker(self) -> bool:
+        """A transcription given now would start at once, ahead of no other call's."""
+        return self._in_flight[0] < self.workers
 
     @classmethod
     def load(cls, settings: Settings) -> SpeechModels:
@@ -253,7 +278,7 @@ class SpeechModels:
         if stt.multilingual_model:
             multilingual = load(resolve_stt_model(stt.multilingual_model, models_dir))
         pool = ThreadPoolExecutor(max_workers=stt.max_concurrent, thread_name_prefix="whisper")
-        return cls(english, multilingual, pool)
+        return cls(english, multilingual, pool, stt.max_concurrent)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +160,8 @@ class _CountingPool(ThreadPoolExecutor):
         self.heard: list[int] = []
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.heard.append(len(fn.args[1]))  # partial(transcribe_pcm16, model, audio, ...)
+        if isinstance(fn, partial):  # partial(transcribe_pcm16, model, audio, ...)
+            self.heard.append(len(fn.args[1]))
         return super().submit(fn, *args, **kwargs)
 
 
@@ -196,6 +199,27 @@ async def test_a_pause_starts_the_transcription_the_stop_keeps(
     else:  # one transcription, started at the pause (the quiet after it is not in it), kept
         assert pool.heard == [len(pcm) + len(padding)]
         assert transcripts[0].count("breakfast") == 1, transcripts
+
+
+async def test_no_speculation_while_another_transcription_holds_the_worker(
+    speech_models: SpeechModels, english_call_audio
+):
+    pool = _CountingPool()
+    models = SpeechModels(speech_models.english, speech_models.multilingual, pool, workers=1)
+    stt = LocalWhisperSTTService(models, language="en", audio_passthrough=False)
+    pcm = mulaw8k_to_pcm16k(english_call_audio).tobytes()
+    other_call = models.transcribe(lambda: time.sleep(1.0))  # in flight through the pause
+    try:
+        down, _ = await run_test(stt, frames_to_send=_paused_frames(pcm, resumed=False),
+                                 pipeline_params=PARAMS)
+        await other_call
+    finally:
+        pool.shutdown()
+    transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
+    assert len(transcripts) == 1 and "breakfast" in transcripts[0].text.lower()
+    # Nothing at the pause: one transcription, of the whole segment, at the stop.
+    assert pool.heard == [len(pcm) + 6400 + len(stt._trailing_silence())]
+    assert models.has_free_worker
 
 
 def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:
