@@ -41,7 +41,6 @@ __all__ = [
 
 WHISPER_RATE_HZ = 16000
 FULL_WINDOW_FRAMES = 3000  # Whisper's own: 30 s of 10 ms feature frames
-WINDOW_MARGIN_FRAMES = 100  # silence kept after the speech inside a short window
 # Whisper's own test for a decoder stuck in a loop ("Good Good Good ...").
 LOOP_COMPRESSION_RATIO = 2.4
 _loaded: dict[tuple[str, int, str, int, float], WhisperModel] = {}
@@ -49,16 +48,17 @@ _load_lock = threading.Lock()
 
 
 class WindowedWhisper(WhisperModel):
-    """faster-whisper whose encoder sees speech that fits in ``window_seconds`` in a window that
-    long, instead of Whisper's 30 s.
+    """faster-whisper whose encoder sees a short utterance in a ``window_seconds`` window (or
+    twice that), instead of Whisper's 30 s.
 
     faster-whisper pads every utterance's features to 30 s, and the encoder's cost follows the
     window, not the speech: on 2 cores an encode took 504 ms for base and 318 ms for tiny.en at
     30 s, 83 and 35 ms at 10 s (CTranslate2 4.8 takes the shorter input). The window is fixed: cut
     to the speech's own length plus a margin, the decoder looped ("Can I bring my dogs? Can I
     ...") on 6 of 54 clips; at a fixed 10 s the clip set's word error and detected languages were
-    those of the 30 s window (scripts/stt_window.py). Longer speech keeps the 30 s window, and so
-    does a transcription run again because the short window looped (``whole_window``).
+    those of the 30 s window (scripts/stt_window.py). Speech longer than half the window gets a
+    window twice as long (``short_window``), and a transcription that looped is run again on the
+    30 s window (``whole_window``).
     """
 
     def __init__(self, *args: Any, window_seconds: float = 30.0, **kwargs: Any) -> None:
@@ -86,13 +86,22 @@ class WindowedWhisper(WhisperModel):
 
 
 def short_window(features: np.ndarray, frames: int) -> np.ndarray:
-    """Features padded to 30 s, cut to ``frames`` when the speech (the frames before the zero
-    padding) and a margin after it fit; otherwise unchanged. A pure function."""
+    """Features padded to 30 s, cut to the shortest window of ``frames``, twice that, ... that the
+    speech (the frames before the zero padding) fills at most half of; otherwise unchanged. A
+    pure function.
+
+    Whisper was trained on speech padded to 30 s: with less than half of the window left as
+    padding it misheard the start of the speech (tiny.en, a 7.8 s reply in a 10 s window: "I call
+    like we'll call you back" for "Done. A colleague will call you back"; right in 15 and 20 s).
+    """
     columns = np.flatnonzero(np.any(features.reshape(-1, features.shape[-1]) != 0, axis=0))
     speech = int(columns[-1]) + 1 if columns.size else 0
-    if features.shape[-1] <= frames or speech + WINDOW_MARGIN_FRAMES > frames:
-        return features
-    return np.ascontiguousarray(features[..., :frames])
+    window = frames
+    while window < features.shape[-1]:
+        if speech <= window // 2:
+            return np.ascontiguousarray(features[..., :window])
+        window *= 2
+    return features
 
 
 def load_whisper(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice.whisper import FULL_WINDOW_FRAMES, WINDOW_MARGIN_FRAMES, choose_language, short_window
+from voice.whisper import FULL_WINDOW_FRAMES, choose_language, short_window
 
 
 def _features(speech_frames: int, *, batch: bool = False) -> np.ndarray:
@@ -24,10 +24,12 @@ def test_short_speech_is_encoded_in_the_short_window() -> None:
     assert short_window(_features(300, batch=True), 1000).shape == (1, 80, 1000)
 
 
-def test_speech_that_does_not_fit_keeps_the_whole_window() -> None:
-    # The speech and its margin of silence must fit: 9.5 s does not fit in 10 s.
-    assert short_window(_features(1000 - WINDOW_MARGIN_FRAMES + 1), 1000).shape[-1] == 3000
-    assert short_window(_features(1000 - WINDOW_MARGIN_FRAMES), 1000).shape[-1] == 1000
+def test_longer_speech_gets_a_window_it_fills_at_most_half_of() -> None:
+    # 5 s fills half of 10 s; 5.01 s gets 20 s, up to 10 s of speech; beyond, Whisper's 30 s.
+    assert short_window(_features(500), 1000).shape[-1] == 1000
+    assert short_window(_features(501), 1000).shape[-1] == 2000
+    assert short_window(_features(1000), 1000).shape[-1] == 2000
+    assert short_window(_features(1001), 1000).shape[-1] == 3000
     assert short_window(_features(2500), 1000).shape[-1] == 3000
     # A window as long as Whisper's changes nothing.
     assert short_window(_features(300), 3000).shape[-1] == 3000
