@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import httpx
 from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
-from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.turns.user_stop import (
     SpeechTimeoutUserTurnStopStrategy,
@@ -47,8 +46,8 @@ from telephony.transfer.handoffs import HandoffStore
 from telephony.transfer.warm import WarmTransfers
 from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
-from voice.models import smart_turn_path
 from voice.services import CallVoices, LocalVoices
+from voice.turn import SharedSmartTurn, TurnModels
 from voice.vad import PauseWatchingVAD
 
 if TYPE_CHECKING:
@@ -81,6 +80,7 @@ class Runtime:
     warm: WarmTransfers
     rule_store: RuleStore
     understanding: Understanding  # intent classifiers per rules version's overrides
+    turn_models: TurnModels  # Silero and Smart Turn, shared by every call's analyzers
     active_calls: int = 0
     # Streams running here, per call SID: their calls' leases are renewed (telephony/recovery).
     live_calls: Counter[str] = field(default_factory=Counter)
@@ -115,6 +115,7 @@ class Runtime:
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
             rule_store=open_rules(settings, database),
             understanding=Understanding(dialog.encoder, dialog.classifier.intents),
+            turn_models=TurnModels.load(),
             voices=voices or LocalVoices.load(settings),
             dialog=dialog,
         )
@@ -128,8 +129,8 @@ class Runtime:
             [*split_sentences(greeting), say("still_there", "en"),
              say("silent_goodbye", "en"),
              settings.transfer.no_agent_line or say("no_agent", "en")], ["en"])
-        # The first call would otherwise pay for onnxruntime's first sessions and the
-        # first synthesis/transcription paths (~0.5 s of greeting delay).
+        # The first call would otherwise pay for the first analyzers and the first
+        # synthesis/transcription paths.
         runtime.turn_detection()
         logger.info(f"runtime ready: {len(runtime.dialog.index)} knowledge passages, "
                     f"business {settings.dialog.business}, "
@@ -167,15 +168,16 @@ class Runtime:
         return self.voices.tts_service(language)
 
     def turn_detection(self) -> tuple[PauseWatchingVAD, UserTurnStrategies]:
-        """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state)."""
+        """Fresh per-call VAD and end-of-turn analyzers (they keep per-stream state), on the
+        process's shared sessions."""
         turn = self.settings.turn
-        vad = PauseWatchingVAD(params=VADParams(
+        vad = PauseWatchingVAD(session=self.turn_models.silero, params=VADParams(
             confidence=turn.vad_confidence, start_secs=turn.vad_start_seconds,
             stop_secs=turn.vad_stop_seconds, min_volume=turn.vad_min_volume,
         ))
         if turn.smart_turn:
-            analyzer = LocalSmartTurnAnalyzerV3(
-                smart_turn_model_path=str(smart_turn_path()), cpu_count=1,
+            analyzer = SharedSmartTurn(
+                session=self.turn_models.smart_turn,
                 params=SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds),
             )
             stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]

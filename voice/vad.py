@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipecat.audio.vad.silero import SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADState
+import onnxruntime as ort
+from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADState
 from pipecat.frames.frames import Frame, SystemFrame
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection
@@ -29,11 +30,31 @@ class SpeechResumedFrame(SystemFrame):
     """The caller spoke again before the stop delay ran out: the pause was inside the turn."""
 
 
-class PauseWatchingVAD(SileroVADAnalyzer):
-    """Silero VAD that remembers the last pause or resumption it saw (``transition``)."""
+def _silero_on(session: ort.InferenceSession) -> SileroOnnxModel:
+    """pipecat's Silero wrapper (one stream's recurrent state) on a shared session: its
+    ``__init__`` would open a session of its own."""
+    model = SileroOnnxModel.__new__(SileroOnnxModel)
+    model.session = session
+    model.reset_states()
+    model.sample_rates = [8000, 16000]
+    return model
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+
+class PauseWatchingVAD(SileroVADAnalyzer):
+    """Silero VAD that remembers the last pause or resumption it saw (``transition``).
+
+    With ``session`` (``voice.turn.TurnModels.silero``) it runs on that shared session instead
+    of opening one per call.
+    """
+
+    def __init__(self, *, session: ort.InferenceSession | None = None, **kwargs: Any) -> None:
+        if session is None:
+            super().__init__(**kwargs)
+        else:  # SileroVADAnalyzer.__init__, less its session
+            VADAnalyzer.__init__(self, **kwargs)
+            self._model = _silero_on(session)
+            self._windows_since_reset = 0
+            self._low_confidence_windows = 0
         self._last = VADState.QUIET
         self.transition: type[Frame] | None = None
 
