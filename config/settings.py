@@ -78,6 +78,11 @@ class SttSettings(BaseModel):
     # keep the result when the stop follows (voice.vad): the transcript is ready that much sooner;
     # a pause inside the turn throws the work away.
     speculative: bool = True
+    # While a call's language is not known, the English model hears each turn first and only
+    # speech it is not confident is English goes to language detection (voice.whisper): an
+    # English caller's first turn costs what a later one does, any other caller's costs the
+    # probe more. Off: every such turn is detected (a business whose callers seldom speak English).
+    english_probe: bool = True
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)
     # Calls transcribing at once; further turns queue (bounded CPU on small boxes).

@@ -4,10 +4,15 @@ Run from the repository: ``.venv/bin/python scripts/stt_window.py [--windows 30 
 
 The clips: the hotel guests' first utterances of ``tests/data/language_clips.yaml`` (written
 before any measurement; piper for English, espeak-ng for es/fr/de) and the benchmark's six
-questions, each cut to the telephone band and mu-law as Twilio delivers a caller. Each clip is
-transcribed three ways per window, as a call does it (``voice.whisper.transcribe_pcm16``):
-- ``first turn``: the language detected by the multilingual model among the spoken languages,
-  then English transcribed by the English model and the others by the multilingual one;
+questions, each cut to the telephone band and mu-law as Twilio delivers a caller. With
+``--held-out``: ``tests/data/language_probe_clips.yaml`` instead, its English spoken by piper and
+again by espeak-ng (en-us). Each clip is transcribed these ways per window, as a call does it
+(``voice.whisper.transcribe_pcm16``):
+- ``first turn``: the English probe (the English model first; ``stt.english_probe``), then, for
+  speech it is not confident is English, the language detected by the multilingual model among
+  the spoken languages, English transcribed by the English model and the others by the
+  multilingual one;
+- ``detect``: the same without the probe;
 - ``pinned``: the multilingual model told the clip's language;
 - ``english``: the English model, English clips only.
 It prints per mode the time per clip (p50, p90), the mean word error against the written text
@@ -38,6 +43,8 @@ from voice.models import resolve_stt_model  # noqa: E402
 from voice.voices import VoiceModels  # noqa: E402
 from voice.whisper import load_whisper, transcribe_pcm16  # noqa: E402
 
+MODES = ("first turn", "detect", "pinned", "english")
+
 
 def words(text: str) -> list[str]:
     return re.sub(r"[^\w' ]+", " ", text.lower()).split()
@@ -58,15 +65,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--windows", type=float, nargs="+", default=[30.0, 10.0])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--held-out", action="store_true",
+                        help="the held-out clips of the English probe")
+    parser.add_argument("--verbose", action="store_true", help="a line per clip")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     args = parser.parse_args()
     settings = Settings()
     voices = VoiceModels.load(settings)
-    clips = yaml.safe_load((ROOT / "tests/data/language_clips.yaml").read_text(encoding="utf-8"))
-    clips["en"] = [*clips["en"], *QUESTIONS]
+    name = "language_probe_clips.yaml" if args.held_out else "language_clips.yaml"
+    clips = yaml.safe_load((ROOT / "tests/data" / name).read_text(encoding="utf-8"))
     folder = Path(tempfile.mkdtemp())
-    audio = [(language, text, mulaw8k_to_pcm16k(synthesize_mulaw8k(text, voices.voices["en"]))
-              .tobytes() if language == "en" else espeak_pcm16k(text, language, folder))
+
+    def piper(text: str) -> bytes:
+        return mulaw8k_to_pcm16k(synthesize_mulaw8k(text, voices.voices["en"])).tobytes()
+
+    audio = [(language, text, piper(text) if language == "en"
+              else espeak_pcm16k(text, language, folder))
              for language, texts in clips.items() for text in texts]
+    if args.held_out:
+        audio += [("en", text, espeak_pcm16k(text, "en-us", folder)) for text in clips["en"]]
+    else:
+        audio += [("en", text, piper(text)) for text in QUESTIONS]
     spoken = tuple(settings.stt.languages)
     print(f"{len(audio)} clips; {args.threads} threads; load {Path('/proc/loadavg').read_text()}")
     for window in args.windows:
@@ -75,25 +94,35 @@ def main() -> int:
                                 cpu_threads=args.threads, compute_type=settings.stt.compute_type,
                                 window_seconds=window)
         english, multilingual = load(settings.stt.model), load(settings.stt.multilingual_model)
-        for mode in ("first turn", "pinned", "english"):
-            times, errors, right = [], [], 0
+        for mode in args.modes:
+            rows = []  # (language, ms, word error, language right)
             for language, text, pcm in audio:
                 if mode == "english" and language != "en":
                     continue
                 started = time.perf_counter()
-                if mode == "first turn":
+                if mode in ("first turn", "detect"):
                     heard = transcribe_pcm16(multilingual, pcm, 16000, language=None,
-                                             candidates=spoken, english=english)
+                                             candidates=spoken, english=english,
+                                             english_probe=mode == "first turn")
                 else:
                     heard = transcribe_pcm16(english if mode == "english" else multilingual,
                                              pcm, 16000, language=language)
-                times.append((time.perf_counter() - started) * 1000)
-                errors.append(word_error(text, heard.text))
-                right += heard.language == language
-            print(f"window {window:4.0f} s  {mode:10s} n={len(times):2d}  "
-                  f"p50 {np.percentile(times, 50):5.0f} ms  p90 {np.percentile(times, 90):5.0f} ms"
-                  f"  word error {np.mean(errors):.3f}  language right {right}/{len(times)}",
-                  flush=True)
+                rows.append((language, (time.perf_counter() - started) * 1000,
+                             word_error(text, heard.text), heard.language == language))
+                if args.verbose:
+                    print(f"  {mode} {language} {heard.language}:{heard.language_probability:.2f}"
+                          f" {rows[-1][1]:5.0f} ms  {heard.text[:60]!r}", flush=True)
+            groups = {"all": rows, "en": [r for r in rows if r[0] == "en"],
+                      "others": [r for r in rows if r[0] != "en"]}
+            for group, chosen in groups.items():
+                if not chosen or (group != "all" and len(chosen) == len(rows)):
+                    continue
+                times = [r[1] for r in chosen]
+                print(f"window {window:4.0f} s  {mode:10s} {group:6s} n={len(chosen):2d}  "
+                      f"p50 {np.percentile(times, 50):5.0f} ms  "
+                      f"p90 {np.percentile(times, 90):5.0f} ms  "
+                      f"word error {np.mean([r[2] for r in chosen]):.3f}  "
+                      f"language right {sum(r[3] for r in chosen)}/{len(chosen)}", flush=True)
     return 0
 
 

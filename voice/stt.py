@@ -63,11 +63,13 @@ class LocalWhisperSTTService(WhisperSTTService):
         log_prob_threshold: float = -1.0,
         candidates: Sequence[str] = (),
         speculative: bool = True,
+        english_probe: bool = True,
         **kwargs: Any,
     ) -> None:
         self._models = models
         self._candidates = tuple(candidates)
         self._speculative = speculative
+        self._english_probe = english_probe
         self._speculation: _Speculation | None = None
         self._beam_size = beam_size
         self._log_prob_threshold = log_prob_threshold
@@ -94,6 +96,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             log_prob_threshold=stt.log_prob_threshold,
             candidates=stt.languages,
             speculative=stt.speculative,
+            english_probe=stt.english_probe,
             **kwargs,
         )
 
@@ -143,6 +146,7 @@ class LocalWhisperSTTService(WhisperSTTService):
             initial_prompt=assert_given(self._settings.initial_prompt),
             candidates=self._candidates,
             english=self._models.english,
+            english_probe=self._english_probe,
         )
 
     # -- speculation: transcribe at the pause, keep it if the stop follows -------------------

@@ -6,13 +6,15 @@ pool that bounds their use; ``transcribe_pcm16`` hears one utterance (blocking: 
 
 Two things make a caller's turn fast on a small CPU (issue 13, measured on 2 cores):
 - the encoder sees a short window (``WindowedWhisper``), not Whisper's 30 s;
-- a language is detected once, by the multilingual model, and speech detected as English is
-  then transcribed by the English model (``transcribe_pcm16``'s ``english``).
+- while a call's language is not known, the English model hears the utterance first (the
+  *English probe*); only when its own confidence says the speech is not English does the
+  multilingual model detect the language and transcribe it (``transcribe_pcm16``'s ``english``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +36,7 @@ __all__ = [
     "Transcript",
     "WindowedWhisper",
     "choose_language",
+    "is_confident_english",
     "load_whisper",
     "short_window",
     "transcribe_pcm16",
@@ -43,6 +46,15 @@ WHISPER_RATE_HZ = 16000
 FULL_WINDOW_FRAMES = 3000  # Whisper's own: 30 s of 10 ms feature frames
 # Whisper's own test for a decoder stuck in a loop ("Good Good Good ...").
 LOOP_COMPRESSION_RATIO = 2.4
+# The English probe: tiny.en's mean token log-probability on its transcript. Chosen on
+# tests/data/language_clips.yaml, where English clips scored -0.05 to -0.53 and the others -0.95
+# to -3.0 (or looped); scored on the held-out tests/data/language_probe_clips.yaml (README).
+PROBE_MIN_LOGPROB = -0.8
+# The probe decodes at most this many tokens per second of audio (plus 10): a loop on foreign
+# speech stops there, instead of running to Whisper's 224 tokens (1.5-2 s on 2 cores).
+PROBE_TOKENS_PER_SECOND = 6
+# ... and its distinct three-word runs over all of them: below this, a loop.
+PROBE_MIN_DISTINCT = 0.7
 _loaded: dict[tuple[str, int, str, int, float], WhisperModel] = {}
 _load_lock = threading.Lock()
 
@@ -153,6 +165,7 @@ def transcribe_pcm16(
     initial_prompt: str | None = None,
     candidates: Sequence[str] = (),
     english: WhisperModel | None = None,
+    english_probe: bool = True,
 ) -> Transcript:
     """Transcribe 16-bit mono PCM (blocking: call it in a worker thread).
 
@@ -161,6 +174,11 @@ def transcribe_pcm16(
     probability then its share among the candidates. Speech detected as English is transcribed by
     ``english`` when given (the English-only model: on 2 cores about half the time of the
     multilingual one, and as accurate on English), any other language by ``model``.
+
+    With ``english`` and ``english_probe`` (and English among the ``candidates``), ``english``
+    hears the speech first; when it is confident of its English words (``is_confident_english``)
+    that is the transcript and no language is detected: an English caller's first turn costs
+    what a later one does. Other speech costs that probe (bounded in tokens) more.
 
     A segment is dropped as silence by Whisper's own rule: no_speech_prob above
     ``no_speech_threshold`` and avg_logprob below ``log_prob_threshold``. That catches
@@ -178,6 +196,10 @@ def transcribe_pcm16(
         language = "en"
     if language is not None:
         found = run(model, language)
+    elif english is not None and english_probe and (not candidates or "en" in candidates) and (
+            probed := _english_probe(english, audio, beam_size=beam_size, hotwords=hotwords,
+                                     initial_prompt=initial_prompt)) is not None:
+        found = probed
     else:
         detected, probability, ranked = model.detect_language(audio)
         chosen, share = choose_language(detected, probability, dict(ranked), candidates)
@@ -186,6 +208,41 @@ def transcribe_pcm16(
                         language_probs=tuple((code, float(p)) for code, p in ranked[:10]))
     return replace(found, level_db=speech_level_db(samples, WHISPER_RATE_HZ),
                    duration_seconds=len(samples) / WHISPER_RATE_HZ)
+
+
+def is_confident_english(text: str, avg_logprob: float, compression_ratio: float) -> bool:
+    """The English probe's verdict on the English model's transcript: English when the model
+    was sure of its words and did not loop. A pure function.
+
+    A loop cut short by the probe's token bound ("I don't know, I don't know, I don't ...") is
+    too short for Whisper's compression test, so the words are checked too: a decoder that
+    repeats itself says few distinct three-word runs."""
+    if avg_logprob < PROBE_MIN_LOGPROB or compression_ratio > LOOP_COMPRESSION_RATIO:
+        return False
+    words = re.findall(r"[\w']+", text.lower())
+    runs = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    return bool(words) and (len(runs) < 6 or len(set(runs)) / len(runs) >= PROBE_MIN_DISTINCT)
+
+
+def _english_probe(english: WhisperModel, audio: np.ndarray, *, beam_size: int,
+                   hotwords: str | None, initial_prompt: str | None) -> Transcript | None:
+    """The English model's transcript when it is confident the speech is English (its language
+    probability then the mean probability of its tokens); None: detect the language."""
+    max_tokens = 10 + int(PROBE_TOKENS_PER_SECOND * len(audio) / WHISPER_RATE_HZ)
+    segments, _ = english.transcribe(
+        audio, language="en", beam_size=beam_size, vad_filter=False,
+        condition_on_previous_text=False, temperature=0.0, without_timestamps=True,
+        no_speech_threshold=None, hotwords=hotwords, initial_prompt=initial_prompt,
+        max_new_tokens=max_tokens)
+    segments = list(segments)
+    tokens = sum(len(s.tokens) for s in segments)
+    text = " ".join(t for s in segments if (t := s.text.strip()))
+    if not tokens:
+        return None
+    logprob = sum(s.avg_logprob * len(s.tokens) for s in segments) / tokens
+    if not is_confident_english(text, logprob, max(s.compression_ratio for s in segments)):
+        return None
+    return Transcript(text, "en", float(np.exp(logprob)), len(audio) / WHISPER_RATE_HZ)
 
 
 def choose_language(detected: str, probability: float, probs: dict[str, float],

@@ -2,9 +2,10 @@
 
 Each clip is synthesised (piper's English voice; espeak-ng for Spanish, French and German, the
 only offline voices for them), cut to the telephone band and mu-law as Twilio delivers it, then
-detected as a live call's first turn is: the multilingual Whisper model choosing among the
-languages the agent speaks (``voice.whisper.transcribe_pcm16``). A clip counts as detected when the
-call answers its first turn in the right language
+detected as a live call's first turn is: the English model's probe first (``stt.english_probe``),
+then, for speech it is not sure is English, the multilingual Whisper model choosing among the
+languages the agent speaks (``voice.whisper.transcribe_pcm16``); and again without the probe. A
+clip counts as detected when the call answers its first turn in the right language
 (``dialog.understanding.language.likely_language``); how
 many would also settle the call's language at once (``detected_language``) is reported.
 """
@@ -26,8 +27,9 @@ from voice.whisper import transcribe_pcm16
 CLIPS = DATA / "language_clips.yaml"
 
 
+@pytest.mark.parametrize("probe", [True, False], ids=["english-probe", "detection-only"])
 def test_the_callers_language_is_detected_from_the_first_words(speech_models, voice_models,
-                                                               tmp_path):
+                                                               tmp_path, probe):
     clips = yaml.safe_load(CLIPS.read_text(encoding="utf-8"))
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -39,7 +41,8 @@ def test_the_callers_language_is_detected_from_the_first_words(speech_models, vo
             pcm = mulaw8k_to_pcm16k(synthesize_mulaw8k(text, voice_models.voices["en"])).tobytes() \
                 if language == "en" else espeak_pcm16k(text, language, tmp_path)
             heard = transcribe_pcm16(speech_models.multilingual, pcm, 16000, language=None,
-                                     candidates=SPOKEN)
+                                     candidates=SPOKEN, english=speech_models.english,
+                                     english_probe=probe)
             answered = likely_language(heard.language, heard.language_probability)
             total[language] += 1
             right[language] += answered == language

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from voice.whisper import FULL_WINDOW_FRAMES, choose_language, short_window
+from voice.whisper import FULL_WINDOW_FRAMES, choose_language, is_confident_english, short_window
 
 
 def _features(speech_frames: int, *, batch: bool = False) -> np.ndarray:
@@ -47,3 +48,21 @@ def test_the_detected_language_or_the_likeliest_spoken_one() -> None:
     assert language == "es" and abs(share - 0.3 / 0.5) < 1e-9
     # Nothing known of any candidate: the first, with no confidence to settle a call on.
     assert choose_language("ja", 0.9, {"ja": 0.9}, ("en", "es")) == ("en", 0.0)
+
+
+@pytest.mark.parametrize(("text", "logprob", "ratio", "english"), [
+    ("Hello, I have a reservation under the name Miller.", -0.11, 0.86, True),
+    ("Yes, my confirmation number is 472913.", -0.41, 0.83, True),
+    ("Can I bring my dog?", -0.17, 0.70, True),
+    # unsure of its words: Spanish heard by the English model
+    ("Thank you very much for watching.", -0.98, 0.80, False),
+    # a loop Whisper's own compression test catches
+    ("Thank you, thank you, thank you, thank you, thank you, thank you, thank you,", -0.2, 2.45,
+     False),
+    # a loop cut short by the probe's token bound: too short for the compression test
+    ("We can't do anything. We can't do anything. We can't do anything. We", -0.76, 2.06, False),
+    ("I don't know, I don't know, I don't know, I don't know,", -0.68, 2.2, False),
+    ("", -0.1, 0.0, False),
+])
+def test_the_english_probe_keeps_confident_english_only(text, logprob, ratio, english):
+    assert is_confident_english(text, logprob, ratio) is english
