@@ -129,6 +129,9 @@ class TurnSettings(BaseModel):
     # "incomplete" we wait at most this long in silence before taking the turn.
     smart_turn: bool = True
     smart_turn_max_silence_seconds: float = Field(default=1.0, ge=0.2, le=5)
+    # The greeting's second part (the entry menu's keys, the other languages' keys) is said only
+    # after the caller stayed silent this long once its first part (greeting, invitation) played.
+    greeting_pause_seconds: float = Field(default=3.0, ge=0, le=30)
     # The caller said nothing for this long: prompt them, then end the call.
     no_speech_prompt_seconds: float = Field(default=12.0, ge=2, le=120)
     no_speech_hangup_seconds: float = Field(default=30.0, ge=5, le=600)

@@ -87,10 +87,15 @@ class DialogManager:
         self._asked_before = 0  # how many times the caller has now asked this turn's question
 
     def greeting(self, language: str) -> str:
+        return " ".join(part for part in self.greeting_parts(language) if part)
+
+    def greeting_parts(self, language: str) -> tuple[str, str]:
+        """What the call says at once, and what it says after a silence (the menu's keys and
+        the language offers; "" for none): ``dialog.routing.live.CallRouter.greeting_parts``."""
         self.state.language = language or self.state.language
         if self.router is not None:
-            return self.router.greeting()
-        return self.embedded.greeting(language)
+            return self.router.greeting_parts()
+        return self.embedded.greeting(language), ""
 
     def offer_choice(self, options: Sequence[str]) -> str:
         """The caller is back from a transfer no agent took: offer ``options`` (``CALLBACK``,

@@ -25,6 +25,7 @@ from dialog.state import CallState
 from dialog.types import Hangup, Reply, Transfer
 from dialog.understanding.classifier import Intent
 from dialog.understanding.escalation import ASKED_FOR_PERSON
+from knowledge.passages import split_sentences
 
 __all__ = ["CallRouter", "Clock", "Routed", "local_now"]
 
@@ -68,12 +69,20 @@ class CallRouter:
     def greeting(self) -> str:
         """The rules' greeting in the caller's language, then the entry menu's prompt (or an
         invitation to speak), then each other language's key, offered in that language."""
+        return " ".join(part for part in self.greeting_parts() if part)
+
+    def greeting_parts(self) -> tuple[str, str]:
+        """The greeting in two parts: what is said at once (the rules' greeting and the first
+        sentence of the entry menu's prompt, the invitation to speak) and what is said only to a
+        caller who stays silent after it (the rest of the prompt, its keys, and the language
+        offers). A caller is invited to speak within a few seconds, not after every option."""
         language = self._language()
         text = self.rules.greetings.get(language) or self.rules.greetings[
             self.rules.business.default_language]
+        invitation, *keys = split_sentences(self._prompt(self.rules.business.menu))
         offers = [self.lines.get("language_key_offer", other, digit=key)
                   for key, other in language_keys(self.rules).items() if other != language]
-        return " ".join([text, self._prompt(self.rules.business.menu), *offers])
+        return f"{text} {invitation}", " ".join([*keys, *offers])
 
     def prompt(self) -> str:
         """The prompt of the menu the caller is at, in the caller's language (an invitation to

@@ -74,6 +74,10 @@ class Call:
         # A decision (transfer or hang-up) being carried out: prompts stay quiet meanwhile.
         self._decision_task: asyncio.Task | None = None
         self._silent_prompts = 0
+        # The caller has started a turn (speech or keys) since the call began: the greeting's
+        # second part (menu keys, language offers) is then not said.
+        self._caller_started = False
+        self._greeting_rest: asyncio.Task | None = None
         self._records: RecordWriter | None = None
         self._engine: DialogManager | None = None
         # A stream started by a caller back from a transfer no agent took: that handoff's row.
@@ -123,6 +127,8 @@ class Call:
     async def finish(self, reason: str) -> None:
         if self.end_reason is None:
             self.end_reason = reason
+        if self._greeting_rest is not None:
+            self._greeting_rest.cancel()
         if self._worker is not None:
             await self._worker.cancel(reason=self.end_reason)
 
@@ -151,6 +157,7 @@ class Call:
         index, which follows the reply to the heard-text gate."""
         reply, turn = frame.reply, frame.turn
         self._silent_prompts = 0
+        self._caller_started = True
         index = self.turns.reply(frame)
         if "injection_detected" in reply.reason_codes:
             self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
@@ -207,6 +214,14 @@ class Call:
         marks_before = self.ledger.marks_sent
         await self._worker.queue_frames([TTSSpeakFrame(say("silent_goodbye", self.state.language))])
         self._decision_task = self._start_decision(self._hang_up_after(marks_before))
+
+    async def _rest_of_greeting(self, text: str, marks_before: int) -> None:
+        """The greeting's second part, said once its first has played and the caller then
+        stayed silent for ``turn.greeting_pause_seconds``."""
+        await self.ledger.wait_played(after_marks=marks_before, within=HEARD_WAIT_SECONDS)
+        await asyncio.sleep(self.settings.turn.greeting_pause_seconds)
+        if not (self._caller_started or self._busy()):
+            await self.speak_turn(text, "greeting_more")
 
     async def _hang_up_after(self, marks_before: int) -> None:
         await self.ledger.wait_played(after_marks=marks_before, within=HEARD_WAIT_SECONDS)
@@ -293,7 +308,11 @@ class Call:
                 await self.transfer.offer(self._resumed["id"])
             else:
                 assert self._engine is not None
-                await self.speak_turn(self._engine.greeting(self.state.language), "greeting")
+                now, later = self._engine.greeting_parts(self.state.language)
+                marks = self.ledger.marks_sent
+                await self.speak_turn(now, "greeting")
+                if later:
+                    self._greeting_rest = asyncio.create_task(self._rest_of_greeting(later, marks))
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:
@@ -306,6 +325,7 @@ class Call:
         @aggregators.user().event_handler("on_user_turn_started")
         async def _caller_spoke(_aggregator, _strategy) -> None:
             self._silent_prompts = 0
+            self._caller_started = True
 
         @worker.event_handler("on_idle_timeout")
         async def _idle_timeout(_worker) -> None:

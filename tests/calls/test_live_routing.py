@@ -221,6 +221,16 @@ async def test_the_greeting_offers_the_other_languages_each_in_its_own(hotel, un
     assert "For English, press 5." in spanish and "Para español" not in spanish
 
 
+async def test_the_greeting_invites_the_caller_first_and_lists_keys_after_a_silence(
+        hotel, understanding):
+    now, later = _call(hotel, understanding, at=MONDAY_10AM).greeting_parts("en")
+    assert now == ("Thank you for calling the Harbor View Hotel. I'm the virtual front desk. "
+                   "How can I help?")
+    assert later.startswith("Or press 1 for reservations,")
+    assert later.endswith("Para español, marque 6. Pour le français, tapez 7. "
+                          "Für Deutsch drücken Sie 8.")
+
+
 async def test_a_language_key_switches_the_call_and_repeats_the_menu_in_it(hotel, understanding):
     manager = _call(hotel, understanding, at=MONDAY_10AM)
     reply = await _press(manager, "6")
