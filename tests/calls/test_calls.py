@@ -79,10 +79,10 @@ async def test_a_request_for_a_person_yields_a_transfer_that_telephony_carries_o
 
 async def test_talking_over_the_agent_clears_its_audio_and_cuts_the_history(
         frontdesk, call_settings, caller, records):
-    # The greeting is several sentences; the caller talks over it after 4 s, when
-    # the first sentence has been heard and the rest has not.
+    # The greeting is three sentences (4.8 s); the caller talks over it after 2.5 s, when
+    # the first (2.2 s) has been heard and the rest has not.
     result = await _call(frontdesk, call_settings, caller, [
-        CallerStep(say="What time is check out?", barge_in_after_seconds=4.0)])
+        CallerStep(say="What time is check out?", barge_in_after_seconds=2.5)])
     assert result.clears >= 1
     barge = result.caller_turns[0]
     assert barge.barge_in and barge.barge_in_reaction_ms is not None
