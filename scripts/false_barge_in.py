@@ -9,7 +9,8 @@ messages through the call's serializer (``telephony.call.transport.CallSerialize
 session with ``VADParams`` from ``Settings().turn``, chunk by chunk as a call's
 ``VADProcessor`` does. It counts:
 
-- a false barge-in: a non-speech clip run (clip, background, lead) that reaches SPEAKING
+- a false barge-in: a non-speech clip run (clip, background, lead: 3 seeded leads of 1-2 s
+  on each background) that reaches SPEAKING
   (up to 0.5 s after the clip ends);
 - the onset delay: speech's first loud sample (over -24 dBFS at nominal level, as
   ``scripts/vad_onset.py``) -> the end of the 20 ms frame after which the VAD is SPEAKING,
@@ -69,6 +70,7 @@ WINDOW_S = 512 / 16000  # Silero's window at 16 kHz
 HISS_DBFS = -55.0
 TAIL_FRAMES = 25  # the background goes on 0.5 s after a non-speech clip
 SPEECH_FRAMES = 50  # speech is fed up to 1 s after its onset
+NON_SPEECH_LEADS = 3  # each clip after 3 seeded leads of 1-2 s, on each background
 SPEECH_LEADS = [50 + 7 * k for k in range(8)]  # 1.0-1.98 s: every alignment to Silero's window
 STARTS = (0.05, 0.1, 0.15)
 CONFIDENCES = (0.5, 0.6, 0.7)
@@ -191,7 +193,7 @@ async def make_runs(clips: list[Clip], models: TurnModels, default: VADParams,
             if clip.category == "speech":
                 leads = SPEECH_LEADS
             else:
-                leads = [int(x) for x in rng.integers(50, 101, 2)]
+                leads = [int(x) for x in rng.integers(50, 101, NON_SPEECH_LEADS)]
             for lead in leads:
                 if clip.category == "speech":
                     onset_frame = lead + int((clip.onset_s or 0) * 1000 // FRAME_MS)
@@ -263,7 +265,7 @@ def report(runs: list[Run], settings: list[tuple[float, float, float]],
               f"{_rate(false['all']):>6} {_rate(false['silence']):>5} {_rate(false['hiss']):>5} | "
               + " ".join(f"{_rate(false[c]):>6}" for c in categories)
               + f" | {cells[0]:>27} | {cells[1]:>13} | {missed}/{total}{mark}")
-        if show_false and setting == default:
+        if show_false:
             names = sorted({f"{r.clip.name}/{r.background}" for r in runs
                             if r.clip.category != "speech"
                             and first_speaking(r.windows, setting[1], setting[0], setting[2])
@@ -275,7 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--serializer", choices=("call", "pipecat"), default="call")
     parser.add_argument("--show-false", action="store_true",
-                        help="name the clips that barge in at the current defaults")
+                        help="name the clips that barge in, under each setting")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
@@ -298,7 +300,7 @@ def main() -> None:
     non_speech = [r for r in runs if r.clip.category != "speech"]
     speech = [r for r in runs if r.clip.category == "speech"]
     print(f"{len({r.clip.name for r in non_speech})} non-speech clips, {len(non_speech)} runs "
-          f"(silence / hiss at {HISS_DBFS:.0f} dBFS, 2 leads of 1-2 s each); "
+          f"(silence / hiss at {HISS_DBFS:.0f} dBFS, {NON_SPEECH_LEADS} leads of 1-2 s each); "
           f"{len({r.clip.name for r in speech})} speech clips, {len(speech)} runs; serializer "
           f"{args.serializer}; Silero start windows: "
           + ", ".join(f"{s} s -> {start_windows(s)}" for s in STARTS))
