@@ -9,13 +9,14 @@ messages through the call's serializer (``telephony.call.transport.CallSerialize
 session with ``VADParams`` from ``Settings().turn``, chunk by chunk as a call's
 ``VADProcessor`` does. It counts:
 
+- a control: the line alone (2 s of silence or hiss, no clip) must never be SPEAKING;
 - a false barge-in: a non-speech clip run (clip, background, lead: 3 seeded leads of 1-2 s
-  on each background) that reaches SPEAKING
-  (up to 0.5 s after the clip ends);
+  on each background) that reaches SPEAKING, up to 0.5 s after the clip ends;
 - the onset delay: speech's first loud sample (over -24 dBFS at nominal level, as
   ``scripts/vad_onset.py``) -> the end of the 20 ms frame after which the VAD is SPEAKING,
   at 8 frame alignments, nominal (-20 dBFS) and quiet (-35 dBFS) callers; ``missed``: not
-  SPEAKING within 1 s.
+  SPEAKING within 1 s; in brackets, the median from the clip's start (40 ms before its first
+  sample over -40 dB of its peak), as the bench measures a barge-in from the caller's turn.
 
 Silero's scores do not depend on the VAD's thresholds until its first SPEAKING (pipecat resets
 the model only after 5 windows under 0.1, when no setting can be STARTING), so each run is
@@ -25,7 +26,7 @@ those scores; the current defaults are also run for real and must agree run for 
     .venv/bin/python scripts/false_barge_in.py [--serializer pipecat] [--show-false]
 
 ``--serializer pipecat`` converts with pipecat's own Twilio serializer instead of the call's.
-Takes about a minute on one core.
+Takes 1-1.5 minutes (one core; the Silero scoring is most of it).
 """
 
 from __future__ import annotations
@@ -223,18 +224,26 @@ def evaluate(runs: list[Run], setting: tuple[float, float, float]) -> dict:
     start, confidence, volume = setting
     false: dict[str, list[bool]] = defaultdict(list)
     delays: dict[str, list[float | None]] = defaultdict(list)
+    missed = []
     for run in runs:
         message = first_speaking(run.windows, confidence, start, volume)
         if run.clip.category == "speech":
             level = run.clip.name.rsplit("-", 1)[-1]
             delay = onset_ms(run, message)
-            delays[level].append(delay if delay is not None and delay <= 1000 else None)
+            heard = delay is not None and delay <= 1000
+            delays[level].append(delay if heard else None)
+            if level == "nominal" and heard:
+                delays["from clip start"].append((message + 1 - run.lead_frames) * FRAME_MS)
+            if not heard:
+                missed.append(f"{run.clip.name}/{run.background}")
+        elif run.clip.category == "control":
+            false["control"].append(message is not None)
         else:
             hit = message is not None
             false[run.clip.category].append(hit)
             false["all"].append(hit)
             false[run.background].append(hit)
-    return {"false": false, "delays": delays}
+    return {"false": false, "delays": delays, "missed": missed}
 
 
 def _rate(hits: list[bool]) -> str:
@@ -243,12 +252,13 @@ def _rate(hits: list[bool]) -> str:
 
 def report(runs: list[Run], settings: list[tuple[float, float, float]],
            default: tuple[float, float, float], show_false: bool) -> None:
-    categories = sorted({r.clip.category for r in runs} - {"speech"})
+    categories = sorted({r.clip.category for r in runs} - {"speech", "control"})
     head = (f"{'start':>5} {'conf':>4} {'vol':>4} | {'false%':>6} {'silnc':>5} {'hiss':>5} | "
             + " ".join(f"{c[:6]:>6}" for c in categories)
-            + " | onset p50/p90 ms (nominal) | quiet p50/p90 | missed")
+            + " | onset p50/p90 ms nominal (from clip start) | quiet p50/p90 | missed")
     print(head)
     print("-" * len(head))
+    controls: list[bool] = []
     for setting in settings:
         result = evaluate(runs, setting)
         false, delays = result["false"], result["delays"]
@@ -257,20 +267,26 @@ def report(runs: list[Run], settings: list[tuple[float, float, float]],
             heard = [d for d in delays[level] if d is not None]
             cells.append(f"{statistics.median(heard):4.0f} / {_pct(heard, 0.9):4.0f}"
                          if heard else "   -   ")
-        missed = sum(d is None for level in delays for d in delays[level])
-        total = sum(len(v) for v in delays.values())
+        if delays["from clip start"]:
+            cells[0] += f" ({statistics.median(delays['from clip start']):4.0f})"
+        missed = len(result["missed"])
+        total = len(delays["nominal"]) + len(delays["quiet"])
+        controls += false["control"]
         mark = " <- default" if setting == default else ""
         mark = " <- pipecat's default" if setting == PIPECAT_DEFAULT else mark
         print(f"{setting[0]:5.2f} {setting[1]:4.2f} {setting[2]:4.2f} | "
               f"{_rate(false['all']):>6} {_rate(false['silence']):>5} {_rate(false['hiss']):>5} | "
               + " ".join(f"{_rate(false[c]):>6}" for c in categories)
-              + f" | {cells[0]:>27} | {cells[1]:>13} | {missed}/{total}{mark}")
+              + f" | {cells[0]:>42} | {cells[1]:>13} | {missed}/{total}{mark}")
         if show_false:
             names = sorted({f"{r.clip.name}/{r.background}" for r in runs
-                            if r.clip.category != "speech"
+                            if r.clip.category not in ("speech", "control")
                             and first_speaking(r.windows, setting[1], setting[0], setting[2])
                             is not None})
             print("      false on: " + ", ".join(names))
+            print("      missed: " + ", ".join(sorted(set(result["missed"]))))
+    print(f"the line alone (background, no clip): SPEAKING in {sum(controls)} of {len(controls)}"
+          " runs, all settings together")
 
 
 def main() -> None:
@@ -289,7 +305,8 @@ def main() -> None:
     from voice.voices import VoiceModels
 
     voice = VoiceModels.load(Settings()).voices["en"]
-    clips = non_speech_clips() + speech_clips(voice)
+    alone = Clip("line-alone", "control", bytes([0xFF]) * FRAME * 100, -120.0, -120.0)
+    clips = [*non_speech_clips(), *speech_clips(voice), alone]
     models = TurnModels.load()
     runs = asyncio.run(make_runs(clips, models, params, args.serializer))
     for run in runs:  # the replay must be the VAD: the defaults, run for real, agree
@@ -297,7 +314,7 @@ def main() -> None:
                                   turn.vad_min_volume)
         if replayed != run.real_default:
             raise SystemExit(f"replay {replayed} != VAD {run.real_default} on {run.clip.name}")
-    non_speech = [r for r in runs if r.clip.category != "speech"]
+    non_speech = [r for r in runs if r.clip.category not in ("speech", "control")]
     speech = [r for r in runs if r.clip.category == "speech"]
     print(f"{len({r.clip.name for r in non_speech})} non-speech clips, {len(non_speech)} runs "
           f"(silence / hiss at {HISS_DBFS:.0f} dBFS, {NON_SPEECH_LEADS} leads of 1-2 s each); "
