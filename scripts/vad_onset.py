@@ -3,7 +3,9 @@
 Feeds synthesized, telephone-banded caller phrases (after 2 s of silence, at
 several frame alignments) through pipecat's Silero VAD analyzer exactly as a call
 does, and reports the delay from the first loud sample to the SPEAKING state.
-This delay is most of the barge-in reaction time (`clear` after the caller starts).
+This delay is most of the barge-in reaction time (`clear` after the caller starts). It
+converts the whole clip at once; ``scripts/false_barge_in.py`` goes through the call's own
+serializer, message by message, and measures false barge-ins on noise as well.
 
     .venv/bin/python scripts/vad_onset.py
 """
@@ -25,8 +27,7 @@ PHRASES = ["What time is check out?", "Is there parking at the hotel?", "Can I b
            "I would like to speak to a real person.", "How do I connect to the wifi?",
            "Sorry, one more question."]
 # (start seconds, confidence, min volume)
-CONFIGS = {"pipecat default": (0.2, 0.7, 0.6), "frontdesk default": (0.1, 0.6, 0.4),
-           "more eager": (0.1, 0.5, 0.2)}
+CONFIGS = {"pipecat default": (0.2, 0.7, 0.6), "more eager": (0.1, 0.5, 0.2)}
 RATE = 16000
 CHUNK_BYTES = 640  # 20 ms, as Twilio frames arrive
 
@@ -46,7 +47,10 @@ def onset_delay_ms(clip: np.ndarray, shift: int, params: VADParams) -> float | N
 def main() -> None:
     voice = VoiceModels.load(Settings()).voices["en"]
     clips = [mulaw8k_to_pcm16k(trim_silence(synthesize_mulaw8k(p, voice))) for p in PHRASES]
-    for name, (start, confidence, volume) in CONFIGS.items():
+    turn = Settings().turn
+    configs = {**CONFIGS, "frontdesk default": (turn.vad_start_seconds, turn.vad_confidence,
+                                                turn.vad_min_volume)}
+    for name, (start, confidence, volume) in configs.items():
         params = VADParams(start_secs=start, confidence=confidence, min_volume=volume)
         delays = [onset_delay_ms(c, shift, params) for c in clips for shift in range(0, 320, 40)]
         heard = sorted(d for d in delays if d is not None)
