@@ -50,6 +50,10 @@ def load_piper_voice(onnx_path: Path, config_path: Path, *, cpu_threads: int) ->
             options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
             # Idle pool threads must not spin: Whisper needs those cores between sentences.
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # No memory pattern: with it, each new input length plans one block for all of a
+            # run's tensors, and the session's arena kept 530 MB after a 10 s sentence (190 MB
+            # without; no slower, measured on 2 cores).
+            options.enable_mem_pattern = False
             session = onnxruntime.InferenceSession(
                 key[0], sess_options=options, providers=["CPUExecutionProvider"]
             )
