@@ -43,6 +43,7 @@ from telephony.cli.simulator import (  # noqa: E402
     PreparedTurn,
     place_prepared_call,
     prepare_steps,
+    trim_silence,
 )
 
 FRONTDESK_PORT, STOCK_PORT = 8090, 8091
@@ -70,7 +71,9 @@ def _callers(settings: Settings, folder: Path) -> dict[str, list[PreparedTurn]]:
     """The questions as each caller voice says them."""
     voice, _ = load_models(settings, voice=True, whisper=False)
     piper = prepare_steps([CallerStep(say=q) for q in QUESTIONS], voice)
-    espeak = [PreparedTurn(CallerStep(say=q), espeak_mulaw8k(q, "en-us", folder))
+    # Trimmed as prepare_steps trims piper's: espeak-ng ends a clip with ~0.5 s of silence, which
+    # would count as the caller still speaking (the reply then starts "before" the turn ends).
+    espeak = [PreparedTurn(CallerStep(say=q), trim_silence(espeak_mulaw8k(q, "en-us", folder)))
               for q in QUESTIONS]
     return {"piper": piper, "espeak-ng": espeak}
 

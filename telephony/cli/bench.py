@@ -6,6 +6,11 @@ when the bench shares the server's database it also reports the server's own
 breakdown (end-of-turn wait, STT, dialog, TTS first audio). Concurrency steps up
 1, 2, 4, 6, 8 ... until p95 passes 1.5 s, a call fails, or the agent's audio falls
 behind real time (the caller's playback buffer runs dry inside replies).
+
+Callers take turns among the voices installed with frontdesk: piper's English voice, and
+espeak-ng speaking English and Spanish (a robotic voice, but another voice and another
+language: the call's first turn then goes through language detection). Each figure is also
+given per caller voice.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +39,9 @@ from telephony.cli.simulator import (
     SimulatorError,
     place_prepared_call,
     prepare_steps,
+    trim_silence,
 )
+from voice.audio import TELEPHONE_RATE_HZ, band_pass, mulaw_encode, resample_pcm16
 
 __all__ = [
     "QUESTIONS", "add_bench_arguments", "concurrency_levels", "level_summary",
@@ -48,6 +56,20 @@ QUESTIONS = (
     "Can I bring my dog?",
     "How do I cancel my booking?",
 )
+QUESTIONS_ES = (  # the same questions, as a Spanish-speaking guest asks them
+    "¿A qué hora sirven el desayuno?",
+    "¿Tienen aparcamiento en el hotel?",
+    "¿Cómo me conecto al wifi?",
+    "¿A qué hora es la salida?",
+    "¿Puedo llevar a mi perro?",
+    "¿Cómo cancelo mi reserva?",
+)
+ESPEAK_CALLERS = (("en-us", QUESTIONS), ("es", QUESTIONS_ES))
+ESPEAK_RATE_WPM = 150
+CALLER_NAMES = ("piper:en", *(f"espeak-ng:{voice}" for voice, _ in ESPEAK_CALLERS))
+# Seconds into the greeting, then into the breakfast answer, at which a barge-in call talks.
+BARGE_MOMENTS = ((1.5, 2.0), (1.0, 3.0), (2.5, 1.2), (0.8, 4.0), (2.0, 2.5), (3.0, 1.6))
+BARGE_CALLS = 4
 P95_LIMIT_MS = 1500.0
 UNDERRUN_LIMIT = 0.02  # dry playback as a fraction of the agent's audio
 MAX_LEVEL = 32
@@ -88,9 +110,64 @@ def machine_info() -> dict[str, Any]:
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
 
 
+@dataclass(frozen=True)
+class CallerVoice:
+    """One simulated caller's voice, with the benchmark's questions spoken in it."""
+
+    name: str  # "piper:en_US-joe-medium", "espeak-ng:es"
+    turns: tuple[PreparedTurn, ...]
+
+
+def _espeak_mulaw8k(text: str, voice: str) -> bytes:
+    """espeak-ng saying ``text`` as Twilio delivers a caller: telephone band, 8 kHz mu-law,
+    without the silence around the words."""
+    from voice.espeak import espeak_engine
+
+    engine = espeak_engine()
+    pcm = np.frombuffer(engine.synthesize(text, voice, rate_wpm=ESPEAK_RATE_WPM), dtype=np.int16)
+    pcm8k = resample_pcm16(pcm, engine.sample_rate_hz, TELEPHONE_RATE_HZ)
+    return trim_silence(mulaw_encode(band_pass(pcm8k, TELEPHONE_RATE_HZ)))
+
+
+def caller_voices(piper: Any, names: Sequence[str] | None = None) -> list[CallerVoice]:
+    """piper's English caller, then espeak-ng's English and Spanish ones when espeak-ng is
+    installed; only those in ``names`` when given (blocking: run it in a thread)."""
+    from voice.espeak import EspeakError
+
+    def wanted(name: str) -> bool:
+        return names is None or name in names
+
+    spoken = prepare_steps([CallerStep(say=q) for q in QUESTIONS], piper)
+    voices = [CallerVoice("piper:en", tuple(spoken))]
+    for voice, questions in ESPEAK_CALLERS:
+        if not wanted(f"espeak-ng:{voice}"):
+            continue
+        try:
+            turns = tuple(PreparedTurn(CallerStep(say=q), _espeak_mulaw8k(q, voice))
+                          for q in questions)
+        except (EspeakError, OSError) as exc:
+            print(f"frontdesk bench: no espeak-ng {voice} caller ({exc})", file=sys.stderr)
+            continue
+        voices.append(CallerVoice(f"espeak-ng:{voice}", turns))
+    return [v for v in voices if wanted(v.name)] or voices[:1]
+
+
+def caller_scripts(voices: Sequence[CallerVoice], calls: int,
+                   turns_per_call: int) -> list[tuple[str, list[PreparedTurn]]]:
+    """Call ``i`` speaks in voice ``i mod len(voices)``, its questions rotated by ``i``."""
+    scripts = []
+    for index in range(calls):
+        voice = voices[index % len(voices)]
+        scripts.append((voice.name, [voice.turns[(index + k) % len(voice.turns)]
+                                     for k in range(turns_per_call)]))
+    return scripts
+
+
 def level_summary(level: int, outcomes: Sequence[CallResult | str],
-                  breakdown: Sequence[dict[str, float]] = ()) -> dict[str, Any]:
-    """Figures for one concurrency level, and whether the server held it."""
+                  breakdown: Sequence[dict[str, float]] = (),
+                  voices: Sequence[str] = ()) -> dict[str, Any]:
+    """Figures for one concurrency level, and whether the server held it (``voices``: each
+    outcome's caller voice, for the figures per voice)."""
     calls = [o for o in outcomes if isinstance(o, CallResult)]
     failures = [o for o in outcomes if isinstance(o, str)]
     for call in calls:
@@ -119,6 +196,11 @@ def level_summary(level: int, outcomes: Sequence[CallResult | str],
         "later_turns_voice_to_voice_ms": summarise([v for c in calls
                                                     for v in c.turn_latencies_ms[1:]]),
         "greeting_first_audio_ms": summarise([c.greeting_first_audio_ms for c in calls]),
+        "by_voice": {name: {
+            "first_turn_ms": summarise([c.turn_latencies_ms[0] for c in group
+                                        if c.turn_latencies_ms]),
+            "later_turns_ms": summarise([x for c in group for x in c.turn_latencies_ms[1:]]),
+        } for name, group in _by_voice(outcomes, voices).items()},
         "underrun_ratio": round(underrun, 4),
         # Our own sending schedule: above a few ms the figures are upper bounds.
         "caller_pacing_mean_lateness_ms": round(max(lateness, default=0.0), 2),
@@ -126,6 +208,17 @@ def level_summary(level: int, outcomes: Sequence[CallResult | str],
                                 for k in BREAKDOWN_KEYS} if breakdown else None,
         "held": reason is None, "reason": reason,
     }
+
+
+def _by_voice(outcomes: Sequence[CallResult | str],
+              voices: Sequence[str]) -> dict[str, list[CallResult]]:
+    groups: dict[str, list[CallResult]] = {name: [] for name in voices}
+    if not voices:
+        return groups
+    for outcome, name in zip(outcomes, voices, strict=True):
+        if isinstance(outcome, CallResult):
+            groups[name].append(outcome)
+    return groups
 
 
 def _server_breakdown(settings: Settings, call_sids: Sequence[str]) -> list[dict[str, float]]:
@@ -158,9 +251,30 @@ async def _calls(base_url: str, scripts: Sequence[Sequence[PreparedTurn]], setti
     return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(scripts))))
 
 
+async def _barge_in(base_url: str, voice: CallerVoice, settings: Settings,
+                    calls: int) -> dict[str, Any]:
+    """Talk over the greeting, then over the (long) breakfast answer, at other moments in each
+    call: how fast the agent stops (``clear`` after the caller's first speech frame)."""
+    scripts = [[PreparedTurn(CallerStep(say=QUESTIONS[0], barge_in_after_seconds=over_greeting),
+                             voice.turns[0].mulaw),
+                PreparedTurn(CallerStep(say=QUESTIONS[1], barge_in_after_seconds=over_answer),
+                             voice.turns[1].mulaw)]
+               for over_greeting, over_answer in BARGE_MOMENTS[:max(1, calls)]]
+    outcomes = await _calls(base_url, scripts, settings, 1)
+    reactions = [t.barge_in_reaction_ms for o in outcomes if isinstance(o, CallResult)
+                 for t in o.caller_turns]
+    return {"calls": [o if isinstance(o, str) else o.call_sid for o in outcomes],
+            "failures": [o for o in outcomes if isinstance(o, str)],
+            "reaction_ms": reactions,
+            "missed": sum(1 for r in reactions if r is None),
+            "summary": summarise(reactions)}
+
+
 async def run_bench(base_url: str, *, settings: Settings, calls_per_level: int,
                     turns_per_call: int, max_concurrency: int, out: Path,
-                    time_cap_seconds: float = 900.0, voice: Any = None) -> dict[str, Any]:
+                    time_cap_seconds: float = 900.0, voice: Any = None,
+                    barge_calls: int = BARGE_CALLS,
+                    caller_names: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the whole benchmark, write the JSON report to ``out`` and return it."""
     host = urlsplit(base_url).hostname or ""
     if host not in LOOPBACK_HOSTS:
@@ -168,44 +282,36 @@ async def run_bench(base_url: str, *, settings: Settings, calls_per_level: int,
     began = time.monotonic()
     if voice is None:
         voice, _ = await asyncio.to_thread(load_models, settings, voice=True, whisper=False)
-    spoken = await asyncio.to_thread(prepare_steps, [CallerStep(say=q) for q in QUESTIONS], voice)
-
-    def script(index: int) -> list[PreparedTurn]:
-        return [spoken[(index + k) % len(spoken)] for k in range(turns_per_call)]
+    voices = await asyncio.to_thread(caller_voices, voice, caller_names)
 
     report: dict[str, Any] = {
         "machine": machine_info(), "base_url": base_url,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "config": {"calls_per_level": calls_per_level, "turns_per_call": turns_per_call,
                    "max_concurrency": max_concurrency, "time_cap_seconds": time_cap_seconds,
-                   "p95_limit_ms": P95_LIMIT_MS, "underrun_limit": UNDERRUN_LIMIT},
+                   "p95_limit_ms": P95_LIMIT_MS, "underrun_limit": UNDERRUN_LIMIT,
+                   "barge_in_calls": barge_calls},
+        "caller_voices": [v.name for v in voices],
     }
-    # Barge-in: talk over the greeting, then over the (long) breakfast answer.
-    barge = [PreparedTurn(CallerStep(say=QUESTIONS[0], barge_in_after_seconds=1.5),
-                          spoken[0].mulaw),
-             PreparedTurn(CallerStep(say=QUESTIONS[1], barge_in_after_seconds=2.0),
-                          spoken[1].mulaw)]
-    outcome = (await _calls(base_url, [barge], settings, 1))[0]
-    report["barge_in"] = outcome if isinstance(outcome, str) else {
-        "call_sid": outcome.call_sid, "clears": outcome.clears,
-        "reaction_ms": [t.barge_in_reaction_ms for t in outcome.caller_turns]}
-
+    report["barge_in"] = await _barge_in(base_url, voices[0], settings, barge_calls)
     levels, held, stopped = [], 0, "max concurrency reached"
     for level in concurrency_levels(max_concurrency):
         remaining = time_cap_seconds - (time.monotonic() - began)
         if remaining <= 0:
             stopped = "time cap"
             break
-        scripts = [script(i) for i in range(max(level, calls_per_level))]
+        scripts = caller_scripts(voices, max(level, calls_per_level), turns_per_call)
         try:
             async with asyncio.timeout(remaining):
-                outcomes = await _calls(base_url, scripts, settings, level)
+                outcomes = await _calls(base_url, [turns for _, turns in scripts], settings,
+                                        level)
         except TimeoutError:
             stopped = f"time cap (during level {level})"
             break
         sids = [o.call_sid for o in outcomes if isinstance(o, CallResult)]
         breakdown = await asyncio.to_thread(_server_breakdown, settings, sids)
-        levels.append(level_summary(level, outcomes, breakdown))
+        levels.append(level_summary(level, outcomes, breakdown,
+                                    voices=[name for name, _ in scripts]))
         print(_level_line(levels[-1]), file=sys.stderr)
         if not levels[-1]["held"]:
             stopped = levels[-1]["reason"]
@@ -215,7 +321,7 @@ async def run_bench(base_url: str, *, settings: Settings, calls_per_level: int,
                   duration_s=round(time.monotonic() - began, 1))
     if levels:  # one call at a time: the uncontended figures
         first = levels[0]
-        report.update(voice_to_voice_ms=first["voice_to_voice_ms"],
+        report.update(voice_to_voice_ms=first["voice_to_voice_ms"], by_voice=first["by_voice"],
                       first_turn_voice_to_voice_ms=first["first_turn_voice_to_voice_ms"],
                       later_turns_voice_to_voice_ms=first["later_turns_voice_to_voice_ms"],
                       greeting_first_audio_ms=first["greeting_first_audio_ms"],
@@ -234,10 +340,13 @@ def _level_line(level: dict[str, Any]) -> str:
             f"{level['underrun_ratio']:.1%} -> {verdict}")
 
 
-def _barge_text(barge: dict[str, Any] | str) -> str:
-    if isinstance(barge, str):
-        return f"failed ({barge})"
-    return ", ".join("no clear" if ms is None else f"{ms:.0f} ms" for ms in barge["reaction_ms"])
+def _barge_text(barge: dict[str, Any]) -> str:
+    summary = barge["summary"]
+    text = (f"p50 {summary['p50']} / max {summary['max']} ms over {summary['n']}"
+            if summary["n"] else "none heard")
+    if barge["missed"] or barge["failures"]:
+        text += f" ({barge['missed']} missed, {len(barge['failures'])} calls failed)"
+    return text
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -247,6 +356,11 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrency", type=int, default=8,
                         help=f"highest level tried (at most {MAX_LEVEL})")
     parser.add_argument("--time-cap", type=float, default=900.0, help="seconds for the whole run")
+    parser.add_argument("--barge-calls", type=int, default=BARGE_CALLS,
+                        help=f"calls that talk over the agent, twice each (at most "
+                             f"{len(BARGE_MOMENTS)})")
+    parser.add_argument("--callers", default=",".join(CALLER_NAMES),
+                        help="caller voices, comma-separated (default: all of them)")
     parser.add_argument("--out", type=Path, default=Path("bench.json"))
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -258,7 +372,8 @@ async def run_bench_command(args: argparse.Namespace, settings: Settings) -> int
             calls_per_level=max(1, args.calls_per_level),
             turns_per_call=max(1, args.turns_per_call),
             max_concurrency=args.max_concurrency, out=args.out,
-            time_cap_seconds=args.time_cap)
+            time_cap_seconds=args.time_cap, barge_calls=args.barge_calls,
+            caller_names=[n.strip() for n in args.callers.split(",") if n.strip()])
     except SimulatorError as exc:
         print(f"frontdesk bench: {exc}", file=sys.stderr)
         return 2
@@ -273,6 +388,7 @@ async def run_bench_command(args: argparse.Namespace, settings: Settings) -> int
               f"{later.get('p50')} / {later.get('p95')}); "
               f"greeting {(report.get('greeting_first_audio_ms') or {}).get('p50')} ms; "
               f"barge-in reaction {_barge_text(report['barge_in'])}; "
+              f"callers {', '.join(report['caller_voices'])}; "
               f"held {report['max_concurrency_held']} concurrent calls "
               f"(stopped: {report['stopped_because']}); report in {args.out}")
     return 0 if report["levels"] else 1

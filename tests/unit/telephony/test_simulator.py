@@ -226,3 +226,33 @@ def test_level_verdicts() -> None:
     assert not behind["held"] and "real time" in behind["reason"]
     failed = level_summary(4, [_call([800.0, None]), "webhook refused: HTTP 403"])
     assert not failed["held"] and len(failed["failures"]) == 2
+    # Each caller voice apart.
+    voiced = level_summary(2, [_call([500.0, 600.0]), _call([1200.0, 700.0]), "refused"],
+                           voices=["piper:en", "espeak-ng:es", "piper:en"])
+    assert voiced["by_voice"]["piper:en"]["first_turn_ms"]["p50"] == 500.0
+    assert voiced["by_voice"]["espeak-ng:es"]["later_turns_ms"]["p50"] == 700.0
+
+
+def test_bench_callers_take_turns_among_voices_and_questions() -> None:
+    from telephony.cli.bench import CallerVoice, caller_scripts
+    from telephony.cli.simulator import PreparedTurn
+
+    def voice(name: str) -> CallerVoice:
+        return CallerVoice(name, tuple(PreparedTurn(CallerStep(say=f"{name} {i}"), b"\x00")
+                                       for i in range(6)))
+
+    scripts = caller_scripts([voice("a"), voice("b")], calls=3, turns_per_call=2)
+    assert [name for name, _ in scripts] == ["a", "b", "a"]
+    assert [[t.step.say for t in turns] for _, turns in scripts] == [
+        ["a 0", "a 1"], ["b 1", "b 2"], ["a 2", "a 3"]]
+
+
+def test_bench_espeak_caller_is_telephone_audio_without_the_silence_around_it() -> None:
+    from telephony.cli.bench import _espeak_mulaw8k
+    from voice.audio import mulaw_decode
+
+    pcm = mulaw_decode(_espeak_mulaw8k("¿Puedo llevar a mi perro?", "es")).astype(np.int32)
+    assert 0.8 < len(pcm) / 8000 < 4.0
+    loud = np.flatnonzero(np.abs(pcm) >= 200)
+    # trimmed to 40 ms either side of the words, as piper's callers are
+    assert loud[0] <= 0.05 * 8000 and len(pcm) - loud[-1] <= 0.05 * 8000
