@@ -29,21 +29,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
-from clips import espeak_mulaw8k  # noqa: E402
 
 from config.settings import Settings  # noqa: E402
-from telephony.cli.bench import QUESTIONS, machine_info, summarise  # noqa: E402
+from telephony.cli.bench import QUESTIONS, espeak_caller_mulaw8k, machine_info, summarise  # noqa: E402
 from telephony.cli.call_command import load_models  # noqa: E402
 from telephony.cli.simulator import (  # noqa: E402
     CallerStep,
     PreparedTurn,
     place_prepared_call,
     prepare_steps,
-    trim_silence,
 )
 
 FRONTDESK_PORT, STOCK_PORT = 8090, 8091
@@ -71,10 +69,9 @@ def _callers(settings: Settings, folder: Path) -> dict[str, list[PreparedTurn]]:
     """The questions as each caller voice says them."""
     voice, _ = load_models(settings, voice=True, whisper=False)
     piper = prepare_steps([CallerStep(say=q) for q in QUESTIONS], voice)
-    # Trimmed as prepare_steps trims piper's: espeak-ng ends a clip with ~0.5 s of silence, which
-    # would count as the caller still speaking (the reply then starts "before" the turn ends).
-    espeak = [PreparedTurn(CallerStep(say=q), trim_silence(espeak_mulaw8k(q, "en-us", folder)))
-              for q in QUESTIONS]
+    # The bench's own espeak-ng caller, trimmed as piper's are: untrimmed, espeak-ng's ~0.5 s
+    # tail counted as the caller still speaking (the reply then started "before" the turn ended).
+    espeak = [PreparedTurn(CallerStep(say=q), espeak_caller_mulaw8k(q, "en-us")) for q in QUESTIONS]
     return {"piper": piper, "espeak-ng": espeak}
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from config.settings import Settings
 from telephony.cli.call_command import default_url, load_models
+from telephony.cli.callreport import SILENT_PEAK
 from telephony.cli.simulator import (
     CallerStep,
     CallResult,
@@ -44,7 +45,7 @@ from telephony.cli.simulator import (
 from voice.audio import TELEPHONE_RATE_HZ, band_pass, mulaw_encode, resample_pcm16
 
 __all__ = [
-    "QUESTIONS", "add_bench_arguments", "concurrency_levels", "level_summary",
+    "QUESTIONS", "add_bench_arguments", "espeak_caller_mulaw8k", "concurrency_levels", "level_summary",
     "machine_info", "run_bench", "run_bench_command", "summarise",
 ]
 
@@ -118,13 +119,18 @@ class CallerVoice:
     turns: tuple[PreparedTurn, ...]
 
 
-def _espeak_mulaw8k(text: str, voice: str) -> bytes:
+def espeak_caller_mulaw8k(text: str, voice: str) -> bytes:
     """espeak-ng saying ``text`` as Twilio delivers a caller: telephone band, 8 kHz mu-law,
     without the silence around the words."""
     from voice.espeak import espeak_engine
 
     engine = espeak_engine()
     pcm = np.frombuffer(engine.synthesize(text, voice, rate_wpm=ESPEAK_RATE_WPM), dtype=np.int16)
+    # Cut espeak-ng's trailing pause before filtering: the band-pass rings at the clip's edge,
+    # and that ringing would keep the silence before it (the caller "still speaking").
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= SILENT_PEAK)
+    if loud.size:
+        pcm = pcm[int(loud[0]): int(loud[-1]) + 1]
     pcm8k = resample_pcm16(pcm, engine.sample_rate_hz, TELEPHONE_RATE_HZ)
     return trim_silence(mulaw_encode(band_pass(pcm8k, TELEPHONE_RATE_HZ)))
 
@@ -143,7 +149,7 @@ def caller_voices(piper: Any, names: Sequence[str] | None = None) -> list[Caller
         if not wanted(f"espeak-ng:{voice}"):
             continue
         try:
-            turns = tuple(PreparedTurn(CallerStep(say=q), _espeak_mulaw8k(q, voice))
+            turns = tuple(PreparedTurn(CallerStep(say=q), espeak_caller_mulaw8k(q, voice))
                           for q in questions)
         except (EspeakError, OSError) as exc:
             print(f"frontdesk bench: no espeak-ng {voice} caller ({exc})", file=sys.stderr)

@@ -248,10 +248,10 @@ def test_bench_callers_take_turns_among_voices_and_questions() -> None:
 
 
 def test_bench_espeak_caller_is_telephone_audio_without_the_silence_around_it() -> None:
-    from telephony.cli.bench import _espeak_mulaw8k
+    from telephony.cli.bench import espeak_caller_mulaw8k
     from voice.audio import mulaw_decode
 
-    pcm = mulaw_decode(_espeak_mulaw8k("¿Puedo llevar a mi perro?", "es")).astype(np.int32)
+    pcm = mulaw_decode(espeak_caller_mulaw8k("¿Puedo llevar a mi perro?", "es")).astype(np.int32)
     assert 0.8 < len(pcm) / 8000 < 4.0
     loud = np.flatnonzero(np.abs(pcm) >= 200)
     # trimmed to 40 ms either side of the words, as piper's callers are
