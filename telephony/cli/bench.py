@@ -45,7 +45,8 @@ from telephony.cli.simulator import (
 from voice.audio import TELEPHONE_RATE_HZ, band_pass, mulaw_encode, resample_pcm16
 
 __all__ = [
-    "QUESTIONS", "add_bench_arguments", "espeak_caller_mulaw8k", "concurrency_levels", "level_summary",
+    "QUESTIONS", "add_bench_arguments", "concurrency_levels", "espeak_caller_mulaw8k",
+    "level_summary",
     "machine_info", "run_bench", "run_bench_command", "summarise",
 ]
 
