@@ -132,6 +132,9 @@ class TurnSettings(BaseModel):
     # "incomplete" we wait at most this long in silence before taking the turn.
     smart_turn: bool = True
     smart_turn_max_silence_seconds: float = Field(default=1.0, ge=0.2, le=5)
+    # A transcript that reads as a whole question (3+ words ending in "?") ends the turn even
+    # when Smart Turn judged it incomplete (a flat voice asking a question; voice/turn.py).
+    question_ends_turn: bool = True
     # The greeting's second part (the entry menu's keys, the other languages' keys) is said only
     # after the caller stayed silent this long once its first part (greeting, invitation) played.
     greeting_pause_seconds: float = Field(default=3.0, ge=0, le=30)

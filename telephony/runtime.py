@@ -47,7 +47,7 @@ from telephony.transfer.warm import WarmTransfers
 from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
 from voice.services import CallVoices, LocalVoices
-from voice.turn import SharedSmartTurn, TurnModels
+from voice.turn import QuestionEndsTurnStop, SharedSmartTurn, TurnModels
 from voice.vad import PauseWatchingVAD
 
 if TYPE_CHECKING:
@@ -180,7 +180,9 @@ class Runtime:
                 session=self.turn_models.smart_turn,
                 params=SmartTurnParams(stop_secs=turn.smart_turn_max_silence_seconds),
             )
-            stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
+            strategy = (QuestionEndsTurnStop if turn.question_ends_turn
+                        else TurnAnalyzerUserTurnStopStrategy)
+            stop = [strategy(turn_analyzer=analyzer)]
         else:
             stop = [SpeechTimeoutUserTurnStopStrategy(
                 user_speech_timeout=turn.smart_turn_max_silence_seconds)]
