@@ -35,7 +35,12 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from config.settings import Settings  # noqa: E402
-from telephony.cli.bench import QUESTIONS, espeak_caller_mulaw8k, machine_info, summarise  # noqa: E402
+from telephony.cli.bench import (  # noqa: E402
+    QUESTIONS,
+    espeak_caller_mulaw8k,
+    machine_info,
+    summarise,
+)
 from telephony.cli.call_command import load_models  # noqa: E402
 from telephony.cli.simulator import (  # noqa: E402
     CallerStep,
@@ -65,13 +70,14 @@ async def _ready(url: str, timeout_s: float = 120.0) -> None:
     raise SystemExit(f"{url} did not answer in {timeout_s:.0f} s")
 
 
-def _callers(settings: Settings, folder: Path) -> dict[str, list[PreparedTurn]]:
+def _callers(settings: Settings) -> dict[str, list[PreparedTurn]]:
     """The questions as each caller voice says them."""
     voice, _ = load_models(settings, voice=True, whisper=False)
     piper = prepare_steps([CallerStep(say=q) for q in QUESTIONS], voice)
     # The bench's own espeak-ng caller, trimmed as piper's are: untrimmed, espeak-ng's ~0.5 s
     # tail counted as the caller still speaking (the reply then started "before" the turn ended).
-    espeak = [PreparedTurn(CallerStep(say=q), espeak_caller_mulaw8k(q, "en-us")) for q in QUESTIONS]
+    espeak = [PreparedTurn(CallerStep(say=q), espeak_caller_mulaw8k(q, "en-us"))
+              for q in QUESTIONS]
     return {"piper": piper, "espeak-ng": espeak}
 
 
@@ -81,7 +87,7 @@ async def run(rounds: int) -> dict:
            "FRONTDESK_MODELS_DIR": str(ROOT / "var" / "models"),
            "FRONTDESK_PORT": str(FRONTDESK_PORT)}
     settings = Settings()
-    callers = await asyncio.to_thread(_callers, settings, folder)
+    callers = await asyncio.to_thread(_callers, settings)
     python = str(ROOT / ".venv" / "bin" / "python")
     servers = {
         "frontdesk": _start([python, "-m", "telephony.cli.main", "serve", "--dev"], env,

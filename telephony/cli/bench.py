@@ -116,7 +116,7 @@ def machine_info() -> dict[str, Any]:
 class CallerVoice:
     """One simulated caller's voice, with the benchmark's questions spoken in it."""
 
-    name: str  # "piper:en_US-joe-medium", "espeak-ng:es"
+    name: str  # "piper:en", "espeak-ng:es"
     turns: tuple[PreparedTurn, ...]
 
 
