@@ -35,18 +35,12 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from config.settings import Settings  # noqa: E402
-from telephony.cli.bench import (  # noqa: E402
-    QUESTIONS,
-    espeak_caller_mulaw8k,
-    machine_info,
-    summarise,
-)
+from telephony.cli.bench import machine_info, summarise  # noqa: E402
 from telephony.cli.call_command import load_models  # noqa: E402
+from telephony.cli.callers import QUESTIONS, caller_voices  # noqa: E402
 from telephony.cli.simulator import (  # noqa: E402
-    CallerStep,
     PreparedTurn,
     place_prepared_call,
-    prepare_steps,
 )
 
 FRONTDESK_PORT, STOCK_PORT = 8090, 8091
@@ -71,14 +65,9 @@ async def _ready(url: str, timeout_s: float = 120.0) -> None:
 
 
 def _callers(settings: Settings) -> dict[str, list[PreparedTurn]]:
-    """The questions as each caller voice says them."""
+    """The questions as each caller voice says them (the bench's own callers)."""
     voice, _ = load_models(settings, voice=True, whisper=False)
-    piper = prepare_steps([CallerStep(say=q) for q in QUESTIONS], voice)
-    # The bench's own espeak-ng caller, trimmed as piper's are: untrimmed, espeak-ng's ~0.5 s
-    # tail counted as the caller still speaking (the reply then started "before" the turn ended).
-    espeak = [PreparedTurn(CallerStep(say=q), espeak_caller_mulaw8k(q, "en-us"))
-              for q in QUESTIONS]
-    return {"piper": piper, "espeak-ng": espeak}
+    return {v.name: list(v.turns) for v in caller_voices(voice, ("piper:en", "espeak-ng:en-us"))}
 
 
 async def run(rounds: int) -> dict:
@@ -114,7 +103,7 @@ async def run(rounds: int) -> dict:
                     continue
                 results[name]["first"].append(latencies[0])
                 results[name]["later"].extend(latencies[1:])
-                print(f"round {index + 1} {voice:9s} {name:9s} "
+                print(f"round {index + 1} {voice:15s} {name:9s} "
                       f"{', '.join(f'{v:.0f}' for v in latencies)} ms", flush=True)
     finally:
         for process in servers.values():

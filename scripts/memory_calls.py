@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.settings import Settings  # noqa: E402
-from telephony.cli.bench import QUESTIONS  # noqa: E402
 from telephony.cli.call_command import load_models  # noqa: E402
+from telephony.cli.callers import QUESTIONS  # noqa: E402
 from telephony.cli.simulator import (  # noqa: E402
     CallerStep,
     CallResult,

@@ -37,7 +37,7 @@ import yaml  # noqa: E402
 from clips import espeak_pcm16k  # noqa: E402
 
 from config.settings import Settings  # noqa: E402
-from telephony.cli.bench import QUESTIONS  # noqa: E402
+from telephony.cli.callers import QUESTIONS  # noqa: E402
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k  # noqa: E402
 from voice.models import resolve_stt_model  # noqa: E402
 from voice.voices import VoiceModels  # noqa: E402

@@ -7,10 +7,8 @@ breakdown (end-of-turn wait, STT, dialog, TTS first audio). Concurrency steps up
 1, 2, 4, 6, 8 ... until p95 passes 1.5 s, a call fails, or the agent's audio falls
 behind real time (the caller's playback buffer runs dry inside replies).
 
-Callers take turns among the voices installed with frontdesk: piper's English voice, and
-espeak-ng speaking English and Spanish (a robotic voice, but another voice and another
-language: the call's first turn then goes through language detection). Each figure is also
-given per caller voice.
+Callers take turns among the voices of ``telephony.cli.callers``; each figure is also given per
+caller voice.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,43 +29,26 @@ import numpy as np
 
 from config.settings import Settings
 from telephony.cli.call_command import default_url, load_models
-from telephony.cli.callreport import SILENT_PEAK
+from telephony.cli.callers import (
+    CALLER_NAMES,
+    QUESTIONS,
+    CallerVoice,
+    caller_scripts,
+    caller_voices,
+)
 from telephony.cli.simulator import (
     CallerStep,
     CallResult,
     PreparedTurn,
     SimulatorError,
     place_prepared_call,
-    prepare_steps,
-    trim_silence,
 )
-from voice.audio import TELEPHONE_RATE_HZ, band_pass, mulaw_encode, resample_pcm16
 
 __all__ = [
-    "QUESTIONS", "add_bench_arguments", "concurrency_levels", "espeak_caller_mulaw8k",
-    "level_summary",
-    "machine_info", "run_bench", "run_bench_command", "summarise",
+    "add_bench_arguments", "concurrency_levels", "level_summary", "machine_info", "run_bench",
+    "run_bench_command", "summarise",
 ]
 
-QUESTIONS = (
-    "What time is breakfast served?",
-    "Is there parking at the hotel?",
-    "How do I connect to the wifi?",
-    "What time is check-out?",
-    "Can I bring my dog?",
-    "How do I cancel my booking?",
-)
-QUESTIONS_ES = (  # the same questions, as a Spanish-speaking guest asks them
-    "¿A qué hora sirven el desayuno?",
-    "¿Tienen aparcamiento en el hotel?",
-    "¿Cómo me conecto al wifi?",
-    "¿A qué hora es la salida?",
-    "¿Puedo llevar a mi perro?",
-    "¿Cómo cancelo mi reserva?",
-)
-ESPEAK_CALLERS = (("en-us", QUESTIONS), ("es", QUESTIONS_ES))
-ESPEAK_RATE_WPM = 150
-CALLER_NAMES = ("piper:en", *(f"espeak-ng:{voice}" for voice, _ in ESPEAK_CALLERS))
 # Seconds into the greeting, then into the breakfast answer, at which a barge-in call talks.
 BARGE_MOMENTS = ((1.5, 2.0), (1.0, 3.0), (2.5, 1.2), (0.8, 4.0), (2.0, 2.5), (3.0, 1.6))
 BARGE_CALLS = 4
@@ -110,64 +90,6 @@ def machine_info() -> dict[str, Any]:
             "ram_gb": round(int(mem.split()[0]) / 1024 ** 2, 1) if mem else None,
             "python": platform.python_version(), "platform": platform.platform(),
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
-
-
-@dataclass(frozen=True)
-class CallerVoice:
-    """One simulated caller's voice, with the benchmark's questions spoken in it."""
-
-    name: str  # "piper:en", "espeak-ng:es"
-    turns: tuple[PreparedTurn, ...]
-
-
-def espeak_caller_mulaw8k(text: str, voice: str) -> bytes:
-    """espeak-ng saying ``text`` as Twilio delivers a caller: telephone band, 8 kHz mu-law,
-    without the silence around the words."""
-    from voice.espeak import espeak_engine
-
-    engine = espeak_engine()
-    pcm = np.frombuffer(engine.synthesize(text, voice, rate_wpm=ESPEAK_RATE_WPM), dtype=np.int16)
-    # Cut espeak-ng's trailing pause before filtering: the band-pass rings at the clip's edge,
-    # and that ringing would keep the silence before it (the caller "still speaking").
-    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= SILENT_PEAK)
-    if loud.size:
-        pcm = pcm[int(loud[0]): int(loud[-1]) + 1]
-    pcm8k = resample_pcm16(pcm, engine.sample_rate_hz, TELEPHONE_RATE_HZ)
-    return trim_silence(mulaw_encode(band_pass(pcm8k, TELEPHONE_RATE_HZ)))
-
-
-def caller_voices(piper: Any, names: Sequence[str] | None = None) -> list[CallerVoice]:
-    """piper's English caller, then espeak-ng's English and Spanish ones when espeak-ng is
-    installed; only those in ``names`` when given (blocking: run it in a thread)."""
-    from voice.espeak import EspeakError
-
-    def wanted(name: str) -> bool:
-        return names is None or name in names
-
-    spoken = prepare_steps([CallerStep(say=q) for q in QUESTIONS], piper)
-    voices = [CallerVoice("piper:en", tuple(spoken))]
-    for voice, questions in ESPEAK_CALLERS:
-        if not wanted(f"espeak-ng:{voice}"):
-            continue
-        try:
-            turns = tuple(PreparedTurn(CallerStep(say=q), espeak_caller_mulaw8k(q, voice))
-                          for q in questions)
-        except (EspeakError, OSError) as exc:
-            print(f"frontdesk bench: no espeak-ng {voice} caller ({exc})", file=sys.stderr)
-            continue
-        voices.append(CallerVoice(f"espeak-ng:{voice}", turns))
-    return [v for v in voices if wanted(v.name)] or voices[:1]
-
-
-def caller_scripts(voices: Sequence[CallerVoice], calls: int,
-                   turns_per_call: int) -> list[tuple[str, list[PreparedTurn]]]:
-    """Call ``i`` speaks in voice ``i mod len(voices)``, its questions rotated by ``i``."""
-    scripts = []
-    for index in range(calls):
-        voice = voices[index % len(voices)]
-        scripts.append((voice.name, [voice.turns[(index + k) % len(voice.turns)]
-                                     for k in range(turns_per_call)]))
-    return scripts
 
 
 def level_summary(level: int, outcomes: Sequence[CallResult | str],
@@ -281,7 +203,7 @@ async def run_bench(base_url: str, *, settings: Settings, calls_per_level: int,
                     turns_per_call: int, max_concurrency: int, out: Path,
                     time_cap_seconds: float = 900.0, voice: Any = None,
                     barge_calls: int = BARGE_CALLS,
-                    caller_names: Sequence[str] | None = None) -> dict[str, Any]:
+                    caller_names: Sequence[str] = CALLER_NAMES) -> dict[str, Any]:
     """Run the whole benchmark, write the JSON report to ``out`` and return it."""
     host = urlsplit(base_url).hostname or ""
     if host not in LOOPBACK_HOSTS:

@@ -234,7 +234,7 @@ def test_level_verdicts() -> None:
 
 
 def test_bench_callers_take_turns_among_voices_and_questions() -> None:
-    from telephony.cli.bench import CallerVoice, caller_scripts
+    from telephony.cli.callers import CallerVoice, caller_scripts
     from telephony.cli.simulator import PreparedTurn
 
     def voice(name: str) -> CallerVoice:
@@ -248,7 +248,7 @@ def test_bench_callers_take_turns_among_voices_and_questions() -> None:
 
 
 def test_bench_espeak_caller_is_telephone_audio_without_the_silence_around_it() -> None:
-    from telephony.cli.bench import espeak_caller_mulaw8k
+    from telephony.cli.callers import espeak_caller_mulaw8k
     from voice.audio import mulaw_decode
 
     pcm = mulaw_decode(espeak_caller_mulaw8k("¿Puedo llevar a mi perro?", "es")).astype(np.int32)
@@ -256,3 +256,12 @@ def test_bench_espeak_caller_is_telephone_audio_without_the_silence_around_it() 
     loud = np.flatnonzero(np.abs(pcm) >= 200)
     # trimmed to 40 ms either side of the words, as piper's callers are
     assert loud[0] <= 0.05 * 8000 and len(pcm) - loud[-1] <= 0.05 * 8000
+
+
+def test_bench_refuses_a_caller_voice_it_does_not_have() -> None:
+    from telephony.cli.callers import caller_voices
+
+    with pytest.raises(SimulatorError, match="unknown caller voice.*espeak-ng:xx"):
+        caller_voices(None, ["piper:en", "espeak-ng:xx"])
+    with pytest.raises(SimulatorError, match="none given"):
+        caller_voices(None, [])
