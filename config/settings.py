@@ -83,6 +83,11 @@ class SttSettings(BaseModel):
     # English caller's first turn costs what a later one does, any other caller's costs the
     # probe more. Off: every such turn is detected (a business whose callers seldom speak English).
     english_probe: bool = True
+    # While a call's language is not known, the multilingual model identifies it on this many
+    # seconds of the caller's speech, while the caller is still speaking (on a free worker only);
+    # a sure guess (voice.stt.EARLY_MIN_PROBABILITY) has the turn transcribed once, in it, instead
+    # of probed and detected at its end. 0: off.
+    early_language_seconds: float = Field(default=1.5, ge=0, le=10)
     cpu_threads: int = Field(default=1, ge=1, le=64)
     beam_size: int = Field(default=1, ge=1, le=10)
     # Calls transcribing at once; further turns queue (bounded CPU on small boxes).

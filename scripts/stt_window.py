@@ -14,7 +14,11 @@ again by espeak-ng (en-us). Each clip is transcribed these ways per window, as a
   multilingual one;
 - ``detect``: the same without the probe;
 - ``pinned``: the multilingual model told the clip's language;
-- ``english``: the English model, English clips only.
+- ``english``: the English model, English clips only;
+- ``early``: the language identified on the clip's first ``--early-seconds`` of speech (as a call
+  does it while the caller still speaks, ``voice.whisper.identify_language``), then the clip
+  transcribed once in it; a guess below ``--early-min`` falls back to ``first turn``. Its time is
+  what is left at the end of the turn; the identification's own time is printed apart.
 It prints per mode the time per clip (p50, p90), the mean word error against the written text
 (lower case, punctuation out; digits the model writes for spoken numbers count as errors in every
 mode alike) and how many clips came back in their language.
@@ -27,6 +31,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +46,9 @@ from telephony.cli.callers import QUESTIONS  # noqa: E402
 from voice.audio import mulaw8k_to_pcm16k, synthesize_mulaw8k  # noqa: E402
 from voice.models import resolve_stt_model  # noqa: E402
 from voice.voices import VoiceModels  # noqa: E402
-from voice.whisper import load_whisper, transcribe_pcm16  # noqa: E402
+from voice.whisper import identify_language, load_whisper, transcribe_pcm16  # noqa: E402
 
-MODES = ("first turn", "detect", "pinned", "english")
+MODES = ("first turn", "detect", "pinned", "english", "early")
 
 
 def words(text: str) -> list[str]:
@@ -61,6 +66,15 @@ def word_error(reference: str, heard: str) -> float:
     return row[len(hyp)] / max(1, len(ref))
 
 
+def speech_start(pcm: bytes) -> int:
+    """The sample where speech starts (the first 20 ms louder than -40 dBFS), less the 0.3 s
+    before it that a call's buffer holds too."""
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)
+    frames = samples[: len(samples) // 320 * 320].reshape(-1, 320)
+    loud = np.flatnonzero(np.sqrt((frames ** 2).mean(axis=1)) > 32768 * 0.01)
+    return max(0, int(loud[0]) * 320 - 4800) if len(loud) else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--windows", type=float, nargs="+", default=[30.0, 10.0])
@@ -69,6 +83,11 @@ def main() -> int:
                         help="the held-out clips of the English probe")
     parser.add_argument("--verbose", action="store_true", help="a line per clip")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--early-seconds", type=float, default=1.5)
+    parser.add_argument("--early-probe", action="store_true",
+                        help="the English probe first on the early audio, too")
+    parser.add_argument("--early-min", type=float, default=0.0,
+                        help="the least probability an early guess is kept at")
     args = parser.parse_args()
     settings = Settings()
     voices = VoiceModels.load(settings)
@@ -96,14 +115,27 @@ def main() -> int:
         english, multilingual = load(settings.stt.model), load(settings.stt.multilingual_model)
         for mode in args.modes:
             rows = []  # (language, ms, word error, language right)
+            early_ms: list[float] = []
             for language, text, pcm in audio:
                 if mode == "english" and language != "en":
                     continue
                 started = time.perf_counter()
-                if mode in ("first turn", "detect"):
+                guess = None
+                prefix = 2 * (speech_start(pcm) + int(16000 * args.early_seconds))
+                if mode == "early" and len(pcm) > prefix:
+                    guess = identify_language(multilingual, pcm[:prefix], 16000,
+                                              candidates=spoken, english=english,
+                                              english_probe=args.early_probe)
+                    early_ms.append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                if guess is not None and guess.probability >= args.early_min:
+                    heard = transcribe_pcm16(english if guess.language == "en" else multilingual,
+                                             pcm, 16000, language=guess.language)
+                    heard = replace(heard, language_probability=guess.probability)
+                elif mode in ("first turn", "detect", "early"):
                     heard = transcribe_pcm16(multilingual, pcm, 16000, language=None,
                                              candidates=spoken, english=english,
-                                             english_probe=mode == "first turn")
+                                             english_probe=mode != "detect")
                 else:
                     heard = transcribe_pcm16(english if mode == "english" else multilingual,
                                              pcm, 16000, language=language)
@@ -123,6 +155,10 @@ def main() -> int:
                       f"p90 {np.percentile(times, 90):5.0f} ms  "
                       f"word error {np.mean([r[2] for r in chosen]):.3f}  "
                       f"language right {sum(r[3] for r in chosen)}/{len(chosen)}", flush=True)
+            if early_ms:
+                print(f"    identified early on {len(early_ms)} clips: p50 "
+                      f"{np.percentile(early_ms, 50):5.0f} ms, p90 "
+                      f"{np.percentile(early_ms, 90):5.0f} ms", flush=True)
     return 0
 
 

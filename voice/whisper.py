@@ -32,10 +32,12 @@ from voice.audio import resample_pcm16, speech_level_db
 from voice.models import resolve_stt_model
 
 __all__ = [
+    "LanguageGuess",
     "SpeechModels",
     "Transcript",
     "WindowedWhisper",
     "choose_language",
+    "identify_language",
     "is_confident_english",
     "load_whisper",
     "short_window",
@@ -185,9 +187,7 @@ def transcribe_pcm16(
     the "you" / "." Whisper emits for noise, hum and tones, and keeps short answers
     ("Sure.") that a bare no_speech_prob cut-off would lose.
     """
-    samples = np.frombuffer(pcm, dtype=np.int16)
-    if sample_rate_hz != WHISPER_RATE_HZ:
-        samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
+    samples = _samples_16k(pcm, sample_rate_hz)
     audio = samples.astype(np.float32) / 32768.0
     run = partial(_transcribe, audio=audio, beam_size=beam_size,
                   no_speech_threshold=no_speech_threshold, log_prob_threshold=log_prob_threshold,
@@ -196,18 +196,67 @@ def transcribe_pcm16(
         language = "en"
     if language is not None:
         found = run(model, language)
-    elif english is not None and english_probe and (not candidates or "en" in candidates) and (
+    elif _probes(english, english_probe, candidates) and (
             probed := _english_probe(english, audio, beam_size=beam_size, hotwords=hotwords,
                                      initial_prompt=initial_prompt)) is not None:
         found = probed
     else:
-        detected, probability, ranked = model.detect_language(audio)
-        chosen, share = choose_language(detected, probability, dict(ranked), candidates)
-        found = run(english if chosen == "en" and english is not None else model, chosen)
-        found = replace(found, language_probability=share,
-                        language_probs=tuple((code, float(p)) for code, p in ranked[:10]))
+        guess = _detect(model, audio, candidates)
+        found = run(english if guess.language == "en" and english is not None else model,
+                    guess.language)
+        found = replace(found, language_probability=guess.probability, language_probs=guess.ranked)
     return replace(found, level_db=speech_level_db(samples, WHISPER_RATE_HZ),
                    duration_seconds=len(samples) / WHISPER_RATE_HZ)
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """A language heard in speech: the one to transcribe in, its probability, and (when
+    detected) the likeliest languages with theirs, best first."""
+
+    language: str
+    probability: float
+    ranked: tuple[tuple[str, float], ...] = ()
+
+
+def identify_language(
+    model: WhisperModel,
+    pcm: bytes,
+    sample_rate_hz: int,
+    *,
+    candidates: Sequence[str] = (),
+    english: WhisperModel | None = None,
+    english_probe: bool = True,
+    beam_size: int = 1,
+) -> LanguageGuess:
+    """The language of 16-bit mono PCM, decided as ``transcribe_pcm16`` decides it when not
+    told (the English probe, then detection by ``model`` among ``candidates``), without
+    transcribing it (blocking: a worker thread). ``voice.stt`` runs it on the first second or
+    two of a caller's first turn while the caller is still speaking."""
+    audio = _samples_16k(pcm, sample_rate_hz).astype(np.float32) / 32768.0
+    if _probes(english, english_probe, candidates) and (
+            probed := _english_probe(english, audio, beam_size=beam_size, hotwords=None,
+                                     initial_prompt=None)) is not None:
+        return LanguageGuess("en", probed.language_probability)
+    return _detect(model, audio, candidates)
+
+
+def _samples_16k(pcm: bytes, sample_rate_hz: int) -> np.ndarray:
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    if sample_rate_hz != WHISPER_RATE_HZ:
+        samples = resample_pcm16(samples, sample_rate_hz, WHISPER_RATE_HZ)
+    return samples
+
+
+def _probes(english: WhisperModel | None, english_probe: bool,
+            candidates: Sequence[str]) -> bool:
+    return english is not None and english_probe and (not candidates or "en" in candidates)
+
+
+def _detect(model: WhisperModel, audio: np.ndarray, candidates: Sequence[str]) -> LanguageGuess:
+    detected, probability, ranked = model.detect_language(audio)
+    chosen, share = choose_language(detected, probability, dict(ranked), candidates)
+    return LanguageGuess(chosen, share, tuple((code, float(p)) for code, p in ranked[:10]))
 
 
 def is_confident_english(text: str, avg_logprob: float, compression_ratio: float) -> bool:

@@ -35,7 +35,7 @@ from voice.audio import (
     resample_pcm16,
     synthesize_mulaw8k,
 )
-from voice.stt import LocalWhisperSTTService
+from voice.stt import EARLY_MIN_PROBABILITY, LocalWhisperSTTService
 from voice.tts import LocalPiperTTSService
 from voice.vad import SpeechPausedFrame, SpeechResumedFrame
 from voice.voices import PromptCache, VoiceModels
@@ -158,10 +158,12 @@ class _CountingPool(ThreadPoolExecutor):
     def __init__(self) -> None:
         super().__init__(max_workers=1)
         self.heard: list[int] = []
+        self.jobs: list[tuple[str, str | None]] = []  # (function, language told)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         if isinstance(fn, partial):  # partial(transcribe_pcm16, model, audio, ...)
             self.heard.append(len(fn.args[1]))
+            self.jobs.append((fn.func.__name__, fn.keywords.get("language")))
         return super().submit(fn, *args, **kwargs)
 
 
@@ -220,6 +222,36 @@ async def test_no_speculation_while_another_transcription_holds_the_worker(
     # Nothing at the pause: one transcription, of the whole segment, at the stop.
     assert pool.heard == [len(pcm) + 6400 + len(stt._trailing_silence())]
     assert models.has_free_worker
+
+
+@pytest.mark.parametrize(("early_seconds", "jobs"), [
+    (1.0, [("identify_language", None), ("transcribe_pcm16", "es")]),  # es at 0.86: told
+    (1.5, [("identify_language", None), ("transcribe_pcm16", None)]),  # es at 0.39: detected
+    (0.0, [("transcribe_pcm16", None)]),  # off: probed, then detected, at the stop
+])
+async def test_the_language_is_identified_while_the_caller_speaks(
+    speech_models: SpeechModels, spanish_call_audio, early_seconds: float, jobs: list
+):
+    """Language not known: a guess on the first second(s) of speech (the frames arrive faster
+    than real time here, and the guess is awaited at the stop). A sure one has the stop
+    transcribe once, in it; an unsure one leaves the whole turn to detection."""
+    pool = _CountingPool()
+    models = SpeechModels(speech_models.english, speech_models.multilingual, pool)
+    stt = LocalWhisperSTTService(models, language="auto", candidates=("en", "es", "fr", "de"),
+                                 speculative=False, early_language_seconds=early_seconds,
+                                 audio_passthrough=False)
+    try:
+        down, _ = await run_test(stt, frames_to_send=speech_frames(spanish_call_audio),
+                                 pipeline_params=PARAMS)
+    finally:
+        pool.shutdown()
+    (transcript,) = [f for f in down if isinstance(f, TranscriptionFrame)]
+    assert transcript.language == Language.ES
+    assert pool.jobs == jobs
+    if jobs[-1][1] == "es":
+        assert pool.heard[0] == 32000 < pool.heard[1]  # the guess heard the first second
+        assert transcript.result.language_probability >= EARLY_MIN_PROBABILITY
+        assert transcript.result.language_probs[0][0] == "es"
 
 
 def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:
