@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from pipecat.services.stt_service import STTService
     from pipecat.services.tts_service import TTSService
 
-__all__ = ["Runtime", "bundled_knowledge", "open_rules"]
+__all__ = ["Runtime", "bundled_knowledge", "call_rules", "open_rules"]
 
 
 def open_rules(settings: Settings, database: Database | None = None) -> RuleStore:
@@ -66,6 +66,18 @@ def open_rules(settings: Settings, database: Database | None = None) -> RuleStor
     business = settings.dialog.business
     store.ensure_seeded(business, bundled_rules_file(business).read_text(encoding="utf-8"))
     return store
+
+
+def call_rules(store: RuleStore, state: CallState) -> RuleVersion:
+    """The routing rules of a call: the version it started with, else the active one, which the
+    call then keeps (blocking: call it in a thread)."""
+    if state.rules_version is not None:
+        pinned = store.get(state.rules_version)
+        if pinned is not None:
+            return pinned
+    version = store.active(state.business)
+    state.rules_version = version.id
+    return version
 
 
 @dataclass
@@ -146,15 +158,8 @@ class Runtime:
         return DialogManager(self.dialog, state, rules, classifier)
 
     def rules_for(self, state: CallState) -> RuleVersion:
-        """The routing rules of a call: the version it started with, else the active one,
-        which the call then keeps (blocking: call it in a thread)."""
-        if state.rules_version is not None:
-            pinned = self.rule_store.get(state.rules_version)
-            if pinned is not None:
-                return pinned
-        version = self.rule_store.active(state.business)
-        state.rules_version = version.id
-        return version
+        """The routing rules of a call (``call_rules``; blocking: call it in a thread)."""
+        return call_rules(self.rule_store, state)
 
     def stt_service(self, language: str | None = None) -> STTService:
         """Speech recognition per the settings, or pinned to ``language`` (a call that goes on

@@ -1,4 +1,8 @@
-"""`frontdesk` command line: serve, models, call, bench, try, kb, routes."""
+"""`frontdesk` command line: serve, models, call, bench, try, kb, routes, hash-password.
+
+Settings come from the environment (``FRONTDESK_...``) and, under it, from a ``.env`` file in
+the working directory (or ``--env-file``); a variable set in the environment wins over the file.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,51 @@ __all__ = ["main"]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, object] = {}
     if getattr(args, "host", None):
         overrides["host"] = args.host
     if getattr(args, "port", None) is not None:
         overrides["port"] = args.port
     if getattr(args, "dev", False):
         overrides["dev_insecure_skip_signature"] = True
-    return Settings(**overrides)
+    env_file = getattr(args, "env_file", None)
+    if env_file is not None and not env_file.is_file():
+        raise SettingsFileError(f"--env-file {env_file}: no such file")
+    return Settings(_env_file=env_file or ".env", **overrides)  # type: ignore[call-arg]
+
+
+class SettingsFileError(Exception):
+    """The settings file named on the command line is not there."""
+
+
+def setting_errors(exc: ValidationError) -> str:
+    """A settings validation error as one line, each problem named by its variable:
+    ``FRONTDESK_STT__BEAM_SIZE=99: Input should be less than or equal to 10``."""
+    problems = []
+    for error in exc.errors():
+        name = "FRONTDESK_" + "__".join(str(part).upper() for part in error["loc"])
+        value = error.get("input")
+        shown = f"={value}" if isinstance(value, str | int | float) and error["loc"] else ""
+        if "SECRET" in name or "TOKEN" in name or "PASSWORD" in name:
+            shown = ""  # never echo a secret
+        problems.append(f"{name}{shown}: {error['msg']}")
+    return "; ".join(problems)
+
+
+def _missing_models(settings: Settings) -> str | None:
+    """One line naming the models ``serve`` needs that are not installed, or None (espeak-ng
+    is not needed: without it a language with no voice speaks English, with a warning)."""
+    from voice.models import describe_models
+
+    missing = [i for i in describe_models(settings) if not i.present and i.role != "tts-fallback"]
+    if not missing:
+        return None
+    where = settings.resolved_models_dir
+    follows = ("" if settings.models_dir != settings.data_dir / "models" else
+               " (the models directory is <data dir>/models unless FRONTDESK_MODELS_DIR is set)")
+    return (f"models missing: {', '.join(f'{i.name} ({i.path})' for i in missing)}; run "
+            f"`frontdesk models install` to put them in {where}{follows}, or point "
+            "FRONTDESK_MODELS_DIR at an installed models directory")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -34,6 +75,9 @@ def _serve(args: argparse.Namespace) -> int:
     from telephony.app import create_app
 
     settings = _settings(args)
+    if (missing := _missing_models(settings)) is not None:
+        print(f"frontdesk serve: {missing}", file=sys.stderr)
+        return 2
     logger.remove()
     logger.add(sys.stderr, level=settings.log_level)
     server = uvicorn.Server(uvicorn.Config(
@@ -145,9 +189,34 @@ def _try(args: argparse.Namespace) -> int:
     return asyncio.run(run_try_command(args, _settings(args)))
 
 
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from telephony.web.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("frontdesk hash-password: the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("frontdesk hash-password: empty password", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description=__doc__)
+    parser.add_argument("--env-file", type=Path, default=None,
+                        help="settings file read under the environment (default: ./.env if any)")
     sub = parser.add_subparsers(dest="command", required=True)
+    hashing = sub.add_parser(
+        "hash-password", help="print an argon2id hash of a password (from the terminal or "
+        "stdin) for FRONTDESK_DESK__AGENTS / FRONTDESK_ADMIN__USERS")
+    hashing.set_defaults(func=_hash_password)
 
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host")
@@ -213,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ValidationError as exc:
-        print(f"frontdesk: invalid settings:\n{exc}", file=sys.stderr)
+        print(f"frontdesk: invalid settings: {setting_errors(exc)}", file=sys.stderr)
+        return 2
+    except SettingsFileError as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
         return 2
 
 

@@ -1,8 +1,11 @@
 """`frontdesk try`: one turn through the dialog without audio, printed as JSON.
 
 The same dialog a call uses (guardrails, embedded engine or LLM, tools, audit), on the same
-database. ``--session FILE`` keeps the call's state (verification, task in progress, history)
-between invocations, so a multi-turn conversation can be replayed from a shell.
+database, under the same routing rules: the active version of the business's rules (their
+keypad menu, language keys, intent overrides, routes and thresholds), kept for the session as a
+call keeps the version it started with. ``--session FILE`` keeps the call's state (verification,
+task in progress, history, rules version) between invocations, so a multi-turn conversation can
+be replayed from a shell.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ def _state(args: argparse.Namespace, settings: Settings) -> CallState:
 async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
     from dialog.loader import load_dialog
     from dialog.manager import DialogManager
+    from dialog.routing.turns import Understanding
+    from telephony.runtime import call_rules, open_rules
     from telephony.twilio.rest import TwilioRest
 
     if not args.utterance and not args.dtmf:
@@ -82,7 +87,11 @@ async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
     twilio = TwilioRest(settings)  # confirmation texts go out as a call's would
     try:
         deps = await asyncio.to_thread(load_dialog, settings, sms=twilio)
-        dialog = DialogManager(deps, state)
+        store = await asyncio.to_thread(open_rules, settings)
+        rules = (await asyncio.to_thread(call_rules, store, state)).rules
+        classifier = await asyncio.to_thread(
+            Understanding(deps.encoder, deps.classifier.intents).classifier, rules)
+        dialog = DialogManager(deps, state, rules, classifier)
         history = [Exchange(caller=c, agent=a) for c, a in state.history]
         turn = CallerTurn(text=args.utterance, language=state.language, dtmf=args.dtmf)
 
@@ -94,7 +103,7 @@ async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
         await twilio.aclose()
     if args.session:
         args.session.write_text(state.to_json(), encoding="utf-8")
-    out = reply_json(reply)
+    out = {**reply_json(reply), "rules_version": state.rules_version}
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     else:

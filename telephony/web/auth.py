@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -35,6 +36,7 @@ from sqlalchemy import Column, Float, String, Table, insert, select, update
 from sqlalchemy.engine import Engine
 
 from config.database import Database, metadata
+from telephony.web.passwords import is_password_hash, password_matches, spend_a_check
 
 __all__ = [
     "EVERYONE",
@@ -127,16 +129,19 @@ class SessionStore:
 
 def check_password(passwords: Mapping[str, SecretStr], username: str,
                    password: str) -> str | None:
-    """The user's name when ``password`` is theirs (an empty configured password matches
-    nothing). The same work for unknown names, so timing does not tell which names exist."""
-    matched = None
-    for name, secret in passwords.items():
-        name_ok = hmac.compare_digest(name.encode(), username.encode())
-        password_ok = hmac.compare_digest(secret.get_secret_value().encode(),
-                                          password.encode())
-        if name_ok and password_ok and secret.get_secret_value():
-            matched = name
-    return matched
+    """The user's name when ``password`` is theirs: the configured value is an argon2 or bcrypt
+    hash, or the password itself (``telephony.web.passwords``); an empty one matches nothing.
+    Blocking (a hash costs ~0.1-0.3 s of CPU): call it in a thread. An unknown name costs what
+    a known one does, so timing does not tell which names exist."""
+    found = None
+    for name, secret in passwords.items():  # every name compared: no early exit
+        if hmac.compare_digest(name.encode(), username.encode()):
+            found = name, secret.get_secret_value()
+    if found is None:
+        if any(is_password_hash(s.get_secret_value()) for s in passwords.values()):
+            spend_a_check(password)
+        return None
+    return found[0] if password_matches(found[1], password) else None
 
 
 def _b64(data: bytes) -> str:
@@ -290,13 +295,23 @@ class LoginThrottle:
             wait = max(wait, self.everyone.wait(self.all_failures, now))
         return math.ceil(wait)
 
-    def failed(self, address: str) -> None:
+    def failed(self, address: str) -> float:
+        """Count a wrong password (or a try not yet checked) from ``address``; returns its
+        stamp, for ``pardon``."""
         now = self.clock()
         if len(self.failures) > 10_000:  # never grows without bound
             cutoff = now - self.per_address.window_seconds
             self.failures = {k: v for k, v in self.failures.items() if v and v[-1] > cutoff}
         self.failures.setdefault(address, deque(maxlen=self._keep)).append(now)
         self.all_failures.append(now)
+        return now
+
+    def pardon(self, address: str, stamp: float) -> None:
+        """A try counted by ``failed`` before its password was checked turned out right."""
+        with suppress(ValueError):
+            self.failures.get(address, deque()).remove(stamp)
+        with suppress(ValueError):
+            self.all_failures.remove(stamp)
 
     def succeeded(self, address: str) -> None:
         now = self.clock()

@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from telephony.web.auth import SESSION_SECONDS, LoginThrottle, Session, Sessions, SessionStore
 from telephony.web.desk_api import NO_STORE, error_response
+from telephony.web.passwords import is_password_hash
 
 __all__ = ["CSP", "PAGE_HEADERS", "STATIC", "SignIn", "asset_response", "page_response",
            "signed_sessions", "signin_routes"]
@@ -47,6 +48,11 @@ def signed_sessions(secret: str, passwords: Mapping[str, SecretStr], *, variable
     if not secret and passwords:
         logger.warning(f"{variable} is not set: {page} sessions are signed "
                        "with a random key and end when this process restarts.")
+    plain = sorted(name for name, value in passwords.items()
+                   if value.get_secret_value() and not is_password_hash(value.get_secret_value()))
+    if plain:
+        logger.warning(f"{page}: the password of {', '.join(plain)} is in plain text; configure "
+                       "a hash instead (`frontdesk hash-password` prints one).")
     return Sessions(secret, passwords, store=SessionStore(database_url), **options)
 
 
@@ -134,19 +140,21 @@ def signin_routes(router: APIRouter, signin: SignIn, *, prefix: str, name: str,
         client = request.client.host if request.client else "?"
         form = await request.form()
         username, password = form.get("username"), form.get("password")
-        # No await from the throttle's answer to its count: concurrent tries are all counted.
+        # No await from the throttle's answer to its count: the try counts as failed until its
+        # password (a hash: ~0.1-0.3 s in a thread) is checked, so concurrent tries all count.
         if (wait := signin.throttle.wait(client)) > 0:
             response = error_response(429, "Too many failed sign-ins. Try again in "
                                       f"{wait} seconds.", retry_after=wait)
             response.headers["Retry-After"] = str(wait)
             return response
+        counted = signin.throttle.failed(client)
         user = None
         if isinstance(username, str) and isinstance(password, str):
-            user = sessions.check_password(username.strip(), password)
+            user = await asyncio.to_thread(sessions.check_password, username.strip(), password)
         if user is None:
-            signin.throttle.failed(client)
             logger.warning(f"{name}: failed sign-in from {client}")
             return error_response(401, "Wrong username or password.")
+        signin.throttle.pardon(client, counted)
         signin.throttle.succeeded(client)
         value, csrf = await asyncio.to_thread(sessions.issue, user)  # writes its row
         body = ({"user": user, "role": sessions.role_of(user), "csrf": csrf} if show_role

@@ -6,6 +6,7 @@ import base64
 import json
 from pathlib import Path
 
+import bcrypt
 from pydantic import SecretStr
 
 from telephony.web.auth import (
@@ -17,6 +18,7 @@ from telephony.web.auth import (
     _b64,
     check_password,
 )
+from telephony.web.passwords import hash_password, is_password_hash, password_matches
 
 SECRET = "session-secret-0123456789abcdef"
 PASSWORDS = {"ada": SecretStr("analytical engine"), "bob": SecretStr("tr0ub4dor&3"),
@@ -28,6 +30,22 @@ def test_password_check() -> None:
     assert check_password(PASSWORDS, "ada", "analytical") is None
     assert check_password(PASSWORDS, "nobody", "analytical engine") is None
     assert check_password(PASSWORDS, "eve", "") is None  # an empty password opens nothing
+
+
+def test_passwords_configured_as_argon2_or_bcrypt_hashes() -> None:
+    argon2 = hash_password("analytical engine")
+    bcrypt_hash = bcrypt.hashpw(b"tr0ub4dor&3", bcrypt.gensalt(rounds=4)).decode()
+    assert argon2.startswith("$argon2id$") and is_password_hash(bcrypt_hash)
+    hashed = {"ada": SecretStr(argon2), "bob": SecretStr(bcrypt_hash)}
+    assert check_password(hashed, "ada", "analytical engine") == "ada"
+    assert check_password(hashed, "bob", "tr0ub4dor&3") == "bob"
+    assert check_password(hashed, "ada", argon2) is None  # the hash is not the password
+    assert check_password(hashed, "bob", "analytical engine") is None
+    assert check_password(hashed, "nobody", "analytical engine") is None
+    # A value that looks like a hash and is not one opens nothing.
+    assert not password_matches("$argon2id$v=19$m=65536,t=3,p=4$broken", "broken")
+    assert not password_matches("$2b$12$short", "short")
+    assert password_matches("plain text", "plain text") and not password_matches("", "")
 
 
 def test_sessions_carry_a_role() -> None:
@@ -97,6 +115,20 @@ def test_throttle_counts_per_address_and_overall_never_per_name() -> None:
     assert throttle.wait("9.9.9.3") == 0 and throttle.wait("1.2.3.4") == 5
     now[0] = 61
     assert throttle.wait("1.2.3.4") == 0
+
+
+def test_a_try_counted_before_its_check_is_pardoned_when_right() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(Backoff(free=2, window_seconds=60, first_wait=10, max_wait=40),
+                             Backoff(free=100, window_seconds=60, first_wait=1, max_wait=5),
+                             clock=lambda: now[0])
+    stamp = throttle.failed("1.2.3.4")  # counted while its password is checked
+    now[0] += 1
+    throttle.failed("1.2.3.4")  # another try, wrong
+    throttle.pardon("1.2.3.4", stamp)  # the first was right
+    assert throttle.wait("1.2.3.4") == 0 and len(throttle.all_failures) == 1
+    throttle.failed("1.2.3.4")
+    assert throttle.wait("1.2.3.4") == 10  # two wrong ones: the backoff starts
 
 
 def test_a_signed_out_session_is_over(tmp_path: Path) -> None:

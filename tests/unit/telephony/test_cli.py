@@ -40,8 +40,56 @@ def test_call_places_a_signed_simulated_call(frontdesk, models_dir, tmp_path, mo
 
 def test_a_broken_setting_is_refused_with_the_field_named(monkeypatch, capsys):
     monkeypatch.setenv("FRONTDESK_STT__CPU_THREADS", "zero")
+    monkeypatch.setenv("FRONTDESK_ADMIN__USERS", '{"ada": {"password": 271828, "role": "root"}}')
     assert main(["models", "--no-load"]) == 2
-    assert "cpu_threads" in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("frontdesk: invalid settings: FRONTDESK_")
+    assert "FRONTDESK_STT__CPU_THREADS=zero: Input should be a valid integer" in line
+    assert "FRONTDESK_ADMIN__USERS__ADA__ROLE=root: Input should be 'admin' or 'viewer'" in line
+    assert "FRONTDESK_ADMIN__USERS__ADA__PASSWORD: " in line and "271828" not in line
+
+
+def test_settings_come_from_a_dotenv_file_under_the_environment(tmp_path, monkeypatch, capsys):
+    (tmp_path / ".env").write_text("FRONTDESK_STT__CPU_THREADS=zero\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["models", "--no-load"]) == 2  # read from ./.env
+    assert "FRONTDESK_STT__CPU_THREADS=zero" in capsys.readouterr().err
+    monkeypatch.setenv("FRONTDESK_STT__CPU_THREADS", "1")  # the environment wins
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "empty"))
+    assert main(["models", "--no-load"]) == 1  # valid now; the models are simply not there
+    other = tmp_path / "prod.env"
+    other.write_text("FRONTDESK_TTS__MAX_CONCURRENT=-4\n", encoding="utf-8")
+    assert main(["--env-file", str(other), "models", "--no-load"]) == 2
+    assert "FRONTDESK_TTS__MAX_CONCURRENT=-4" in capsys.readouterr().err
+    assert main(["--env-file", str(tmp_path / "absent.env"), "models"]) == 2
+    assert "absent.env: no such file" in capsys.readouterr().err
+
+
+def test_serve_without_its_models_stops_with_one_line(tmp_path, monkeypatch, capsys):
+    """Models follow the data directory unless FRONTDESK_MODELS_DIR is set: the line says so,
+    and names what is missing and where it was looked for."""
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "fd"))
+    assert main(["serve", "--port", "0"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("frontdesk serve: models missing: ")
+    assert str(tmp_path / "fd" / "models") in line and "FRONTDESK_MODELS_DIR" in line
+
+
+def test_hash_password_prints_a_hash_the_sign_in_accepts(monkeypatch, capsys):
+    import io
+
+    from pydantic import SecretStr
+
+    from telephony.web.auth import check_password
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+    assert main(["hash-password"]) == 0
+    hashed = capsys.readouterr().out.strip()
+    assert hashed.startswith("$argon2id$") and "correct" not in hashed
+    agents = {"alice": SecretStr(hashed)}
+    assert check_password(agents, "alice", "correct horse battery staple") == "alice"
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["hash-password"]) == 1
 
 
 def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, monkeypatch,
@@ -57,7 +105,7 @@ def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, 
 
     first = turn("I'd like to check in", "--caller", "+16175550142")
     assert set(first) == {"reply", "language", "intent", "confidence", "tools", "transfer",
-                          "end_call", "citations", "reason_codes", "sentiment"}
+                          "end_call", "citations", "reason_codes", "sentiment", "rules_version"}
     assert first["intent"] == "check_in" and "confirmation" in first["reply"]
     second = turn("it's four seven two nine one three")
     assert [(t["name"], t["allowed"]) for t in second["tools"]] == [("find_reservation", True)]
@@ -67,6 +115,29 @@ def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, 
     person = turn("--dtmf", "0")
     assert person["transfer"]["queue"] == "front_desk"
     assert json.loads(session.read_text())["caller_number"] == "+16175550142"
+
+
+def test_try_goes_by_the_routing_rules_as_a_call_does(models_dir, tmp_path, monkeypatch,
+                                                      capsys):
+    """The hotel's rules: key 1 of the main menu opens the reservations menu, whose 1 transfers
+    to the reservations queue; key 6 switches the call to Spanish. The session keeps the rules
+    version it started with."""
+    monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path))
+    session = tmp_path / "session.json"
+
+    def turn(*args: str) -> dict:
+        assert main(["try", *args, "--business", "hotel", "--session", str(session),
+                     "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    spanish = turn("--dtmf", "6")
+    assert spanish["language"] == "es" and spanish["rules_version"] is not None
+    menu = turn("--dtmf", "1")
+    assert "marque 1 para reservar" in menu["reply"].lower()
+    booking = turn("--dtmf", "1")
+    assert booking["transfer"]["queue"] == "reservations"
+    assert booking["rules_version"] == spanish["rules_version"]
 
 
 # -- frontdesk routes ------------------------------------------------------------------------------

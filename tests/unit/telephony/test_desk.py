@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import httpx
 import pytest
 from fastapi import FastAPI, Request
@@ -29,6 +30,7 @@ from telephony.records.store import Records, calls
 from telephony.transfer.handoffs import HandoffStore, handoffs
 from telephony.web.auth import Backoff, LoginThrottle
 from telephony.web.desk import desk_router, handoff_json, post_briefing_webhook
+from telephony.web.passwords import hash_password
 
 PASSWORDS = {"alice": "correct horse battery staple", "bob": "tr0ub4dor&3 long enough"}
 API_TOKEN = "api-token-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -218,6 +220,34 @@ def test_login_refused(desk: Desk) -> None:
         bare = client.post("/desk/login", data={"username": "alice",
                                                 "password": PASSWORDS["alice"]})
         assert bare.status_code == 403
+
+
+def test_hashed_passwords_sign_in_and_concurrent_wrong_tries_all_count(
+        tmp_path: Path) -> None:
+    """Agents configured by hash (argon2id, bcrypt). Twelve wrong tries sent at once, each
+    checked in a thread: all twelve count, so the address then waits (10 are free)."""
+    bob_hash = bcrypt.hashpw(PASSWORDS["bob"].encode(), bcrypt.gensalt(rounds=4)).decode()
+    hashed = Desk(desk_settings(tmp_path, agents={"alice": hash_password(PASSWORDS["alice"]),
+                                                  "bob": bob_hash}))
+    try:
+        for user in ("alice", "bob"):
+            hashed.signed_in(user)
+
+        async def wrong_tries() -> list[int]:
+            async with httpx.AsyncClient(base_url=hashed.url, timeout=30.0) as client:
+                replies = await asyncio.gather(*(client.post(
+                    "/desk/login", data={"username": "alice", "password": f"guess {n}"},
+                    headers=XRW) for n in range(12)))
+            return [r.status_code for r in replies]
+
+        codes = asyncio.run(wrong_tries())
+        assert sorted(codes) == [401] * 10 + [429] * 2, codes  # counted as heard, not as checked
+        with hashed.client() as client:
+            late = client.post("/desk/login", data={"username": "alice",
+                                                    "password": PASSWORDS["alice"]}, headers=XRW)
+        assert late.status_code == 429  # even the right password waits now
+    finally:
+        hashed.close()
 
 
 def test_logout_ends_the_session_on_the_server(desk: Desk) -> None:
