@@ -21,11 +21,13 @@ from knowledge.encoder import SentenceEncoder
 from telephony.body_limit import BodyLimit
 from telephony.call.handshake import StreamRefused, accept_stream, refusal_on_open
 from telephony.call.session import Call
+from telephony.metrics import CONTENT_TYPE
 from telephony.runtime import Runtime
 from telephony.twilio import twiml
 from telephony.twilio.security import external_url, stream_base, swap_scheme, valid_twilio_signature
 from telephony.web.admin import admin_router
 from telephony.web.desk import desk_router
+from telephony.web.desk_api import api_refusal
 from voice.services import CallVoices
 
 __all__ = ["create_app"]
@@ -42,11 +44,18 @@ async def _signed_form(request: Request) -> dict[str, str]:
     if not request.app.state.signed(str(request.url), _path_and_query(request.url),
                                     request.headers, params):
         logger.warning(f"refused {request.url.path} from {request.client}: bad signature")
+        _refused(request.app, "webhook", "bad_signature")
         raise HTTPException(status_code=403, detail="invalid X-Twilio-Signature")
     return params
 
 
 SignedForm = Annotated[dict[str, str], Depends(_signed_form)]
+
+
+def _refused(app: FastAPI, kind: str, reason: str) -> None:
+    rt: Runtime | None = getattr(app.state, "runtime", None)
+    if rt is not None:
+        rt.metrics.refuse(kind, reason)
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None,
@@ -107,6 +116,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
         params = {k: v for k, v in form.items() if isinstance(v, str)}
         if not _signed(str(request.url), _path_and_query(request.url), request.headers, params):
             logger.warning(f"refused /twilio/voice from {request.client}: bad or missing signature")
+            _refused(request.app, "webhook", "bad_signature")
             return JSONResponse({"error": "invalid X-Twilio-Signature"}, status_code=403)
         call_sid = params.get("CallSid", "")
         if not call_sid:
@@ -161,6 +171,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
             str(websocket.url), _path_and_query(websocket.url), websocket.headers, {}
         ):
             logger.warning(f"refused stream upgrade from {websocket.client}: bad signature")
+            rt.metrics.refuse("stream", "bad_signature")
             await websocket.close(code=1008)
             return
         # Accepted, then closed with a code and reason a client can act on (1013: try again).
@@ -168,6 +179,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
         refusal = refusal_on_open(rt.active_calls, rt.unverified_streams, settings.stream)
         if refusal is not None:
             logger.warning(f"refused stream from {websocket.client}: {refusal}")
+            rt.metrics.refuse("stream", refusal.code)
             await websocket.close(code=refusal.close_code, reason=refusal.code)
             return
         rt.unverified_streams += 1  # a call slot is given only to a verified stream
@@ -175,6 +187,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
             start = await accept_stream(websocket, settings, rt)
         except StreamRefused as refusal:
             logger.warning(f"refused stream from {websocket.client}: {refusal}")
+            rt.metrics.refuse("stream", refusal.code)
             if websocket.client_state is not WebSocketState.DISCONNECTED:  # gone already
                 await websocket.close(code=refusal.close_code, reason=refusal.code)
             return
@@ -184,6 +197,18 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
             await Call(rt, websocket, start).run()
         finally:
             rt.active_calls -= 1
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        """Prometheus' scrape, guarded like /api."""
+        refused = api_refusal(settings, request, "/metrics")
+        if refused is not None:
+            return refused
+        rt: Runtime | None = getattr(request.app.state, "runtime", None)
+        if rt is None:
+            return JSONResponse({"error": "starting"}, status_code=503)
+        return Response(rt.metrics.exposition(), media_type=CONTENT_TYPE,
+                        headers={"Cache-Control": "no-store"})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -40,6 +40,7 @@ from dialog.routing.turns import Understanding
 from dialog.state import CallState
 from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
+from telephony.metrics import ServerMetrics
 from telephony.records.recovery import Recovery, instance_id
 from telephony.records.store import Records
 from telephony.transfer.handoffs import HandoffStore
@@ -98,6 +99,7 @@ class Runtime:
     live_calls: Counter[str] = field(default_factory=Counter)
     recovery: Recovery | None = None
     unverified_streams: int = 0  # sockets open that have not yet shown a valid token
+    metrics: ServerMetrics = field(default_factory=ServerMetrics)  # served at /metrics
     database: Database | None = None  # held (attached) until ``aclose``
     http: httpx.AsyncClient | None = None  # under ``twilio``; closed by ``aclose``
 
@@ -132,6 +134,10 @@ class Runtime:
             dialog=dialog,
         )
         runtime.recovery = Recovery(settings, records, handoffs, lambda: set(runtime.live_calls))
+        runtime.metrics.watch(active_calls=lambda: runtime.active_calls,
+                              stt_waiting=lambda: runtime.voices.waiting()[0],
+                              tts_waiting=lambda: runtime.voices.waiting()[1])
+        dialog.registry.observer = runtime.metrics.tool_call
         state = CallState(settings.dialog.business)
         greeting = runtime.dialog_engine(state, runtime.rules_for(state).rules) \
             .greeting("en")  # also builds the active rules' intent classifier

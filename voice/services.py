@@ -41,6 +41,10 @@ class CallVoices(Protocol):
         call (blocking: call it in a thread)."""
         ...
 
+    def waiting(self) -> tuple[int, int]:
+        """Transcriptions and syntheses queued for a worker now (the server's metrics)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -68,6 +72,9 @@ class LocalVoices:
         # CTranslate2's first transcription allocates its buffers (~0.3 s more than
         # later ones): pay that now rather than on the first caller's first turn.
         transcribe_pcm16(self.speech.english, bytes(32000), 16000, language="en")
+
+    def waiting(self) -> tuple[int, int]:
+        return self.speech.waiting, self.voices.waiting
 
     def close(self) -> None:
         self.speech.close()

@@ -249,5 +249,10 @@ class VoiceModels:
         return choose_voice(self.voices, language, synthesis=self.synthesis,
                             fallback=self.fallback)
 
+    @property
+    def waiting(self) -> int:
+        """Synthesis steps queued behind the busy workers (the pool's own queue)."""
+        return self.executor._work_queue.qsize()
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

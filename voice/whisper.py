@@ -373,6 +373,11 @@ class SpeechModels:
         self._in_flight[0] -= 1
 
     @property
+    def waiting(self) -> int:
+        """Transcriptions queued behind the busy workers."""
+        return max(0, self._in_flight[0] - self.workers)
+
+    @property
     def has_free_worker(self) -> bool:
         """A transcription given now would start at once, ahead of no other call's."""
         return self._in_flight[0] < self.workers

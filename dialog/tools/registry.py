@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -78,6 +78,8 @@ class ToolRegistry:
         # (an LLM may ask for several tools at once), so e.g. parallel verification guesses
         # all count toward the attempt limit. Reads run concurrently.
         self._locks: dict[int, asyncio.Lock] = {}
+        # Told of every tool call once it is over (the server's metrics); never breaks a call.
+        self.observer: Callable[[ToolOutcome], None] | None = None
 
     def spec(self, name: str) -> ToolSpec | None:
         return self._specs.get(name)
@@ -120,6 +122,11 @@ class ToolRegistry:
         elif outcome.reason not in ("ok", "refused_by_business"):
             logger.info("tool {} refused or failed: {} (call {})", name, outcome.reason,
                         state.call_sid or "-")
+        if self.observer is not None:
+            try:
+                self.observer(outcome)
+            except Exception:
+                logger.exception("tool observer failed for {}", name)
         if self.audit is not None:
             try:
                 await asyncio.to_thread(self.audit.record, outcome, state)

@@ -41,6 +41,7 @@ from telephony.call.frames import ReplyFrame, TurnSpokenFrame
 from telephony.call.heard import MarkLedger
 from telephony.call.language import CallLanguage
 from telephony.call.pipeline import CallPipeline, PipelineHooks, build_pipeline
+from telephony.call.timing import TurnTiming
 from telephony.call.transfer import TransferFlow
 from telephony.call.turns import TurnLog
 from telephony.records.writer import RecordWriter
@@ -165,8 +166,15 @@ class Call:
         if decision is not None:
             self._event(type(decision).__name__.lower(), {"decision": type(decision).__name__,
                                                           **vars(decision)})
+            if isinstance(decision, Transfer):
+                self.runtime.metrics.transfer(decision.reason)
             self.transfer.decided(decision)
         return index
+
+    def _first_audio(self, timing: TurnTiming) -> None:
+        latency = self.turns.first_audio(timing)
+        if latency is not None:
+            self.runtime.metrics.turn_latency(latency)
 
     async def on_turn_heard(self, index: int, heard: str, interrupted: bool) -> None:
         """Behind the heard-text gate: what the caller heard of turn `index`'s line."""
@@ -265,7 +273,7 @@ class Call:
             on_bad_message=self._on_bad_message, on_stop=self._on_stop,
             ended=lambda: self.end_reason is not None, on_transcript=self._on_transcript,
             on_reply=self.on_reply, on_reply_heard=self.on_reply_heard,
-            on_turn_heard=self.on_turn_heard, on_first_audio=self.turns.first_audio)
+            on_turn_heard=self.on_turn_heard, on_first_audio=self._first_audio)
         pipeline = build_pipeline(rt, self.websocket, self.start.stream_sid, ledger=self.ledger,
                                   turn_detection=turn_detection, state=state,
                                   engine=self._engine, language=self.language, hooks=hooks)
@@ -355,6 +363,7 @@ class Call:
             await self.transfer.call_ended(self._ending)
             self._record(self.runtime.records.end_call, self.call_sid,
                          self.end_reason or "caller_hung_up")
+            self.runtime.metrics.call_ended(self.end_reason or "caller_hung_up")
             await self._records.aclose()
             self.runtime.live_calls[self.call_sid] -= 1
             if self.runtime.live_calls[self.call_sid] <= 0:

@@ -83,10 +83,11 @@ class TurnLog:
         self._record(self._records.update_turn, self._call_sid, index,
                      heard_text=heard, interrupted=int(interrupted))
 
-    def first_audio(self, timing: TurnTiming) -> None:
-        """A reply's first audio went out: the latest turn's timestamps and latency."""
+    def first_audio(self, timing: TurnTiming) -> dict[str, float] | None:
+        """A reply's first audio went out: the latest turn's timestamps and latency, recorded
+        and returned (None: no caller turn yet)."""
         if self._next == 0:
-            return
+            return None
         stop = self._turn.vad_stop_seconds
         latest: dict[str, Any] = {
             "latency": timing.breakdown(stop),
@@ -94,3 +95,4 @@ class TurnLog:
             "caller_ended_at": _wall(timing.speech_ended(stop)),
         }
         self._record(self._records.update_turn, self._call_sid, self._next - 1, **latest)
+        return latest["latency"]

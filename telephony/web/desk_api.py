@@ -33,6 +33,7 @@ __all__ = [
     "NO_STORE",
     "DeskStores",
     "StoresDependency",
+    "api_refusal",
     "api_router",
     "default_stores",
     "error_response",
@@ -141,23 +142,27 @@ def list_calls(stores: DeskStores, *, since: float, limit: int) -> list[dict[str
 
 # -- the routes ----------------------------------------------------------------------------
 
+def api_refusal(settings: Settings, request: Request, what: str) -> JSONResponse | None:
+    """None for a request with the API token (``FRONTDESK_DESK__API_TOKEN``, bearer); else the
+    answer to send: 404 when no token is set (``what`` is off), 401 without the right one."""
+    token = settings.desk.api_token.get_secret_value()
+    if not token:
+        return error_response(404, f"{what} is off (set FRONTDESK_DESK__API_TOKEN).")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.encode()):
+        return JSONResponse({"error": "A valid Authorization: Bearer token is required."},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer", **NO_STORE})
+    return None
+
+
 def api_router(settings: Settings, get_stores: StoresDependency) -> APIRouter:
     """The /api routes, reading the stores ``get_stores`` gives for a request."""
     router = APIRouter()
     uses = Depends(get_stores)
 
     def refusal(request: Request) -> JSONResponse | None:
-        """None for a request with the API token; else the answer to send."""
-        token = settings.desk.api_token.get_secret_value()
-        if not token:
-            return error_response(404, "The API is off (set FRONTDESK_DESK__API_TOKEN).")
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
-                                                                 token.encode()):
-            return JSONResponse({"error": "A valid Authorization: Bearer token is required."},
-                                status_code=401,
-                                headers={"WWW-Authenticate": "Bearer", **NO_STORE})
-        return None
+        return api_refusal(settings, request, "The API")
 
     def guarded(endpoint: Endpoint) -> Endpoint:
         """``endpoint``, answered only for a request with the API token (FastAPI passes every

@@ -32,5 +32,8 @@ class FakeVoices:
     def warm(self, prompts: Sequence[str], languages: Sequence[str]) -> None:
         self.warmed.extend(prompts)
 
+    def waiting(self) -> tuple[int, int]:
+        return 0, 0
+
     def close(self) -> None:
         pass
