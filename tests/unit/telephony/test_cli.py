@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import soundfile
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 from testpaths import DATA, ROOT
@@ -92,8 +93,9 @@ def test_hash_password_prints_a_hash_the_sign_in_accepts(monkeypatch, capsys):
     assert main(["hash-password"]) == 1
 
 
-def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, monkeypatch,
-                                                         capsys):
+@pytest.fixture
+def hotel_try(models_dir, tmp_path, monkeypatch, capsys):
+    """`frontdesk try` on the hotel, its state carried in one session file: a turn's JSON."""
     monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path))
     session = tmp_path / "session.json"
@@ -103,6 +105,12 @@ def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, 
                      "--json"]) == 0
         return json.loads(capsys.readouterr().out)
 
+    turn.session = session  # type: ignore[attr-defined]
+    return turn
+
+
+def test_try_runs_turns_through_the_dialog_with_a_session(hotel_try):
+    turn = hotel_try
     first = turn("I'd like to check in", "--caller", "+16175550142")
     assert set(first) == {"reply", "language", "intent", "confidence", "tools", "transfer",
                           "end_call", "citations", "reason_codes", "sentiment", "rules_version"}
@@ -114,23 +122,14 @@ def test_try_runs_turns_through_the_dialog_with_a_session(models_dir, tmp_path, 
     assert answer["citations"] and answer["reason_codes"] == ["kb_answer"]
     person = turn("--dtmf", "0")
     assert person["transfer"]["queue"] == "front_desk"
-    assert json.loads(session.read_text())["caller_number"] == "+16175550142"
+    assert json.loads(turn.session.read_text())["caller_number"] == "+16175550142"
 
 
-def test_try_goes_by_the_routing_rules_as_a_call_does(models_dir, tmp_path, monkeypatch,
-                                                      capsys):
+def test_try_goes_by_the_routing_rules_as_a_call_does(hotel_try):
     """The hotel's rules: key 1 of the main menu opens the reservations menu, whose 1 transfers
     to the reservations queue; key 6 switches the call to Spanish. The session keeps the rules
     version it started with."""
-    monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
-    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path))
-    session = tmp_path / "session.json"
-
-    def turn(*args: str) -> dict:
-        assert main(["try", *args, "--business", "hotel", "--session", str(session),
-                     "--json"]) == 0
-        return json.loads(capsys.readouterr().out)
-
+    turn = hotel_try
     spanish = turn("--dtmf", "6")
     assert spanish["language"] == "es" and spanish["rules_version"] is not None
     menu = turn("--dtmf", "1")
