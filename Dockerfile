@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FRONTDESK_HOST=0.0.0.0 \
     FRONTDESK_PORT=8080 \
     FRONTDESK_DATA_DIR=/var/lib/frontdesk \
-    FRONTDESK_MODELS_DIR=/opt/frontdesk/models
+    FRONTDESK_MODELS_DIR=/opt/frontdesk/models \
+    FRONTDESK_LOG_FORMAT=json
 
 # libsndfile for soundfile; libgomp for onnxruntime/ctranslate2; espeak-ng voices languages
 # with no piper voice.

@@ -409,6 +409,9 @@ class Settings(BaseSettings):
     recovery: RecoverySettings = Field(default_factory=RecoverySettings)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object a line, with the call's call_sid and stream_sid as fields
+    # (telephony.logs); the Docker image sets it.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("public_url")
     @classmethod

@@ -21,6 +21,7 @@ from knowledge.encoder import SentenceEncoder
 from telephony.body_limit import BodyLimit
 from telephony.call.handshake import StreamRefused, accept_stream, refusal_on_open
 from telephony.call.session import Call
+from telephony.logs import call_context
 from telephony.metrics import CONTENT_TYPE
 from telephony.runtime import Runtime
 from telephony.twilio import twiml
@@ -194,7 +195,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
         finally:
             rt.unverified_streams -= 1
         try:  # accept_stream took a call slot for this stream
-            await Call(rt, websocket, start).run()
+            with call_context(start.call_sid, start.stream_sid):
+                await Call(rt, websocket, start).run()
         finally:
             rt.active_calls -= 1
 

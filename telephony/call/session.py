@@ -71,6 +71,7 @@ class Call:
         self.end_reason: str | None = None
         self._hanging_up: str | None = None  # a hang-up under way at Twilio (its reason)
         self._bad_messages = 0
+        self._answered: dict[str, Any] | None = None  # the latest reply, for its turn's log line
         self._worker: PipelineWorker | None = None
         # A decision (transfer or hang-up) being carried out: prompts stay quiet meanwhile.
         self._decision_task: asyncio.Task | None = None
@@ -160,6 +161,11 @@ class Call:
         self._silent_prompts = 0
         self._caller_started = True
         index = self.turns.reply(frame)
+        self._answered = {
+            "turn": index, "intent": reply.intent, "confidence": round(reply.confidence, 3),
+            "language": reply.language, "route": (reply.route or {}).get("reasons"),
+            "tools": [t.name for t in reply.tools], "reason_codes": list(reply.reason_codes),
+            "decision": type(reply.decision).__name__ if reply.decision else None}
         if "injection_detected" in reply.reason_codes:
             self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
         decision = reply.decision
@@ -172,9 +178,16 @@ class Call:
         return index
 
     def _first_audio(self, timing: TurnTiming) -> None:
+        """A reply's first audio went out: its turn's latency recorded, counted and logged (one
+        line a turn; the caller's words stay out of the logs)."""
         latency = self.turns.first_audio(timing)
-        if latency is not None:
-            self.runtime.metrics.turn_latency(latency)
+        answered, self._answered = self._answered, None  # a line of the call's own: not a turn
+        if latency is None or answered is None:
+            return
+        self.runtime.metrics.turn_latency(latency)
+        turn = {**answered, "latency_ms": latency}
+        logger.bind(**turn).info(
+            f"turn {turn['turn']}: {turn['intent']} in {latency.get('voice_to_voice')} ms")
 
     async def on_turn_heard(self, index: int, heard: str, interrupted: bool) -> None:
         """Behind the heard-text gate: what the caller heard of turn `index`'s line."""

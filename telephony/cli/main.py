@@ -70,24 +70,25 @@ def _missing_models(settings: Settings) -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from telephony.logs import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)  # before pipecat's first line
     import uvicorn
 
     from telephony.app import create_app
 
-    settings = _settings(args)
     if (missing := _missing_models(settings)) is not None:
         print(f"frontdesk serve: {missing}", file=sys.stderr)
         return 2
-    logger.remove()
-    logger.add(sys.stderr, level=settings.log_level)
     server = uvicorn.Server(uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port,
+        create_app(settings), host=settings.host, port=settings.port, log_config=None,
         ws_max_size=settings.stream.max_message_bytes, log_level=settings.log_level.lower(),
         proxy_headers=settings.trust_proxy_headers,
         forwarded_allow_ips=settings.forwarded_allow_ips, lifespan="on",
     ))
-    print(f"frontdesk listening on http://{settings.host}:{settings.port} "
-          f"(webhook POST /twilio/voice, stream WS /twilio/stream)", file=sys.stderr)
+    logger.info(f"frontdesk listening on http://{settings.host}:{settings.port} "
+                "(webhook POST /twilio/voice, stream WS /twilio/stream)")
     server.run()
     return 0
 

@@ -70,6 +70,7 @@ def test_serve_without_its_models_stops_with_one_line(tmp_path, monkeypatch, cap
     """Models follow the data directory unless FRONTDESK_MODELS_DIR is set: the line says so,
     and names what is missing and where it was looked for."""
     monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "fd"))
+    monkeypatch.setattr("telephony.logs.configure_logging", lambda *_: None)  # the process's
     assert main(["serve", "--port", "0"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("frontdesk serve: models missing: ")
