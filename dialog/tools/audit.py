@@ -1,5 +1,8 @@
 """The tool audit trail: every tool call, allowed or refused, with its reason code.
 
+Arguments and results are stored with their private data redacted (``dialog.privacy``): the
+tool itself got the real values.
+
 One row per call in ``tool_audit`` (in the call-records database). Writes are synchronous
 SQLAlchemy; the registry runs them in a worker thread and only logs a failed write.
 """
@@ -23,6 +26,7 @@ from sqlalchemy import (
 )
 
 from config.database import Database, metadata
+from dialog.privacy import redact_record
 
 if TYPE_CHECKING:
     from dialog.state import CallState
@@ -65,7 +69,8 @@ class ToolAudit:
                 at=time.time(), call_sid=state.call_sid or None, business=state.business,
                 customer_id=state.customer_id if state.verified else None, tool=outcome.name,
                 tier=str(outcome.tier) if outcome.tier is not None else None,
-                args=_jsonable(outcome.args), result=_jsonable(outcome.result),
+                args=redact_record(_jsonable(outcome.args)),
+                result=redact_record(_jsonable(outcome.result)),
                 allowed=outcome.allowed, reason=outcome.reason,
                 duration_ms=outcome.duration_ms))
 

@@ -35,6 +35,7 @@ from starlette.websockets import WebSocket
 from config.rules import Rules
 from dialog.manager import DialogManager
 from dialog.phrases.say import say
+from dialog.privacy import PRIVATE_SLOTS, redact_record, redact_text
 from dialog.state import CallState
 from dialog.types import Hangup, Transfer
 from telephony.call.frames import ReplyFrame, TurnSpokenFrame
@@ -72,6 +73,7 @@ class Call:
         self._hanging_up: str | None = None  # a hang-up under way at Twilio (its reason)
         self._bad_messages = 0
         self._answered: dict[str, Any] | None = None  # the latest reply, for its turn's log line
+        self._expects: str | None = None  # what the latest reply asked for (a slot's name)
         self._worker: PipelineWorker | None = None
         # A decision (transfer or hang-up) being carried out: prompts stay quiet meanwhile.
         self._decision_task: asyncio.Task | None = None
@@ -95,7 +97,8 @@ class Call:
         self._records.put(fn, *args, **kwargs)
 
     def _event(self, kind: str, detail: dict | None = None) -> None:
-        self._record(self.runtime.records.add_event, self.call_sid, kind, detail or {})
+        self._record(self.runtime.records.add_event, self.call_sid, kind,
+                     redact_record(detail or {}))
 
     # -- what the transfer flow asks of the call ----------------------------------------------
     @property
@@ -160,14 +163,19 @@ class Call:
         reply, turn = frame.reply, frame.turn
         self._silent_prompts = 0
         self._caller_started = True
-        index = self.turns.reply(frame)
+        # The caller answered the question the previous reply asked: a private one (ZIP, card
+        # digits) has every number of the turn kept out of the records.
+        private = self._expects in PRIVATE_SLOTS
+        self._expects = reply.expects
+        index = self.turns.reply(frame, private=private)
         self._answered = {
             "turn": index, "intent": reply.intent, "confidence": round(reply.confidence, 3),
             "language": reply.language, "route": (reply.route or {}).get("reasons"),
             "tools": [t.name for t in reply.tools], "reason_codes": list(reply.reason_codes),
             "decision": type(reply.decision).__name__ if reply.decision else None}
         if "injection_detected" in reply.reason_codes:
-            self._event("injection_attempt", {"text": turn.text, "codes": reply.reason_codes})
+            self._event("injection_attempt", {"text": redact_text(turn.text, private=private),
+                                              "codes": reply.reason_codes})
         decision = reply.decision
         if decision is not None:
             self._event(type(decision).__name__.lower(), {"decision": type(decision).__name__,

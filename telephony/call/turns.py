@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from config.settings import TurnSettings
+from dialog.privacy import MASK, redact_text
 from telephony.call.frames import ReplyFrame
 from telephony.call.timing import TurnTiming
 from telephony.records.store import Records
@@ -52,16 +53,20 @@ class TurnLog:
         """The loudness of one caller utterance (dBFS), kept for the turn's record."""
         self._levels.append(level_db)
 
-    def reply(self, frame: ReplyFrame) -> int:
-        """Record a caller turn and its reply before the reply is spoken; returns its index."""
+    def reply(self, frame: ReplyFrame, *, private: bool = False) -> int:
+        """Record a caller turn and its reply before the reply is spoken; returns its index.
+        Private data is redacted from what is stored (``dialog.privacy``; ``private``: the turn
+        answers a private question, so every number the caller said or keyed is)."""
         reply, turn = frame.reply, frame.turn
         level = round(max(self._levels), 1) if self._levels and not turn.dtmf else None
         self._levels = []
         index = self._take()
         self._record(
             self._records.add_turn, self._call_sid, index,
-            caller_text=turn.text, caller_dtmf=turn.dtmf, caller_language=turn.language,
-            intent=reply.intent, confidence=reply.confidence, reply_text=reply.text,
+            caller_text=redact_text(turn.text, private=private),
+            caller_dtmf=MASK if private and turn.dtmf else turn.dtmf,
+            caller_language=turn.language,
+            intent=reply.intent, confidence=reply.confidence, reply_text=redact_text(reply.text),
             citations=list(reply.citations), replied_at=time.time(),
             reason_codes=list(reply.reason_codes),
             tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
@@ -81,7 +86,7 @@ class TurnLog:
     def heard(self, index: int, heard: str, interrupted: bool) -> None:
         """What the caller heard of turn ``index``'s line, and whether they talked over it."""
         self._record(self._records.update_turn, self._call_sid, index,
-                     heard_text=heard, interrupted=int(interrupted))
+                     heard_text=redact_text(heard), interrupted=int(interrupted))
 
     def first_audio(self, timing: TurnTiming) -> dict[str, float] | None:
         """A reply's first audio went out: the latest turn's timestamps and latency, recorded
