@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
-from servers import FakeTwilio
 from sqlalchemy import create_engine, text
-from test_calls_scripted import ALEX, Line, _line
+from test_calls_scripted import ALEX, Line, hotel, support  # noqa: F401 - the fixtures
 from test_logs import json_logs  # noqa: F401 - the fixture
 
 from telephony.cli.simulator import CallerStep
@@ -23,16 +21,6 @@ RECORD_TABLES = ("calls", "turns", "call_events", "tool_audit", "handoffs", "han
 # What the callers below said or keyed, in every spelling that reached the server.
 PRIVATE = ("94110", "9 4 1 1 0", "nine four one one zero", "9-4-1-1-0", "4242", "4 2 4 2",
            "four two four two", "02134", "0 2 1 3 4")
-
-
-@pytest.fixture(scope="module")
-def support(fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
-    yield from _line(tmp_path_factory.mktemp("private-support"), fake_twilio, "support")
-
-
-@pytest.fixture(scope="module")
-def hotel(fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
-    yield from _line(tmp_path_factory.mktemp("private-hotel"), fake_twilio, "hotel")
 
 
 def _records_text(line: Line) -> str:
