@@ -73,7 +73,9 @@ class FakeTwilio:
     SID) and text messages (``messages``, each given an SM... SID). ``refuse_to`` lists numbers
     whose new calls or messages fail (HTTP 400), like an invalid number; ``fail_messages``
     makes that many next message requests fail with HTTP 503 (recorded in
-    ``message_attempts``, as every message request is)."""
+    ``message_attempts``, as every message request is). ``call_faults`` are the answers (status,
+    headers) the next requests on the Calls resource get instead, one each, in order (counted in
+    ``call_attempts``)."""
 
     account_sid: str
     auth_token: str
@@ -83,16 +85,28 @@ class FakeTwilio:
     messages: list[dict] = field(default_factory=list)
     message_attempts: list[dict] = field(default_factory=list)
     fail_messages: int = 0
+    call_faults: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    call_attempts: int = 0
 
     def app(self) -> FastAPI:
         app = FastAPI()
         expected = "Basic " + base64.b64encode(
             f"{self.account_sid}:{self.auth_token}".encode()).decode()
 
+        def fault() -> JSONResponse | None:
+            self.call_attempts += 1
+            if not self.call_faults:
+                return None
+            status, headers = self.call_faults.pop(0)
+            return JSONResponse({"code": 20500, "message": "busy"}, status_code=status,
+                                headers=headers)
+
         @app.post("/2010-04-01/Accounts/{account}/Calls.json")
         async def create_call(account: str, request: Request) -> JSONResponse:
             if request.headers.get("authorization") != expected or account != self.account_sid:
                 return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+            if (answer := fault()) is not None:
+                return answer
             form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
             if form.get("To") in self.refuse_to:
                 return JSONResponse({"code": 21211, "message": "Invalid 'To' Phone Number"},
@@ -129,6 +143,8 @@ class FakeTwilio:
         async def update_call(account: str, call_sid: str, request: Request) -> JSONResponse:
             if request.headers.get("authorization") != expected or account != self.account_sid:
                 return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+            if (answer := fault()) is not None:
+                return answer
             form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
             self.requests.append({"call_sid": call_sid, "form": form, "at": time.time()})
             return JSONResponse({"sid": call_sid, "status": form.get("Status", "in-progress")})

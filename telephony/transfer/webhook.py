@@ -17,6 +17,7 @@ import httpx
 from loguru import logger
 
 from config import Settings
+from telephony.retry import WEBHOOK, RetryPolicy, send
 from telephony.web.desk_api import handoff_json
 
 __all__ = ["post_briefing_webhook", "sign_webhook"]
@@ -30,10 +31,13 @@ def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
 
 
 async def post_briefing_webhook(settings: Settings, handoff: dict[str, Any],
-                                client: httpx.AsyncClient, *, timeout_seconds: float = 3.0) -> bool:
+                                client: httpx.AsyncClient, *, timeout_seconds: float = 3.0,
+                                policy: RetryPolicy = WEBHOOK) -> bool:
     """POST a new handoff (``handoff_json`` of its row) to ``settings.desk.webhook_url``.
 
     True when the receiver answered 2xx; failures are logged, never raised (the call goes on).
+    A receiver that is busy (429, 5xx) or unreachable is tried again with backoff, honouring
+    its Retry-After (``policy``, default ``telephony.retry.WEBHOOK``).
     """
     url = settings.desk.webhook_url
     if not url:
@@ -48,9 +52,10 @@ async def post_briefing_webhook(settings: Settings, handoff: dict[str, Any],
     else:
         logger.warning("desk webhook: FRONTDESK_DESK__WEBHOOK_SECRET is not set; posting "
                        "the briefing unsigned")
+    what = f"desk webhook for handoff {handoff.get('id')}"
     try:
-        response = await client.post(url, content=body, headers=headers,
-                                     timeout=timeout_seconds)
+        response = await send(lambda: client.post(url, content=body, headers=headers,
+                                                  timeout=timeout_seconds), policy, what)
     except Exception as exc:  # a webhook never breaks a call
         logger.warning(f"desk webhook: POST for handoff {handoff.get('id')} failed: "
                        f"{type(exc).__name__}: {exc}")

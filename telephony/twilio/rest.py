@@ -3,8 +3,10 @@ messages, as form POSTs over one injected ``httpx.AsyncClient``.
 
 The base URL is a setting (``twilio.api_base_url``), so tests (and Twilio-compatible servers)
 can stand in for api.twilio.com. Nothing here raises: call updates answer ``True``/``False`` or
-a SID (failures are logged), texts answer ``SmsSent``/``SmsFailed``. ``TwilioRest`` is the
-``dialog.business.sms.SmsSender`` the runtime hands to the hotel's tools.
+a SID (failures are logged), texts answer ``SmsSent``/``SmsFailed``. Requests Twilio could not
+take (429, 5xx, the network) are retried with backoff (``telephony.retry``): call changes
+always, new calls only when surely not carried out, texts once more. ``TwilioRest`` is
+the ``dialog.business.sms.SmsSender`` the runtime hands to the hotel's tools.
 
 httpx rather than the ``twilio`` package's async client: that client runs on aiohttp (a second
 HTTP stack and session to own), reaches a stand-in server only through a custom HTTP client
@@ -22,11 +24,10 @@ from loguru import logger
 
 from config import Settings
 from dialog.business.sms import SmsFailed, SmsSent
+from telephony.retry import CREATE, UPDATE, RetryPolicy, send
 from telephony.twilio import twiml
 
 __all__ = ["TwilioRest"]
-
-_RETRYABLE = frozenset({"unavailable", "unreachable"})
 
 
 class TwilioRest:
@@ -45,24 +46,25 @@ class TwilioRest:
         twilio = self._settings.twilio
         return bool(twilio.account_sid and twilio.auth_token.get_secret_value())
 
-    async def _request(self, resource: str, data: dict[str, str],
-                       seconds: float | None = None) -> httpx.Response:
-        """POST ``data`` to the account's ``resource`` (within ``seconds``, default: the
-        client's timeout); raises ``httpx.HTTPError``."""
+    async def _request(self, resource: str, data: dict[str, str], policy: RetryPolicy,
+                       what: str, seconds: float | None = None) -> httpx.Response:
+        """POST ``data`` to the account's ``resource`` (each try within ``seconds``, default:
+        the client's timeout), retried per ``policy``; raises ``httpx.HTTPError``."""
         twilio = self._settings.twilio
         url = (f"{twilio.api_base_url.rstrip('/')}/2010-04-01/Accounts/"
                f"{twilio.account_sid}/{resource}")
-        return await self.http.post(
+        return await send(lambda: self.http.post(
             url, data=data, auth=(twilio.account_sid, twilio.auth_token.get_secret_value()),
-            timeout=httpx.USE_CLIENT_DEFAULT if seconds is None else seconds)
+            timeout=httpx.USE_CLIENT_DEFAULT if seconds is None else seconds), policy, what)
 
     # -- calls ---------------------------------------------------------------------------------
-    async def _post(self, resource: str, data: dict[str, str], what: str) -> httpx.Response | None:
+    async def _post(self, resource: str, data: dict[str, str], what: str,
+                    policy: RetryPolicy = UPDATE) -> httpx.Response | None:
         if not self.configured:
             logger.warning(f"{what}: no Twilio credentials, cannot call the REST API")
             return None
         try:
-            response = await self._request(resource, data)
+            response = await self._request(resource, data, policy, what)
         except httpx.HTTPError as exc:
             logger.error(f"{what}: Twilio REST failed: {exc}")
             return None
@@ -90,7 +92,7 @@ class TwilioRest:
             "StatusCallback": status_callback, "StatusCallbackMethod": "POST",
             "StatusCallbackEvent": "initiated ringing answered completed",
             "Timeout": str(timeout_seconds),
-        }, f"dial {to}")
+        }, f"dial {to}", CREATE)
         if response is None:
             return None
         sid = response.json().get("sid")
@@ -111,9 +113,19 @@ class TwilioRest:
 
     # -- text messages ---------------------------------------------------------------------------
     @property
+    def _sms_policy(self) -> RetryPolicy:
+        # Tried once more when it failed in a way that may pass (no answer, 429, 5xx): a
+        # duplicate confirmation text is a smaller harm than none.
+        return RetryPolicy(attempts=1 + self.sms_retries, first_wait=0.25, max_wait=1.0,
+                           longest_wait=2.0)
+
+    @property
     def sms_longest_seconds(self) -> float:
-        """How long ``send_sms`` may take at most (every attempt timing out)."""
-        return self._settings.twilio.sms_timeout_seconds * (1 + self.sms_retries)
+        """How long ``send_sms`` may take at most (every attempt timing out, every wait the
+        longest)."""
+        policy = self._sms_policy
+        return (self._settings.twilio.sms_timeout_seconds * policy.attempts
+                + policy.longest_wait * (policy.attempts - 1))
 
     async def send_sms(self, to: str, body: str, *, sender: str = "") -> SmsSent | SmsFailed:
         """Send ``body`` to ``to`` from ``twilio.sms_from``, else ``sender`` (the number the
@@ -136,23 +148,18 @@ class TwilioRest:
         return failure
 
     async def _message(self, form: dict[str, str]) -> SmsSent | SmsFailed:
-        failure = SmsFailed("unreachable")
-        for _ in range(1 + self.sms_retries):
-            try:
-                response = await self._request("Messages.json", form,
-                                               self._settings.twilio.sms_timeout_seconds)
-            except httpx.HTTPError as e:  # timeouts and refused connections included
-                failure = SmsFailed("unreachable", type(e).__name__)
-                continue
-            if response.status_code in (200, 201):
-                return SmsSent(str(_json(response).get("sid", "")), form["To"])
-            message = str(_json(response).get("message", ""))[:200]
-            code = "unavailable" if response.status_code == 429 or \
-                response.status_code >= 500 else "rejected"
-            failure = SmsFailed(code, f"HTTP {response.status_code} {message}".strip())
-            if code not in _RETRYABLE:
-                break
-        return failure
+        try:
+            response = await self._request("Messages.json", form, self._sms_policy,
+                                           "confirmation text",
+                                           self._settings.twilio.sms_timeout_seconds)
+        except httpx.HTTPError as e:  # timeouts and refused connections included
+            return SmsFailed("unreachable", type(e).__name__)
+        if response.status_code in (200, 201):
+            return SmsSent(str(_json(response).get("sid", "")), form["To"])
+        message = str(_json(response).get("message", ""))[:200]
+        code = "unavailable" if response.status_code == 429 or \
+            response.status_code >= 500 else "rejected"
+        return SmsFailed(code, f"HTTP {response.status_code} {message}".strip())
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -5,6 +5,7 @@ and basic auth of dialling, redirecting, hanging up and texting, on the injected
 from __future__ import annotations
 
 import base64
+import time
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from servers import FakeTwilio
 
 from config import Settings
 from dialog.business.sms import SmsFailed, SmsSender, SmsSent
+from telephony.retry import retry_after_seconds
 from telephony.twilio.rest import TwilioRest
 
 pytestmark = pytest.mark.asyncio
@@ -78,7 +80,7 @@ async def test_a_text_goes_out_on_the_same_client(fake_twilio: FakeTwilio) -> No
         twilio: SmsSender = TwilioRest(_settings(fake_twilio, sms_from="+15550002222",
                                                  sms_timeout_seconds="1.5"), client=client)
         sent = await twilio.send_sms("+15551234567", "Room 301", sender="+15559990000")
-        assert twilio.sms_longest_seconds == 3.0
+        assert twilio.sms_longest_seconds == 5.0  # two tries of 1.5 s and a 2 s wait at most
     assert isinstance(sent, SmsSent) and sent.sid.startswith("SM")
     [message] = [m for m in fake_twilio.messages if m["sid"] == sent.sid]
     # the configured sender wins over the number the caller called
@@ -86,3 +88,62 @@ async def test_a_text_goes_out_on_the_same_client(fake_twilio: FakeTwilio) -> No
     [request] = seen.requests
     assert request.url.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     assert request.extensions["timeout"]["read"] == 1.5  # the texts' own timeout
+
+
+# -- retries (telephony.retry) ---------------------------------------------------------------
+
+async def _redirect(fake: FakeTwilio, *faults: tuple[int, dict[str, str]]) -> tuple[bool, int]:
+    """Redirect a call while the fake answers ``faults`` first: the result and the tries."""
+    fake.call_faults, fake.call_attempts = list(faults), 0
+    async with httpx.AsyncClient() as client:
+        ok = await TwilioRest(_settings(fake), client=client).redirect("CA" + "2" * 32,
+                                                                       "<Response/>")
+    return ok, fake.call_attempts
+
+
+async def test_a_busy_twilio_is_tried_again_and_a_call_change_goes_through(
+        fake_twilio: FakeTwilio) -> None:
+    assert await _redirect(fake_twilio, (503, {}), (502, {})) == (True, 3)
+    assert await _redirect(fake_twilio, (503, {}), (503, {}), (503, {})) == (False, 3)
+    assert await _redirect(fake_twilio, (400, {})) == (False, 1)  # a refusal is final
+
+
+async def test_retry_after_is_honoured_and_a_long_one_ends_the_tries(
+        fake_twilio: FakeTwilio) -> None:
+    started = time.monotonic()
+    assert await _redirect(fake_twilio, (429, {"Retry-After": "1"})) == (True, 2)
+    assert time.monotonic() - started >= 1.0  # waited what Twilio asked
+    assert await _redirect(fake_twilio, (429, {"Retry-After": "60"})) == (False, 1)
+
+
+async def test_a_new_call_is_tried_again_only_when_twilio_surely_did_not_place_it(
+        fake_twilio: FakeTwilio) -> None:
+    async def dial(*faults: tuple[int, dict[str, str]]) -> tuple[bool, int]:
+        fake_twilio.call_faults, fake_twilio.call_attempts = list(faults), 0
+        async with httpx.AsyncClient() as client:
+            sid = await TwilioRest(_settings(fake_twilio), client=client).create_call(
+                to="+15550003333", from_="+15550001111", url="https://x.example/a",
+                status_callback="https://x.example/s", timeout_seconds=20)
+        return sid is not None, fake_twilio.call_attempts
+
+    assert await dial((429, {})) == (True, 2)  # rate limited: not placed, so placed again
+    assert await dial((500, {})) == (False, 1)  # may have been placed: never twice
+
+
+async def test_a_text_is_tried_again_on_503(fake_twilio: FakeTwilio) -> None:
+    fake_twilio.fail_messages = 1
+    async with httpx.AsyncClient() as client:
+        twilio = TwilioRest(_settings(fake_twilio, sms_from="+15550002222"), client=client)
+        sent = await twilio.send_sms("+15551234567", "Room 301")
+    assert isinstance(sent, SmsSent)
+
+
+async def test_retry_after_reads_seconds_and_dates() -> None:
+    def after(value: str) -> float | None:
+        return retry_after_seconds(httpx.Response(429, headers={"Retry-After": value}),
+                                   now=1_000_000_000.0)
+
+    assert after("120") == 120.0
+    assert after("Sun, 09 Sep 2001 01:47:10 GMT") == 30.0  # 30 s after `now`
+    assert after("soon") is None
+    assert retry_after_seconds(httpx.Response(503)) is None
