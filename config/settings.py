@@ -409,6 +409,9 @@ class Settings(BaseSettings):
     recovery: RecoverySettings = Field(default_factory=RecoverySettings)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # On SIGTERM the server takes no new calls and lets those in progress finish, for at most
+    # this long (telephony.drain); give the orchestrator's grace period more than this.
+    drain_seconds: float = Field(default=60.0, ge=0, le=3600)
     # "json": one JSON object a line, with the call's call_sid and stream_sid as fields
     # (telephony.logs); the Docker image sets it.
     log_format: Literal["text", "json"] = "text"

@@ -113,6 +113,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
 
     @app.post("/twilio/voice")
     async def incoming_call(request: Request) -> Response:
+        if getattr(request.app.state, "draining", False):  # Twilio tries the fallback URL
+            _refused(request.app, "webhook", "draining")
+            return JSONResponse({"error": "draining: this server takes no new calls"},
+                                status_code=503, headers={"Retry-After": "5"})
         form = await request.form()
         params = {k: v for k, v in form.items() if isinstance(v, str)}
         if not _signed(str(request.url), _path_and_query(request.url), request.headers, params):
@@ -225,6 +229,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
         except Exception as exc:  # a down database is a "not ready", not a 500
             logger.warning(f"readyz: database unreachable: {exc}")
             checks["database"] = False
+        checks["taking_calls"] = not getattr(request.app.state, "draining", False)
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks, "active_calls":
                              rt.active_calls if rt else 0}, status_code=200 if ready else 503)

@@ -99,6 +99,7 @@ class Runtime:
     live_calls: Counter[str] = field(default_factory=Counter)
     recovery: Recovery | None = None
     unverified_streams: int = 0  # sockets open that have not yet shown a valid token
+    shutting_down: bool = False  # the drain's deadline passed: streams still open are closed
     metrics: ServerMetrics = field(default_factory=ServerMetrics)  # served at /metrics
     database: Database | None = None  # held (attached) until ``aclose``
     http: httpx.AsyncClient | None = None  # under ``twilio``; closed by ``aclose``

@@ -41,11 +41,19 @@ def free_port() -> int:
 class ThreadedServer:
     """uvicorn in its own thread and event loop, so the test's loop plays Twilio."""
 
-    def __init__(self, app, *, port: int | None = None, ws_max_size: int = 16 * 1024 * 1024):
+    def __init__(self, app, *, port: int | None = None, ws_max_size: int = 16 * 1024 * 1024,
+                 drain_seconds: float | None = None):
+        """``drain_seconds``: frontdesk's own server (``telephony.drain``), which drains when
+        ``server.handle_exit`` is called (as a signal would: none reaches this thread)."""
         self.port = port or free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 ws_max_size=ws_max_size, lifespan="on")
-        self.server = uvicorn.Server(config)
+        if drain_seconds is None:
+            self.server = uvicorn.Server(config)
+        else:
+            from telephony.drain import DrainingServer
+
+            self.server = DrainingServer(config, state=app.state, drain_seconds=drain_seconds)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -345,7 +345,8 @@ class Call:
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_transport, _ws) -> None:
-            await self.finish(self._ending or "caller_hung_up")
+            closed = "server_shutdown" if self.runtime.shutting_down else "caller_hung_up"
+            await self.finish(self._ending or closed)
 
         @aggregators.user().event_handler("on_user_turn_idle")
         async def _idle(_aggregator) -> None:

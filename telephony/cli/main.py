@@ -77,16 +77,18 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from telephony.app import create_app
+    from telephony.drain import DrainingServer
 
     if (missing := _missing_models(settings)) is not None:
         print(f"frontdesk serve: {missing}", file=sys.stderr)
         return 2
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None,
+    app = create_app(settings)
+    server = DrainingServer(uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_config=None,
         ws_max_size=settings.stream.max_message_bytes, log_level=settings.log_level.lower(),
         proxy_headers=settings.trust_proxy_headers,
         forwarded_allow_ips=settings.forwarded_allow_ips, lifespan="on",
-    ))
+    ), state=app.state, drain_seconds=settings.drain_seconds)
     logger.info(f"frontdesk listening on http://{settings.host}:{settings.port} "
                 "(webhook POST /twilio/voice, stream WS /twilio/stream)")
     server.run()
