@@ -189,9 +189,9 @@ class Call:
         """A reply's first audio went out: its turn's latency recorded, counted and logged (one
         line a turn; the caller's words stay out of the logs)."""
         latency = self.turns.first_audio(timing)
-        answered, self._answered = self._answered, None  # a line of the call's own: not a turn
-        if latency is None or answered is None:
-            return
+        answered, self._answered = self._answered, None
+        if latency is None or answered is None or answered["turn"] != self.turns.latest:
+            return  # a line of the call's own, or a reply that never played: not a turn
         self.runtime.metrics.turn_latency(latency)
         turn = {**answered, "latency_ms": latency}
         logger.bind(**turn).info(

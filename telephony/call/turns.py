@@ -45,6 +45,11 @@ class TurnLog:
         numbers its turns on from the call's last one (blocking: run it in a thread)."""
         self._next = self._records.last_turn_index(self._call_sid) + 1
 
+    @property
+    def latest(self) -> int:
+        """The index of the latest turn recorded (-1: none yet)."""
+        return self._next - 1
+
     def _take(self) -> int:
         index, self._next = self._next, self._next + 1
         return index
