@@ -35,7 +35,7 @@ from starlette.websockets import WebSocket
 from config.rules import Rules
 from dialog.manager import DialogManager
 from dialog.phrases.say import say
-from dialog.privacy import PRIVATE_SLOTS, redact_record, redact_text
+from dialog.privacy import redact_record, redact_text
 from dialog.state import CallState
 from dialog.types import Hangup, Transfer
 from telephony.call.frames import ReplyFrame, TurnSpokenFrame
@@ -72,8 +72,6 @@ class Call:
         self.end_reason: str | None = None
         self._hanging_up: str | None = None  # a hang-up under way at Twilio (its reason)
         self._bad_messages = 0
-        self._answered: dict[str, Any] | None = None  # the latest reply, for its turn's log line
-        self._expects: str | None = None  # what the latest reply asked for (a slot's name)
         self._worker: PipelineWorker | None = None
         # A decision (transfer or hang-up) being carried out: prompts stay quiet meanwhile.
         self._decision_task: asyncio.Task | None = None
@@ -163,18 +161,10 @@ class Call:
         reply, turn = frame.reply, frame.turn
         self._silent_prompts = 0
         self._caller_started = True
-        # The caller answered the question the previous reply asked: a private one (ZIP, card
-        # digits) has every number of the turn kept out of the records.
-        private = self._expects in PRIVATE_SLOTS
-        self._expects = reply.expects
-        index = self.turns.reply(frame, private=private)
-        self._answered = {
-            "turn": index, "intent": reply.intent, "confidence": round(reply.confidence, 3),
-            "language": reply.language, "route": (reply.route or {}).get("reasons"),
-            "tools": [t.name for t in reply.tools], "reason_codes": list(reply.reason_codes),
-            "decision": type(reply.decision).__name__ if reply.decision else None}
+        index = self.turns.reply(frame)
         if "injection_detected" in reply.reason_codes:
-            self._event("injection_attempt", {"text": redact_text(turn.text, private=private),
+            self._event("injection_attempt", {"text": redact_text(turn.text,
+                                                                  private=self.turns.private),
                                               "codes": reply.reason_codes})
         decision = reply.decision
         if decision is not None:
@@ -188,12 +178,11 @@ class Call:
     def _first_audio(self, timing: TurnTiming) -> None:
         """A reply's first audio went out: its turn's latency recorded, counted and logged (one
         line a turn; the caller's words stay out of the logs)."""
-        latency = self.turns.first_audio(timing)
-        answered, self._answered = self._answered, None
-        if latency is None or answered is None or answered["turn"] != self.turns.latest:
-            return  # a line of the call's own, or a reply that never played: not a turn
+        turn = self.turns.first_audio(timing)
+        if turn is None:
+            return  # a line of the call's own: not a caller's turn
+        latency = turn["latency_ms"]
         self.runtime.metrics.turn_latency(latency)
-        turn = {**answered, "latency_ms": latency}
         logger.bind(**turn).info(
             f"turn {turn['turn']}: {turn['intent']} in {latency.get('voice_to_voice')} ms")
 

@@ -4,7 +4,9 @@ the reply and how long the turn took.
 
 A turn is a caller's words or keys and the agent's reply to them, or a line of the call's own
 (the greeting, the choice after a failed transfer). The loudness of the caller's utterances is
-kept until their reply is recorded with it.
+kept until their reply is recorded with it. Private data is redacted from what is stored
+(``dialog.privacy``): a turn answering the private question the previous reply asked (its
+``expects``: a ZIP code, card digits) loses every number the caller said or keyed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from config.settings import TurnSettings
-from dialog.privacy import MASK, redact_text
+from dialog.privacy import MASK, PRIVATE_SLOTS, redact_text
 from telephony.call.frames import ReplyFrame
 from telephony.call.timing import TurnTiming
 from telephony.records.store import Records
@@ -38,17 +40,16 @@ class TurnLog:
         self._turn = turn
         self._record = record
         self._next = 0
+        self._expects: str | None = None  # what the latest reply asked for (a slot's name)
+        self.private = False  # the latest caller turn answered a private question
+        # The latest reply, summed up for its turn's log line once its audio goes out.
+        self._answered: dict[str, Any] | None = None
         self._levels: list[float] = []  # loudness of the caller's utterances since the reply
 
     def go_on_from_earlier_streams(self) -> None:
         """Any later stream of the call (back from a transfer, or after a retried webhook)
         numbers its turns on from the call's last one (blocking: run it in a thread)."""
         self._next = self._records.last_turn_index(self._call_sid) + 1
-
-    @property
-    def latest(self) -> int:
-        """The index of the latest turn recorded (-1: none yet)."""
-        return self._next - 1
 
     def _take(self) -> int:
         index, self._next = self._next, self._next + 1
@@ -58,14 +59,19 @@ class TurnLog:
         """The loudness of one caller utterance (dBFS), kept for the turn's record."""
         self._levels.append(level_db)
 
-    def reply(self, frame: ReplyFrame, *, private: bool = False) -> int:
-        """Record a caller turn and its reply before the reply is spoken; returns its index.
-        Private data is redacted from what is stored (``dialog.privacy``; ``private``: the turn
-        answers a private question, so every number the caller said or keyed is)."""
+    def reply(self, frame: ReplyFrame) -> int:
+        """Record a caller turn and its reply before the reply is spoken; returns its index."""
         reply, turn = frame.reply, frame.turn
         level = round(max(self._levels), 1) if self._levels and not turn.dtmf else None
         self._levels = []
+        self.private = private = self._expects in PRIVATE_SLOTS
+        self._expects = reply.expects
         index = self._take()
+        self._answered = {
+            "turn": index, "intent": reply.intent, "confidence": round(reply.confidence, 3),
+            "language": reply.language, "route": (reply.route or {}).get("reasons"),
+            "tools": [t.name for t in reply.tools], "reason_codes": list(reply.reason_codes),
+            "decision": type(reply.decision).__name__ if reply.decision else None}
         self._record(
             self._records.add_turn, self._call_sid, index,
             caller_text=redact_text(turn.text, private=private),
@@ -84,6 +90,7 @@ class TurnLog:
     def own_line(self, text: str, intent: str) -> int:
         """Record a line of the call's own (no caller words before it); returns its index."""
         index = self._take()
+        self._answered = None
         self._record(self._records.add_turn, self._call_sid, index, intent=intent,
                      reply_text=text, replied_at=time.time())
         return index
@@ -93,9 +100,10 @@ class TurnLog:
         self._record(self._records.update_turn, self._call_sid, index,
                      heard_text=redact_text(heard), interrupted=int(interrupted))
 
-    def first_audio(self, timing: TurnTiming) -> dict[str, float] | None:
-        """A reply's first audio went out: the latest turn's timestamps and latency, recorded
-        and returned (None: no caller turn yet)."""
+    def first_audio(self, timing: TurnTiming) -> dict[str, Any] | None:
+        """A reply's first audio went out: the latest turn's timestamps and latency, recorded.
+        Returns the reply's summary with its ``latency_ms`` when that turn is a caller's
+        (None: a line of the call's own, or no turn yet)."""
         if self._next == 0:
             return None
         stop = self._turn.vad_stop_seconds
@@ -105,4 +113,5 @@ class TurnLog:
             "caller_ended_at": _wall(timing.speech_ended(stop)),
         }
         self._record(self._records.update_turn, self._call_sid, self._next - 1, **latest)
-        return latest["latency"]
+        answered, self._answered = self._answered, None
+        return None if answered is None else {**answered, "latency_ms": latest["latency"]}
