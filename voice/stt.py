@@ -290,7 +290,8 @@ class _Speculation:
         return self.language is None and len(audio) >= self.size
 
 
-def _consume(future: asyncio.Future[Transcript]) -> None:
-    """A dropped speculation's outcome is nobody's: read it so asyncio does not warn."""
+def _consume(future: asyncio.Future[Any]) -> None:
+    """A dropped speculation's (or language guess's) outcome is nobody's: read it so asyncio
+    does not warn."""
     if not future.cancelled():
         future.exception()

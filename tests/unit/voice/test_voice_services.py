@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -35,6 +37,7 @@ from voice.audio import (
     resample_pcm16,
     synthesize_mulaw8k,
 )
+from voice.services import LocalVoices
 from voice.stt import EARLY_MIN_PROBABILITY, LocalWhisperSTTService
 from voice.tts import LocalPiperTTSService
 from voice.vad import SpeechPausedFrame, SpeechResumedFrame
@@ -252,6 +255,31 @@ async def test_the_language_is_identified_while_the_caller_speaks(
         assert pool.heard[0] == 32000 < pool.heard[1]  # the guess heard the first second
         assert transcript.result.language_probability >= EARLY_MIN_PROBABILITY
         assert transcript.result.language_probs[0][0] == "es"
+
+
+async def test_jobs_waiting_behind_busy_workers_are_counted(speech_models: SpeechModels,
+                                                            voice_models: VoiceModels) -> None:
+    """What /metrics reads as stt_waiting and tts_waiting: jobs queued, not those running."""
+    release = threading.Event()
+    stt_pool, tts_pool = ThreadPoolExecutor(max_workers=1), ThreadPoolExecutor(max_workers=1)
+    speech = SpeechModels(speech_models.english, None, stt_pool, workers=1)
+    voices = VoiceModels(voice_models.voices, tts_pool, PromptCache(voice_models.voices))
+    try:
+        jobs = [speech.transcribe(release.wait) for _ in range(3)]
+        held = [tts_pool.submit(release.wait) for _ in range(3)]
+        await asyncio.sleep(0.2)  # the first of each has started
+        assert (speech.waiting, voices.waiting) == (2, 2)
+        assert LocalVoices(speech, voices).waiting() == (2, 2)
+        release.set()
+        await asyncio.gather(*jobs)
+        for future in held:
+            future.result(timeout=5)
+        await asyncio.sleep(0.1)  # the pool's done-callbacks reach the loop
+        assert (speech.waiting, voices.waiting) == (0, 0)
+    finally:
+        release.set()
+        stt_pool.shutdown()
+        tts_pool.shutdown()
 
 
 def _audio(frames: list[Frame]) -> list[TTSAudioRawFrame]:
