@@ -45,8 +45,10 @@ __all__ = [
     "normalise",
 ]
 
-Business = Literal["hotel", "support"]
-BUSINESSES: tuple[Business, ...] = ("hotel", "support")
+_NAME = r"^[a-z][a-z0-9_]{0,63}$"
+# A business kind: the two samples', or a business pack's (``config.pack``).
+Business = Annotated[str, StringConstraints(pattern=_NAME)]
+BUSINESSES: tuple[str, ...] = ("hotel", "support")  # the sample businesses
 
 # What the dialog does with a recognised intent:
 #   answer        look the utterance up in the business's knowledge
@@ -62,7 +64,6 @@ ACTIONS: tuple[Action, ...] = (
     "answer", "task", "transfer", "hangup", "thanks", "decline", "counterweight",
 )
 
-_NAME = r"^[a-z][a-z0-9_]{0,63}$"
 Name = Annotated[str, StringConstraints(pattern=_NAME)]
 # ISO 639-1 language code: "en", "es", "fr", "de".
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
@@ -216,9 +217,22 @@ class IntentSet(_Strict):
                 raise ValueError(
                     f"preferred_when_close names unknown intents: {', '.join(unknown)}"
                 )
-        for business in BUSINESSES:
+        for business in self.businesses():
             self._check_business(business)
         return self
+
+    def businesses(self) -> list[str]:
+        """The sample businesses and every other one an intent names (a pack's)."""
+        named = {b for intent in self.intents for b in intent.businesses}
+        return [*BUSINESSES, *sorted(named - set(BUSINESSES))]
+
+    def with_business(self, business: str, intents: list[IntentDef]) -> IntentSet:
+        """This set and ``intents`` of ``business`` alone (a business pack's own intents);
+        validated again, so a clash of names or keywords is a ``ValidationError``."""
+        data = self.model_dump(mode="python")
+        data["intents"] += [{**i.model_dump(mode="python"), "businesses": [business]}
+                            for i in intents]
+        return IntentSet.model_validate(data)
 
     def _check_business(self, business: str) -> None:
         intents = self.for_business(business)

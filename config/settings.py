@@ -10,15 +10,19 @@ models it nests, which pydantic-settings reads from the environment together.
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.languages import SPOKEN
 
 __all__ = [
+    "CALL_IDENTITY",
     "AdminSettings",
     "AdminUser",
     "DeskSettings",
@@ -224,12 +228,25 @@ class GovernanceSettings(BaseModel):
     detect_injection: bool = True
 
 
+# URL placeholders an HTTP tool takes from the call, never from the model.
+CALL_IDENTITY = ("customer_id", "candidate_id", "caller_number")
+# A field of a JSON response: "id", "customer.id".
+_FIELD_PATH = r"^([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)?$"
+
+
 class HttpToolSettings(BaseModel):
     """A tool that calls a business's own HTTP API (CRM, PMS), declared without code.
 
     ``url`` is a template: ``{name}`` is replaced by the argument ``name`` (URL-quoted), and
-    ``{customer_id}`` / ``{caller_number}`` by the call's verified identity, never by the
-    model. GET/DELETE send the remaining arguments as the query, others as a JSON body.
+    ``{customer_id}`` / ``{candidate_id}`` / ``{caller_number}`` by the call's identity, never
+    by the model. GET/DELETE send the remaining arguments as the query, others as a JSON body.
+
+    Identity and ownership are declared by naming fields of the JSON response (``a.b`` for a
+    nested one): ``identifies``, the record found for the caller (not yet verified);
+    ``verifies``, the customer the caller is proven to be (the tool verifies callers);
+    ``owner_field``, the customer a record belongs to, so another customer's record is refused
+    as not found; ``owner_from``, the read tool (with an ``owner_field``) that tells, before
+    this one runs with the same arguments, whose record it would act on.
     """
 
     model_config = {"extra": "forbid"}
@@ -247,11 +264,45 @@ class HttpToolSettings(BaseModel):
     auth_env: str = ""
     auth_prefix: str = ""  # e.g. "Bearer "
     businesses: list[str] = Field(default_factory=list)
+    identifies: str = Field(default="", pattern=_FIELD_PATH)
+    verifies: str = Field(default="", pattern=_FIELD_PATH)
+    owner_field: str = Field(default="", pattern=_FIELD_PATH)
+    owner_from: str = Field(default="", pattern=r"^([a-z][a-z0-9_]{0,63})?$")
+
+    @model_validator(mode="after")
+    def _check_declaration(self) -> HttpToolSettings:
+        if self.identifies and self.verifies:
+            raise ValueError("a tool either identifies or verifies the caller, not both")
+        if self.owner_from and self.owner_field:
+            raise ValueError("give owner_field or owner_from, not both")
+        fields = {name for _, name in self.url_pieces() if name}
+        properties = self.parameters.get("properties", {})
+        if clash := set(properties) & set(CALL_IDENTITY):
+            raise ValueError(f"{sorted(clash)} come from the call, not the model; remove them "
+                             "from parameters")
+        if missing := fields - set(CALL_IDENTITY) - set(properties):
+            raise ValueError(f"URL placeholders {sorted(missing)} are not declared in "
+                             "parameters")
+        return self
+
+    def url_pieces(self) -> list[tuple[str, str | None]]:
+        """The URL as (literal, placeholder) pieces; placeholders only in the path or query."""
+        pieces = []
+        for literal, name, spec, conversion in string.Formatter().parse(self.url):
+            if name is not None and (not name.isidentifier() or spec or conversion):
+                raise ValueError(f"bad placeholder {{{name}}} in the URL")
+            pieces.append((literal, name))
+        first = self.url.find("{")
+        path_start = self.url.find("/", self.url.index("://") + 3)
+        if first != -1 and (path_start == -1 or first < path_start):
+            raise ValueError("URL placeholders may not be in the host")
+        return pieces
 
 
 class DialogSettings(BaseModel):
-    # Which sample business's tools, data and intents the agent uses.
-    business: Literal["hotel", "support"] = "hotel"
+    # Which sample business's tools, data and intents the agent uses (demo mode); with a
+    # business pack (``Settings.business``), the pack's own kind, set from it.
+    business: str = Field(default="hotel", pattern=r"^[a-z][a-z0-9_]{0,63}$")
     # YAML file of intents with example phrases per language; empty: the bundled one.
     intents_file: Path | None = None
     # Empty: the sample business's own name and greeting.
@@ -264,10 +315,29 @@ class DialogSettings(BaseModel):
 
     @model_validator(mode="after")
     def _sample_defaults(self) -> DialogSettings:
-        name, greeting = _SAMPLE_GREETINGS[self.business]
+        name, greeting = _SAMPLE_GREETINGS.get(self.business, ("", ""))
         self.business_name = self.business_name or name
         self.greeting = self.greeting or greeting
         return self
+
+
+def _pack_profile(folder: Path) -> tuple[str, str]:
+    """A business pack's kind and name (its ``business.yaml``); the whole pack is checked when
+    it is loaded (``config.pack``)."""
+    path = folder / "business.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        business = data["business"]
+        kind, name = business["kind"], business.get("name", "")
+    except FileNotFoundError:
+        raise ValueError(f"{folder} is not a business pack: it has no business.yaml "
+                         "(frontdesk init writes one)") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, KeyError) as e:
+        raise ValueError(f"{path}: cannot read the business's kind ({type(e).__name__}); "
+                         f"run: frontdesk check {folder}") from None
+    if not isinstance(kind, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", kind):
+        raise ValueError(f"{path}: business.kind {kind!r} is not a name like 'bike_shop'")
+    return kind, str(name or "")
 
 
 _SAMPLE_GREETINGS = {
@@ -387,6 +457,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     models_dir: Path | None = None
+    # A business pack: the folder that declares the business (``frontdesk init`` writes one,
+    # ``frontdesk check`` validates it). None: demo mode, a sample business
+    # (``dialog.business``) with its demonstration data.
+    business: Path | None = None
 
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     stt: SttSettings = Field(default_factory=SttSettings)
@@ -430,6 +504,14 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'frontdesk.db').as_posix()}"
         if self.models_dir is None:
             self.models_dir = self.data_dir / "models"
+        return self
+
+    @model_validator(mode="after")
+    def _pack_business(self) -> Settings:
+        if self.business is not None:
+            kind, name = _pack_profile(self.business)
+            self.dialog = self.dialog.model_copy(update={
+                "business": kind, "business_name": self.dialog.business_name or name})
         return self
 
     @property

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from openai import AsyncOpenAI
 
@@ -13,6 +15,10 @@ from dialog.understanding.classifier import IntentClassifier
 from dialog.understanding.sentiment import SentimentAnalyzer
 from knowledge.encoder import SentenceEncoder
 from knowledge.index import KnowledgeIndex
+
+if TYPE_CHECKING:
+    from config.pack import BusinessPack
+    from dialog.embedded.tasks import Task
 
 __all__ = ["DialogDeps"]
 
@@ -29,3 +35,6 @@ class DialogDeps:
     sentiment: SentimentAnalyzer
     llm_client: AsyncOpenAI | None = None  # when an LLM is configured
     clock: Clock = local_now  # the routing rules' notion of now (tests inject one)
+    pack: BusinessPack | None = None  # the business pack; None: demo mode (a sample)
+    tasks: Mapping[str, Task] = field(default_factory=dict)  # the embedded engine's, by name
+    lines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the pack's own

@@ -26,7 +26,6 @@ from loguru import logger
 
 from config.policy import CallPolicy
 from config.rules import Rules
-from dialog.business import TASKS
 from dialog.deps import DialogDeps
 from dialog.embedded.choice import CALLBACK, NEXT_AGENT, read_choice, spoken_digits
 from dialog.embedded.engine import EmbeddedDialog
@@ -66,11 +65,11 @@ class DialogManager:
         self.state = state
         self.classifier = classifier or deps.classifier
         settings = deps.settings
-        self.lines = Lines(business=settings.dialog.business_name)
+        self.lines = Lines(deps.lines, business=settings.dialog.business_name)
         # The call's thresholds and queues, fixed for the whole call: its routing rules' when
         # it has them, else the settings' (``config.policy``). Everything below reads them here.
         self.policy = CallPolicy.build(settings, rules)
-        self.embedded = EmbeddedDialog(deps, state, self.lines, self.policy, TASKS)
+        self.embedded = EmbeddedDialog(deps, state, self.lines, self.policy, deps.tasks)
         self.router: CallRouter | None = None
         if rules is not None:
             self.router = CallRouter(rules, state.rules_version, state, self.lines, self.policy,

@@ -1,4 +1,4 @@
-"""The process's tool registry: built-ins, both sample businesses' tools, declared HTTP tools.
+"""The process's tool registry: built-ins, declared HTTP tools, and the business's own tools.
 
 Built-ins: ``search_knowledge`` (the business's documents, with passage ids as citations),
 ``transfer_to_agent`` and ``end_call`` (their data is the decision; the engine turns it into
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from config import Settings
 from config.database import Database
+from config.pack import BusinessPack
 from config.policy import CallPolicy
 from dialog.business import create_and_seed, hotel_tools, support_tools
 from dialog.business.sms import SmsSender
@@ -104,8 +105,11 @@ def builtin_tools(*, index: SearchIndex | None, min_score: float = 0.0,
 def build_registry(settings: Settings, *, index: SearchIndex | None,
                    database: Database | str, sms: SmsSender | None = None,
                    today: Callable[[], date] = date.today,
-                   environ: Mapping[str, str] = os.environ) -> ToolRegistry:
-    """Create and seed the sample businesses' tables (once), and compose every tool.
+                   environ: Mapping[str, str] = os.environ,
+                   pack: BusinessPack | None = None) -> ToolRegistry:
+    """Compose every tool: the built-ins, the declared HTTP tools, and the business's own:
+    a ``pack``'s HTTP tools, or in demo mode (no pack) the sample businesses' tools on their
+    tables, created and seeded here (once). No sample table or row is made for a pack.
 
     The tools and their audit share ``database`` (the process's one engine for that URL).
     Confirmation texts go through ``sms`` (the runtime's Twilio REST client; None: they cannot
@@ -116,15 +120,19 @@ def build_registry(settings: Settings, *, index: SearchIndex | None,
     """
     audit = ToolAudit(database)  # holds the database (and its engine) as long as the tools
     engine = audit.engine
-    create_and_seed(engine, today())
     fallback = CallPolicy.build(settings, None)  # for a tool called without a call's policy
+    if pack is not None:
+        own = http_tool_specs([*settings.http_tools, *pack.tools], environ=environ)
+    else:
+        create_and_seed(engine, today())
+        own = [*hotel_tools(engine, today=today, sms=sms,
+                            business_name=settings.dialog.business_name or "Harbor View Hotel"),
+               *support_tools(engine, governance=settings.governance),
+               *http_tool_specs(settings.http_tools, environ=environ)]
     specs = [
         *builtin_tools(index=index, min_score=settings.knowledge.min_score,
                        queues=sorted(fallback.queues), default_queue=fallback.default_queue),
-        *hotel_tools(engine, today=today, sms=sms,
-                     business_name=settings.dialog.business_name or "Harbor View Hotel"),
-        *support_tools(engine, governance=settings.governance),
-        *http_tool_specs(settings.http_tools, environ=environ),
+        *own,
     ]
     return ToolRegistry(specs, audit=audit, governance=settings.governance,
                         verification_attempts=fallback.verification_attempts)

@@ -29,13 +29,13 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from config import Settings
 from config.database import Database
-from config.rules import Rules, bundled_rules_file
+from config.pack import BusinessPack
+from config.rules import Rules
 from config.rules.store import RuleStore, RuleVersion
 from dialog.deps import DialogDeps
-from dialog.loader import bundled_knowledge, load_dialog
+from dialog.loader import bundled_knowledge, load_dialog, rules_loader, rules_source
 from dialog.manager import DialogManager
 from dialog.phrases.say import say
-from dialog.routing.evaluate import load_routing_rules
 from dialog.routing.turns import Understanding
 from dialog.state import CallState
 from knowledge.encoder import SentenceEncoder
@@ -58,14 +58,14 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "bundled_knowledge", "call_rules", "open_rules"]
 
 
-def open_rules(settings: Settings, database: Database | None = None) -> RuleStore:
+def open_rules(settings: Settings, database: Database | None = None,
+               pack: BusinessPack | None = None) -> RuleStore:
     """The routing-rules versions (on ``database``, default: the process's one for
-    ``settings.database_url``), seeded with the sample business's rules file on first use."""
-    load = partial(load_routing_rules, http_tools=settings.http_tools,
-                   name=f"{settings.dialog.business} rules")
+    ``settings.database_url``), seeded on first use with the business's rules: the ``pack``'s
+    business.yaml, or the sample business's rules file."""
+    load = partial(rules_loader(settings, pack), name=f"{settings.dialog.business} rules")
     store = RuleStore(database or settings.database_url, load)
-    business = settings.dialog.business
-    store.ensure_seeded(business, bundled_rules_file(business).read_text(encoding="utf-8"))
+    store.ensure_seeded(settings.dialog.business, rules_source(settings, pack))
     return store
 
 
@@ -128,7 +128,7 @@ class Runtime:
             twilio=twilio,
             handoffs=handoffs,
             warm=WarmTransfers(settings, handoffs, twilio, tokens),
-            rule_store=open_rules(settings, database),
+            rule_store=open_rules(settings, database, dialog.pack),
             understanding=Understanding(dialog.encoder, dialog.classifier.intents),
             turn_models=TurnModels.load(),
             voices=voices or LocalVoices.load(settings),

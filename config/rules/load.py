@@ -18,7 +18,7 @@ from config.rules.fields import PATTERNS
 from config.rules.locate import Loc, Problem, RulesError, duplicate_keys, locate
 from config.rules.schema import Rules
 
-__all__ = ["bundled_rules_file", "load_rules"]
+__all__ = ["bundled_rules_file", "load_rules", "read_yaml", "validation_message"]
 
 
 def bundled_rules_file(business: str) -> Path:
@@ -40,23 +40,8 @@ def load_rules(
     how messages call the source (default: the file's name, or "rules").
     Raises ``RulesError`` listing every problem found.
     """
-    if isinstance(source, Path):
-        where = name or source.name
-        try:
-            text = source.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise RulesError([Problem(where, "", None, f"cannot read: {e}")]) from e
-    else:
-        where, text = name or "rules", source
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise RulesError([Problem(where, "", line, f"not valid YAML: {e.problem}")]) from None
-    except yaml.YAMLError as e:
-        raise RulesError([Problem(where, "", None, f"not valid YAML: {e}")]) from None
+    where = name or (source.name if isinstance(source, Path) else "rules")
+    root, data = read_yaml(source, where)
 
     def problem(loc: Loc, message: str) -> Problem:
         path, line = locate(root, loc)
@@ -73,7 +58,7 @@ def load_rules(
     try:
         rules = Rules.model_validate(data)
     except ValidationError as e:
-        raise RulesError([problem(tuple(err["loc"]), _message(err))
+        raise RulesError([problem(tuple(err["loc"]), validation_message(err))
                           for err in e.errors()]) from None
     catalogue = catalogue if catalogue is not None else load_intents()
     issues = check_rules(rules, catalogue, tools)
@@ -82,7 +67,26 @@ def load_rules(
     return rules
 
 
-def _message(error: Any) -> str:
+def read_yaml(source: Path | str, where: str) -> tuple[yaml.Node | None, Any]:
+    """A YAML file (a ``Path``) or text as its node tree (for lines) and its data; raises
+    ``RulesError`` naming ``where`` and the line for a file that cannot be read or parsed."""
+    if isinstance(source, Path):
+        try:
+            source = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise RulesError([Problem(where, "", None, f"cannot read: {e}")]) from e
+    try:
+        return yaml.compose(source, Loader=yaml.SafeLoader), yaml.safe_load(source)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise RulesError([Problem(where, "", line, f"not valid YAML: {e.problem}")]) from None
+    except yaml.YAMLError as e:
+        raise RulesError([Problem(where, "", None, f"not valid YAML: {e}")]) from None
+
+
+def validation_message(error: Any) -> str:
+    """A pydantic error as an admin reads it."""
     message = str(error["msg"])
     # "Value error, unknown time zone ..." -> "unknown time zone ..."
     message = message.removeprefix("Value error, ")

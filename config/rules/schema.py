@@ -59,7 +59,7 @@ class Holiday(_Strict):
 
 class BusinessProfile(_Strict):
     name: Text
-    kind: Literal["hotel", "support"]
+    kind: Name  # "hotel", "support", or a business pack's own (its intents name it)
     timezone: Timezone
     languages: Languages = Field(min_length=1)
     default_language: Language

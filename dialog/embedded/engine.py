@@ -82,7 +82,7 @@ class EmbeddedDialog:
         self.lines = lines
         self.settings = deps.settings
         self.policy = policy  # the call's thresholds and queues
-        self.tasks = Tasks(deps, state, lines, policy, tasks)  # the business's tasks
+        self.tasks = Tasks(deps.registry, state, lines, policy, tasks)  # the business's tasks
         self.intents = deps.classifier.intents
         self._negatives = frozenset(normalise(a) for a in self.intents.negative_answers)
 

@@ -44,7 +44,7 @@ from dialog.understanding.classifier import Intent
 from dialog.understanding.escalation import VERIFICATION_FAILED
 
 if TYPE_CHECKING:
-    from dialog.deps import DialogDeps
+    from dialog.tools.registry import ToolRegistry
 
 __all__ = [
     "ASK_WHAT",
@@ -72,6 +72,8 @@ Act = Callable[["Tasks", float], Awaitable[Reply]]
 Check = Callable[["Tasks", "Slot", float], Awaitable["Reply | None"]]
 NotFound = Callable[["Tasks", ToolOutcome, float], Reply]
 Instead = Callable[["Tasks", str], Awaitable["Reply | None"]]
+# What to say of a tool's outcome in this task; None: the stock sentence (``describe``).
+Describe = Callable[["Tasks", ToolOutcome], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Task:
     # A conversation of its own after verification, instead of ``needs`` and ``tool``...
     act: Act | None = None
     steps: tuple[Slot, ...] = ()  # ...and the values it asks for
+    # The task's own sentences for its tools' outcomes (a business pack's lines).
+    describe: Describe | None = None
 
     def slot(self, name: str) -> Slot:
         asked = (*(self.identity.slots if self.identity else ()), *self.needs, *self.steps)
@@ -140,9 +144,9 @@ def found(outcome: ToolOutcome) -> bool:
 
 
 class Tasks:
-    def __init__(self, deps: DialogDeps, state: CallState, lines: Lines,
+    def __init__(self, registry: ToolRegistry, state: CallState, lines: Lines,
                  policy: CallPolicy, tasks: Mapping[str, Task]) -> None:
-        self.deps = deps
+        self.registry = registry
         self.state = state
         self.lines = lines
         self.policy = policy  # the call's verification attempts and default queue
@@ -271,8 +275,9 @@ class Tasks:
             self.said.append(self.describe(verified))
             return None
         if state.verification_failures >= self.policy.verification_attempts:
+            said = self.describe(verified)
             self.drop()
-            return self.reply(f"{self.describe(verified)} {self.connecting}", score,
+            return self.reply(f"{said} {self.connecting}", score,
                               Transfer(self.queue, VERIFICATION_FAILED))
         return self.ask(check, score, prefix=self.describe(verified))
 
@@ -306,11 +311,16 @@ class Tasks:
         return self.tasks[self.state.task or ""].slot(self.progress.awaiting or "")
 
     def describe(self, outcome: ToolOutcome) -> str:
+        task = self.tasks.get(self.state.task or "")
+        if task is not None and task.describe is not None:
+            said = task.describe(self, outcome)
+            if said is not None:
+                return said
         # "today" as the registry's default sees it
         return describe(outcome, today=date.today(), language=self.state.language)
 
     async def call(self, tool: str, args: dict[str, Any]) -> ToolOutcome:
-        outcome = await self.deps.registry.call(tool, args, self.state, policy=self.policy)
+        outcome = await self.registry.call(tool, args, self.state, policy=self.policy)
         self.outcomes.append(outcome)
         if outcome.allowed and outcome.result:
             self.state.facts[tool] = outcome.result

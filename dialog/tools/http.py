@@ -1,18 +1,27 @@
-"""Tools declared in settings as HTTP calls to a business's own API (CRM, PMS), no code needed.
+"""Tools declared as HTTP calls to a business's own API (CRM, PMS, repair system), no code needed.
 
-The URL is a template: ``{name}`` takes the argument ``name`` (URL-quoted); ``{customer_id}``
-and ``{caller_number}`` take the call's identity from the ``ToolContext``, never from the
-model (a template naming ``{customer_id}`` needs a verified caller). GET and DELETE send the
-remaining declared arguments as the query, other methods as a JSON body. The auth header's
-value is read from the named environment variable when the tools are built, so a missing
-secret stops the server at start-up rather than failing mid-call.
+Declared in settings (``FRONTDESK_HTTP_TOOLS``) or in a business pack's ``tools.yaml``
+(``config.pack``), both as ``HttpToolSettings``.
+
+The URL is a template: ``{name}`` takes the argument ``name`` (URL-quoted); ``{customer_id}``,
+``{candidate_id}`` and ``{caller_number}`` take the call's identity from the ``ToolContext``,
+never from the model (a template naming ``{customer_id}`` needs a verified caller). GET and
+DELETE send the remaining declared arguments as the query, other methods as a JSON body. The
+auth header's value is read from the named environment variable when the tools are built, so a
+missing secret stops the server at start-up rather than failing mid-call.
+
+Identity and ownership come from fields of the JSON response, never from the model:
+``identifies`` names the caller's record (a candidate, not yet verified); ``verifies`` proves
+who the caller is (a response without it, or with ``"verified": false``, is a failed attempt);
+``owner_field`` names whose record a response is, and ``owner_from`` reads that through another
+tool before a change. Another customer's record is refused exactly like one that does not exist
+(``governance.NOT_FOUND``), and so is a 404.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -20,11 +29,13 @@ from urllib.parse import quote
 import httpx
 
 from config import HttpToolSettings
+from config.settings import CALL_IDENTITY
+from dialog.tools.governance import NOT_FOUND
 from dialog.tools.spec import Tier, ToolContext, ToolResult, ToolSpec
 
 __all__ = ["HttpToolCallError", "HttpToolConfigError", "MAX_RESPONSE_CHARS", "http_tool_specs"]
 
-IDENTITY = ("customer_id", "caller_number")  # filled from the call, never from the model
+IDENTITY = CALL_IDENTITY  # filled from the call, never from the model
 MAX_RESPONSE_CHARS = 4000  # what the model gets of a response
 
 
@@ -36,26 +47,21 @@ class HttpToolCallError(RuntimeError):
     """The API answered with a non-2xx status (the registry records an ``error`` outcome)."""
 
 
-def _template(cfg: HttpToolSettings) -> list[tuple[str, str | None]]:
-    """The URL as (literal, placeholder) pieces; placeholders only in the path or query."""
-    pieces = []
-    for literal, name, spec, conversion in string.Formatter().parse(cfg.url):
-        if name is not None and (not name.isidentifier() or spec or conversion):
-            raise HttpToolConfigError(f"http tool {cfg.name}: bad placeholder {{{name}}}")
-        pieces.append((literal, name))
-    first = cfg.url.find("{")
-    path_start = cfg.url.find("/", cfg.url.index("://") + 3)
-    if first != -1 and (path_start == -1 or first < path_start):
-        raise HttpToolConfigError(f"http tool {cfg.name}: placeholders may not be in the host")
-    return pieces
+def field_at(body: Any, path: str) -> Any:
+    """The value at ``path`` ("customer.id") of a JSON body, None when it is not there."""
+    for part in path.split("."):
+        if not isinstance(body, dict):
+            return None
+        body = body.get(part)
+    return body
 
 
 class _HttpCall:
-    def __init__(self, cfg: HttpToolSettings, pieces: list[tuple[str, str | None]],
-                 headers: dict[str, str], declared: frozenset[str]) -> None:
+    def __init__(self, cfg: HttpToolSettings, headers: dict[str, str],
+                 declared: frozenset[str]) -> None:
         self.cfg = cfg
-        self.pieces = pieces
-        self.fields = frozenset(name for _, name in pieces if name)
+        self.pieces = cfg.url_pieces()
+        self.fields = frozenset(name for _, name in self.pieces if name)
         self.headers = headers
         self.declared = declared
 
@@ -71,7 +77,7 @@ class _HttpCall:
             out.append(quote(value if isinstance(value, str) else json.dumps(value), safe=""))
         return "".join(out)
 
-    async def __call__(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    async def fetch(self, ctx: ToolContext, args: dict[str, Any]) -> httpx.Response:
         url = self.url(ctx, args)
         rest = {k: v for k, v in args.items()
                 if k not in self.fields and k not in IDENTITY and k in self.declared}
@@ -85,15 +91,56 @@ class _HttpCall:
         # reports as ``timeout``).
         async with httpx.AsyncClient(timeout=self.cfg.timeout_seconds + 1) as client:
             response = await client.request(self.cfg.method, url, **request)
-        if not response.is_success:
+        if not response.is_success and response.status_code != 404:
             raise HttpToolCallError(f"{self.cfg.name}: HTTP {response.status_code}")
-        return ToolResult({"status": response.status_code, **_body(response)})
+        return response
+
+    async def owner(self, ctx: ToolContext, args: dict[str, Any]) -> str | None:
+        """Whose record ``args`` name (this tool's ``owner_field``); None: nobody's."""
+        response = await self.fetch(ctx, {k: v for k, v in args.items() if k in self.declared})
+        if response.status_code == 404:
+            return None
+        owner = field_at(_json(response), self.cfg.owner_field)
+        return None if owner in (None, "") else str(owner)
+
+    async def __call__(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        response = await self.fetch(ctx, args)
+        if response.status_code == 404:
+            if self.cfg.verifies:  # nobody to verify against: a failed attempt
+                return ToolResult({"verified": False, **NOT_FOUND}, ok=False,
+                                  verification_failed=True)
+            return ToolResult(dict(NOT_FOUND), ok=False)
+        body = _json(response)
+        data = {"status": response.status_code, **_body(response)}
+        cfg = self.cfg
+        if cfg.owner_field:
+            owner = field_at(body, cfg.owner_field)
+            if owner is not None and str(owner) != ctx.customer_id:
+                return ToolResult(dict(NOT_FOUND), ok=False, refusal="not_owner")
+        if cfg.identifies:
+            found = field_at(body, cfg.identifies)
+            if found in (None, ""):
+                return ToolResult({**data, "found": False}, ok=False)
+            return ToolResult({**data, "found": True}, candidate=str(found))
+        if cfg.verifies:
+            customer = field_at(body, cfg.verifies)
+            if customer in (None, "") or field_at(body, "verified") is False:
+                return ToolResult({**data, "verified": False}, ok=False,
+                                  verification_failed=True)
+            return ToolResult({**data, "verified": True}, verified_customer=str(customer))
+        return ToolResult(data)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body: Any = response.json()
-    except ValueError:
+    body = _json(response)
+    if body is None:
         text = response.text
         return {"body": text[:MAX_RESPONSE_CHARS], "truncated": len(text) > MAX_RESPONSE_CHARS}
     text = json.dumps(body, ensure_ascii=False)
@@ -102,20 +149,7 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     return {"body": body, "truncated": False}
 
 
-def _spec(cfg: HttpToolSettings, environ: Mapping[str, str]) -> ToolSpec:
-    pieces = _template(cfg)
-    fields = {name for _, name in pieces if name}
-    parameters = copy.deepcopy(cfg.parameters)
-    properties = parameters.setdefault("properties", {})
-    parameters.setdefault("type", "object")
-    if clash := set(properties) & set(IDENTITY):
-        raise HttpToolConfigError(f"http tool {cfg.name}: {sorted(clash)} come from the call, "
-                                  "not the model; remove them from parameters")
-    if missing := fields - set(IDENTITY) - set(properties):
-        raise HttpToolConfigError(f"http tool {cfg.name}: URL placeholders {sorted(missing)} "
-                                  "are not declared in parameters")
-    # Path placeholders cannot be left empty.
-    parameters["required"] = sorted(set(parameters.get("required", [])) | (fields - set(IDENTITY)))
+def _call(cfg: HttpToolSettings, environ: Mapping[str, str]) -> _HttpCall:
     headers = {}
     if cfg.auth_env:
         secret = environ.get(cfg.auth_env, "")
@@ -123,14 +157,33 @@ def _spec(cfg: HttpToolSettings, environ: Mapping[str, str]) -> ToolSpec:
             raise HttpToolConfigError(f"http tool {cfg.name}: environment variable "
                                       f"{cfg.auth_env} (its {cfg.auth_header} header) is not set")
         headers[cfg.auth_header] = cfg.auth_prefix + secret
-    handler = _HttpCall(cfg, pieces, headers, frozenset(properties))
-    return ToolSpec(cfg.name, cfg.description, parameters, Tier(cfg.tier), handler,
+    return _HttpCall(cfg, headers, frozenset(cfg.parameters.get("properties", {})))
+
+
+def _spec(call: _HttpCall, calls: Mapping[str, _HttpCall]) -> ToolSpec:
+    cfg = call.cfg
+    parameters = copy.deepcopy(cfg.parameters)
+    parameters.setdefault("properties", {})
+    parameters.setdefault("type", "object")
+    # Path placeholders cannot be left empty.
+    parameters["required"] = sorted(set(parameters.get("required", []))
+                                    | (call.fields - set(IDENTITY)))
+    owner_of = None
+    if cfg.owner_from:
+        source = calls.get(cfg.owner_from)
+        if source is None or not source.cfg.owner_field:
+            raise HttpToolConfigError(f"http tool {cfg.name}: owner_from {cfg.owner_from!r} "
+                                      "is not an HTTP tool with an owner_field")
+        owner_of = source.owner
+    return ToolSpec(cfg.name, cfg.description, parameters, Tier(cfg.tier), call,
                     timeout_seconds=cfg.timeout_seconds,
-                    needs_verified=cfg.needs_verified or "customer_id" in fields,
-                    businesses=frozenset(cfg.businesses))
+                    needs_verified=cfg.needs_verified or "customer_id" in call.fields,
+                    verifies=bool(cfg.verifies), businesses=frozenset(cfg.businesses),
+                    owner_of=owner_of)
 
 
 def http_tool_specs(configs: Sequence[HttpToolSettings], *,
                     environ: Mapping[str, str]) -> list[ToolSpec]:
     """ToolSpecs for the declared HTTP tools; HttpToolConfigError names what is wrong."""
-    return [_spec(cfg, environ) for cfg in configs]
+    calls = {cfg.name: _call(cfg, environ) for cfg in configs}
+    return [_spec(call, calls) for call in calls.values()]

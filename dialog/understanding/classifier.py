@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from config.intents import BUSINESSES, Action, IntentDef, IntentSet, load_intents, normalise
+from config.intents import Action, IntentDef, IntentSet, load_intents, normalise
 from dialog.understanding.intents import DEFAULT_INTENTS
 from knowledge.encoder import SentenceEncoder
 
@@ -81,8 +81,6 @@ class IntentClassifier:
         *,
         top_k: int = DEFAULT_TOP_K,
     ) -> None:
-        if business not in BUSINESSES:
-            raise ValueError(f"unknown business {business!r}; expected one of {BUSINESSES}")
         if top_k < 1:
             raise ValueError("top_k must be >= 1")
         self.encoder = encoder

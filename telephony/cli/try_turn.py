@@ -87,7 +87,7 @@ async def run_try_command(args: argparse.Namespace, settings: Settings) -> int:
     twilio = TwilioRest(settings)  # confirmation texts go out as a call's would
     try:
         deps = await asyncio.to_thread(load_dialog, settings, sms=twilio)
-        store = await asyncio.to_thread(open_rules, settings)
+        store = await asyncio.to_thread(open_rules, settings, None, deps.pack)
         rules = (await asyncio.to_thread(call_rules, store, state)).rules
         classifier = await asyncio.to_thread(
             Understanding(deps.encoder, deps.classifier.intents).classifier, rules)

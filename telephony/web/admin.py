@@ -26,9 +26,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from loguru import logger
 
-from config import Settings, load_intents
-from config.rules import bundled_rules_file
+from config import Settings
 from config.rules.store import RuleStore
+from dialog.loader import business_pack, catalogue_of, rules_source
 from dialog.routing.turns import Understanding
 from telephony.web.admin_api import Console, admin_api_router, secret_values
 from telephony.web.auth import Session, Sessions
@@ -90,9 +90,11 @@ def admin_router(settings: Settings, *, store: RuleStore | None = None,
     (default: found on first use, see ``_understanding_finder``)."""
     business = settings.dialog.business
     sessions = _sessions(settings)
+    pack = business_pack(settings)
     console = Console(settings=settings, business=business, sessions=sessions,
-                      catalogue=load_intents(settings.dialog.intents_file),
-                      understanding=understanding, secrets=secret_values(settings))
+                      catalogue=catalogue_of(settings, pack), understanding=understanding,
+                      secrets=secret_values(settings),
+                      pack_tools=pack.tools if pack is not None else ())
     console.find_understanding = _understanding_finder(console)
     secure_cookie = settings.public_url.startswith("https://")
 
@@ -106,7 +108,7 @@ def admin_router(settings: Settings, *, store: RuleStore | None = None,
             chosen = own = await asyncio.to_thread(RuleStore, settings.database_url,
                                                    console.load)
         console.store = app.state.rule_store = chosen
-        source = bundled_rules_file(business).read_text(encoding="utf-8")
+        source = rules_source(settings, pack)
         active = await asyncio.to_thread(chosen.ensure_seeded, business, source)
         logger.info(f"routing rules: {business} version {active.id} is active")
         try:

@@ -32,7 +32,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationError
 
-from config import IntentSet, Settings
+from config import HttpToolSettings, IntentSet, Settings
 from config.rules import Problem, Rules, RulesError
 from config.rules.store import NoRules, RuleConflict, RuleStore, RuleVersion
 from dialog.routing.evaluate import load_routing_rules
@@ -76,6 +76,7 @@ class Console:
     understanding: Understanding | None = None
     find_understanding: Callable[[Request], Awaitable[Understanding]] | None = None
     secrets: set[str] = field(default_factory=set)
+    pack_tools: tuple[HttpToolSettings, ...] = ()  # the business pack's, which routes may name
 
     def load(self, source: str) -> Rules:
         """Validate a rules text as a live call's rules (raises ``RulesError``); a text holding
@@ -86,7 +87,8 @@ class Console:
                 raise RulesError([Problem(name, "", i, "holds a configured password, token or "
                                   "key: rules are shown to every viewer and must not")])
         return load_routing_rules(source, catalogue=self.catalogue,
-                                  http_tools=self.settings.http_tools, name=name)
+                                  http_tools=[*self.settings.http_tools, *self.pack_tools],
+                                  name=name)
 
 
 # -- JSON shapes -------------------------------------------------------------------------------

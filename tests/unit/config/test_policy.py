@@ -132,20 +132,12 @@ async def test_the_registry_keeps_the_calls_verification_attempts(
 
 
 # -- the tasks -------------------------------------------------------------------------------
-class _Deps:
-    """What the task runner reads of the dialog's shared parts: the tool registry."""
-
-    def __init__(self, registry: ToolRegistry) -> None:
-        self.registry = registry
-
-
 async def test_a_task_hands_a_failed_verification_to_the_rules_default_queue(
         registry: ToolRegistry) -> None:
     from dialog.embedded.tasks import Tasks
 
     state, policy = _support_call(), CallPolicy.build(Settings(), _rules(1))
-    tasks = Tasks(_Deps(registry), state, Lines(business="Northwind"),  # type: ignore[arg-type]
-                  policy, TASKS)
+    tasks = Tasks(registry, state, Lines(business="Northwind"), policy, TASKS)
     asked = await tasks.start(Intent("order_status", 0.9, "task", "order_status"),
                               CallerTurn(text="where is my order"))
     assert asked.decision is None and "ZIP" in asked.text

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
 from servers import ThreadedServer
 
 from config import GovernanceSettings, HttpToolSettings
@@ -145,8 +146,14 @@ async def test_a_wrong_secret_is_an_error_outcome(crm):
     assert outcome.reason == "error"
 
 
+def test_a_missing_secret_stops_start_up():
+    cfg = HttpToolSettings(name="crm", description="d", url="http://127.0.0.1:9/x",
+                           auth_env="CRM_KEY")
+    with pytest.raises(HttpToolConfigError, match="CRM_KEY"):
+        http_tool_specs([cfg], environ={})
+
+
 @pytest.mark.parametrize(("change", "message"), [
-    ({"url": "http://127.0.0.1:9/x"}, "CRM_KEY"),  # the environment variable is not set
     ({"url": "http://127.0.0.1:9/x/{order}"}, "not declared"),
     ({"url": "http://{host}/x", "parameters": {"type": "object",
                                               "properties": {"host": {"type": "string"}}}},
@@ -155,9 +162,9 @@ async def test_a_wrong_secret_is_an_error_outcome(crm):
         "type": "object", "properties": {"customer_id": {"type": "string"}}}},
      "come from the call"),
     ({"url": "http://127.0.0.1:9/x/{order!r}"}, "bad placeholder"),
+    ({"identifies": "id", "verifies": "id"}, "not both"),
 ])
-def test_declarations_that_cannot_work_stop_start_up(change, message):
-    cfg = HttpToolSettings(**{"name": "crm", "description": "d", "url": "http://127.0.0.1:9/x",
-                              "auth_env": "CRM_KEY", **change})
-    with pytest.raises(HttpToolConfigError, match=message):
-        http_tool_specs([cfg], environ={} if message == "CRM_KEY" else {"CRM_KEY": "k"})
+def test_declarations_that_cannot_work_are_refused_as_settings(change, message):
+    with pytest.raises(ValidationError, match=message):
+        HttpToolSettings(**{"name": "crm", "description": "d", "url": "http://127.0.0.1:9/x",
+                            **change})

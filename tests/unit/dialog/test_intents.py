@@ -168,8 +168,9 @@ def test_classifiers_are_shared_per_encoder_file_and_business(
     from_file = IntentClassifier.for_encoder(encoder, path, "support")
     assert from_file is IntentClassifier.for_encoder(encoder, path, "support")
     assert from_file is not classifiers["support"] and from_file.business == "support"
-    with pytest.raises(ValueError, match="unknown business"):
-        IntentClassifier(encoder, None, "casino")
+    # A business of its own (a pack with no intents yet) gets the shared intents only.
+    shared = IntentClassifier(encoder, None, "casino")
+    assert shared.defs and not any(d.businesses for d in shared.defs)
 
 
 def test_noise_and_normalise() -> None:
@@ -269,7 +270,7 @@ def test_a_task_action_needs_a_task(tmp_path: Path) -> None:
         ("examples", {"english": ["hi"]}, "intents[0] (human).examples.english.[key]"),
         ("threshold", "high", "intents[0] (human).threshold: Input should be a valid number"),
         ("threshold", 1.5, "intents[0] (human).threshold: Input should be less than or equal"),
-        ("businesses", ["casino"], "intents[0] (human).businesses[0]: Input should be 'hotel'"),
+        ("businesses", ["Casino!"], "intents[0] (human).businesses[0]: String should match"),
         ("action", "dance", "intents[0] (human).action: Input should be 'answer'"),
         ("name", "Human Desk", "intents[0] (Human Desk).name: String should match pattern"),
     ],

@@ -1,0 +1,198 @@
+"""Loading a business pack: read every file, validate each and then all of them together, and
+raise ``PackError`` listing every problem with its file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from config.intents import IntentSet, load_intents
+from config.languages import SPOKEN
+from config.pack.checks import check_pack
+from config.pack.schema import PackIntents, PackTasks, PackTools
+from config.rules.load import load_rules, read_yaml, validation_message
+from config.rules.locate import Loc, Problem, RulesError, duplicate_keys, locate
+from config.rules.schema import Rules
+from config.settings import HttpToolSettings
+
+__all__ = ["PACK_FILES", "BusinessPack", "PackError", "load_pack"]
+
+# The files of a pack; only business.yaml is required.
+PACK_FILES = ("business.yaml", "intents.yaml", "tools.yaml", "tasks.yaml")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+M = TypeVar("M", bound=BaseModel)
+
+
+class PackError(RulesError):
+    """The pack cannot run; ``problems`` names the file and line of each."""
+
+
+@dataclass(frozen=True)
+class BusinessPack:
+    folder: Path
+    rules: Rules  # business.yaml: the profile, queues, menus and routing rules
+    rules_text: str  # as written, the first version of the routing rules
+    catalogue: IntentSet  # the shared intents and the pack's own
+    tools: tuple[HttpToolSettings, ...]
+    tasks: PackTasks
+    phrases: Mapping[str, Mapping[str, str]]  # language -> phrase key -> template
+    knowledge: tuple[Path, ...]  # the documents callers are answered from
+
+    @property
+    def kind(self) -> str:
+        return self.rules.business.kind
+
+
+class _Files:
+    """The problems found so far, with the file and line of each."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.roots: dict[str, yaml.Node | None] = {}
+        self.problems: list[Problem] = []
+
+    def where(self, name: str) -> str:
+        return str(self.folder / name)
+
+    def add(self, name: str, loc: Loc, message: str) -> None:
+        path, line = locate(self.roots.get(name), loc)
+        self.problems.append(Problem(self.where(name), path, line, message))
+
+    def read(self, name: str, model: type[M], environ: Mapping[str, str]) -> M | None:
+        """A file as ``model``; absent: the model's defaults; None when it has problems."""
+        path = self.folder / name
+        if not path.exists():
+            return model()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            self.problems.append(Problem(self.where(name), "", None, f"cannot read: {e}"))
+            return None
+        text = self._expand(name, text, environ)
+        try:
+            root, data = read_yaml(text, self.where(name))
+        except RulesError as e:
+            self.problems.extend(e.problems)
+            return None
+        self.roots[name] = root
+        before = len(self.problems)
+        for loc, line, message in duplicate_keys(root) if root is not None else ():
+            self.problems.append(Problem(self.where(name), locate(root, loc)[0], line, message))
+        if data is None:
+            data = {}
+        try:
+            parsed = model.model_validate(data)
+        except ValidationError as e:
+            for err in e.errors():
+                self.add(name, tuple(err["loc"]), validation_message(err))
+            return None
+        return parsed if len(self.problems) == before else None
+
+    def _expand(self, name: str, text: str, environ: Mapping[str, str]) -> str:
+        """``${NAME}``: the environment variable (a backend's address differs per deployment)."""
+        def value(match: re.Match[str]) -> str:
+            found = environ.get(match.group(1))
+            if found is None:
+                line = text.count("\n", 0, match.start()) + 1
+                self.problems.append(Problem(self.where(name), "", line,
+                                             f"environment variable {match.group(1)} is not set"))
+                return ""
+            return found
+        return _ENV.sub(value, text)
+
+
+def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
+              environ: Mapping[str, str] | None = None,
+              catalogue: IntentSet | None = None) -> BusinessPack:
+    """Read and validate the pack in ``folder``. ``builtin_tools``: the tools every business
+    has, which routes may name too; ``catalogue``: the shared intents (None: the bundled ones).
+    Raises ``PackError`` listing every problem found."""
+    environ = os.environ if environ is None else environ
+    files = _Files(folder)
+    if not (folder / "business.yaml").is_file():
+        raise PackError([Problem(str(folder), "", None, "not a business pack: no business.yaml "
+                                 "(frontdesk init writes one)")])
+    tools = files.read("tools.yaml", PackTools, environ)
+    tasks = files.read("tasks.yaml", PackTasks, environ)
+    intents = files.read("intents.yaml", PackIntents, environ)
+    rules_text = (folder / "business.yaml").read_text(encoding="utf-8")
+    kind = _kind(rules_text)
+    catalogue = catalogue if catalogue is not None else load_intents()
+    merged = catalogue
+    if intents is not None and kind is not None:
+        try:
+            merged = catalogue.with_business(kind, list(intents.intents))
+        except ValidationError as e:
+            for err in e.errors():
+                files.add("intents.yaml", (), validation_message(err))
+    tool_names = {*builtin_tools, *(t.name for t in (tools.tools if tools else ()))}
+    rules = None
+    try:
+        rules = load_rules(folder / "business.yaml", catalogue=merged,
+                           tools={kind: tool_names} if kind and tools else None,
+                           name=files.where("business.yaml"))
+    except RulesError as e:
+        files.problems.extend(e.problems)
+    if rules is not None and tools is not None and tasks is not None and intents is not None:
+        for name, loc, message in check_pack(
+                languages=list(rules.business.languages), tools=list(tools.tools), tasks=tasks,
+                intents=list(intents.intents), environ=environ):
+            files.add(name, loc, message)
+    phrases = _phrases(files, rules, environ)
+    if files.problems:
+        raise PackError(files.problems)
+    assert rules is not None and tools is not None and tasks is not None
+    knowledge = folder / "knowledge"
+    return BusinessPack(
+        folder=folder, rules=rules, rules_text=rules_text, catalogue=merged,
+        tools=tuple(t.model_copy(update={"businesses": [rules.business.kind]})
+                    for t in tools.tools),
+        tasks=tasks, phrases=phrases,
+        knowledge=(knowledge,) if knowledge.is_dir() else ())
+
+
+def _kind(text: str) -> str | None:
+    try:
+        kind = yaml.safe_load(text)["business"]["kind"]
+    except (yaml.YAMLError, TypeError, KeyError):
+        return None
+    return kind if isinstance(kind, str) else None
+
+
+class _Phrases(BaseModel):
+    model_config = {"extra": "allow"}
+
+
+def _phrases(files: _Files, rules: Rules | None,
+             environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """phrases/<language>.yaml: ``key: template`` overriding the stock lines
+    (``dialog.phrases``; the dialog checks the keys)."""
+    out: dict[str, dict[str, str]] = {}
+    folder = files.folder / "phrases"
+    if not folder.is_dir():
+        return out
+    spoken = list(rules.business.languages) if rules is not None else list(SPOKEN)
+    for path in sorted(folder.glob("*.yaml")):
+        name = f"phrases/{path.name}"
+        if path.stem not in spoken:
+            files.problems.append(Problem(files.where(name), "", None,
+                                          f"{path.stem!r} is not a language the business "
+                                          f"speaks ({', '.join(spoken)})"))
+            continue
+        parsed = files.read(name, _Phrases, environ)
+        if parsed is None:
+            continue
+        table: dict[str, Any] = dict(parsed.model_extra or {})
+        for key, text in table.items():
+            if not isinstance(text, str) or not text.strip():
+                files.add(name, (key,), "expected a line of text")
+        out[path.stem] = {k: v for k, v in table.items() if isinstance(v, str)}
+    return out
