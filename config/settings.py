@@ -269,6 +269,12 @@ class HttpToolSettings(BaseModel):
     owner_field: str = Field(default="", pattern=_FIELD_PATH)
     owner_from: str = Field(default="", pattern=r"^([a-z][a-z0-9_]{0,63})?$")
 
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        _url_pieces(url)
+        return url
+
     @model_validator(mode="after")
     def _check_declaration(self) -> HttpToolSettings:
         if self.identifies and self.verifies:
@@ -287,16 +293,20 @@ class HttpToolSettings(BaseModel):
 
     def url_pieces(self) -> list[tuple[str, str | None]]:
         """The URL as (literal, placeholder) pieces; placeholders only in the path or query."""
-        pieces = []
-        for literal, name, spec, conversion in string.Formatter().parse(self.url):
-            if name is not None and (not name.isidentifier() or spec or conversion):
-                raise ValueError(f"bad placeholder {{{name}}} in the URL")
-            pieces.append((literal, name))
-        first = self.url.find("{")
-        path_start = self.url.find("/", self.url.index("://") + 3)
-        if first != -1 and (path_start == -1 or first < path_start):
-            raise ValueError("URL placeholders may not be in the host")
-        return pieces
+        return _url_pieces(self.url)
+
+
+def _url_pieces(url: str) -> list[tuple[str, str | None]]:
+    pieces = []
+    for literal, name, spec, conversion in string.Formatter().parse(url):
+        if name is not None and (not name.isidentifier() or spec or conversion):
+            raise ValueError(f"bad placeholder {{{name}}} in the URL")
+        pieces.append((literal, name))
+    first = url.find("{")
+    path_start = url.find("/", url.index("://") + 3)
+    if first != -1 and (path_start == -1 or first < path_start):
+        raise ValueError("URL placeholders may not be in the host")
+    return pieces
 
 
 class DialogSettings(BaseModel):

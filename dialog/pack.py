@@ -10,7 +10,7 @@ same ``Task``, ``Slot`` and ``Identity`` the samples' Python declares, run by th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from dialog.embedded import slots
 from dialog.embedded.tasks import Identity, Slot, Task, Tasks, found
 from dialog.phrases.format import on_date, spoken_digits
 from dialog.phrases.lines import fill
-from dialog.phrases.say import keys, placeholders, templates
+from dialog.phrases.say import placeholders, templates
 from dialog.routing.evaluate import BUILTIN_TOOLS
 from dialog.state import CallState
 from dialog.tools.spec import ToolOutcome
@@ -40,31 +40,33 @@ def load_business(folder: Path, *, environ: Mapping[str, str] | None = None,
                   catalogue: IntentSet | None = None) -> BusinessPack:
     """The pack in ``folder``, checked whole; ``PackError`` lists each problem with its file
     and line."""
-    pack = load_pack(folder, builtin_tools=BUILTIN_TOOLS, environ=environ, catalogue=catalogue)
-    problems = list(_phrase_problems(pack))
+    problems = list(_phrase_problems(folder))
+    try:
+        pack = load_pack(folder, builtin_tools=BUILTIN_TOOLS, environ=environ,
+                         catalogue=catalogue)
+    except PackError as e:
+        raise PackError([*e.problems, *problems]) from None
     if problems:
         raise PackError(problems)
     return pack
 
 
-def _phrase_problems(pack: BusinessPack):
-    stock = keys()
-    for language, table in pack.phrases.items():
-        name = f"phrases/{language}.yaml"
-        path = pack.folder / name
+def _phrase_problems(folder: Path) -> Iterator[Problem]:
+    """Lines in phrases/<language>.yaml that are no stock line, or fill in a value the stock
+    line has not (the rest of each file is checked by ``load_pack``)."""
+    stock = templates("en")
+    for path in sorted((folder / "phrases").glob("*.yaml")):
         try:
-            root, _ = read_yaml(path, str(path))
-        except RulesError as e:
-            yield from e.problems
-            continue
-        for key, text in table.items():
+            root, data = read_yaml(path, str(path))
+        except RulesError:
+            continue  # reported by load_pack
+        for key, text in (data or {}).items() if isinstance(data, dict) else ():
             where, line = locate(root, (key,))
             if key not in stock:
                 yield Problem(str(path), where, line, "not a stock line (they are in "
                               "dialog/phrases/data/en.yaml)")
-                continue
-            extra = placeholders(text) - placeholders(templates("en")[key])
-            if extra:
+            elif isinstance(text, str) and (extra := placeholders(text)
+                                            - placeholders(stock[key])):
                 yield Problem(str(path), where, line, f"this line has no value "
                               f"{', '.join(sorted(extra))}")
 

@@ -28,6 +28,7 @@ __all__ = ["PACK_FILES", "BusinessPack", "PackError", "load_pack"]
 # The files of a pack; only business.yaml is required.
 PACK_FILES = ("business.yaml", "intents.yaml", "tools.yaml", "tasks.yaml")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_UNSET = "http://unset.invalid"  # what a variable that is not set reads as
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -72,13 +73,7 @@ class _Files:
         if not path.exists():
             return model()
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            self.problems.append(Problem(self.where(name), "", None, f"cannot read: {e}"))
-            return None
-        text = self._expand(name, text, environ)
-        try:
-            root, data = read_yaml(text, self.where(name))
+            root, data = read_yaml(path, self.where(name))
         except RulesError as e:
             self.problems.extend(e.problems)
             return None
@@ -88,6 +83,7 @@ class _Files:
             self.problems.append(Problem(self.where(name), locate(root, loc)[0], line, message))
         if data is None:
             data = {}
+        data = self._expand(name, data, (), environ)
         try:
             parsed = model.model_validate(data)
         except ValidationError as e:
@@ -96,17 +92,24 @@ class _Files:
             return None
         return parsed if len(self.problems) == before else None
 
-    def _expand(self, name: str, text: str, environ: Mapping[str, str]) -> str:
-        """``${NAME}``: the environment variable (a backend's address differs per deployment)."""
+    def _expand(self, name: str, data: Any, loc: Loc, environ: Mapping[str, str]) -> Any:
+        """``${NAME}`` in a value: the environment variable (a backend's address differs per
+        deployment). One that is not set is a problem, and reads as an address that cannot
+        be reached (so nothing else is reported of the same value)."""
+        if isinstance(data, dict):
+            return {k: self._expand(name, v, (*loc, k), environ) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self._expand(name, v, (*loc, i), environ) for i, v in enumerate(data)]
+        if not isinstance(data, str):
+            return data
+
         def value(match: re.Match[str]) -> str:
             found = environ.get(match.group(1))
             if found is None:
-                line = text.count("\n", 0, match.start()) + 1
-                self.problems.append(Problem(self.where(name), "", line,
-                                             f"environment variable {match.group(1)} is not set"))
-                return ""
+                self.add(name, loc, f"environment variable {match.group(1)} is not set")
+                return _UNSET
             return found
-        return _ENV.sub(value, text)
+        return _ENV.sub(value, data)
 
 
 def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),

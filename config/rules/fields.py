@@ -96,6 +96,7 @@ _PHONE = r"^\+[1-9]\d{6,14}$"
 _AGENT = r"^(\+[1-9]\d{6,14}|sips?:[^\s@]+@[^\s]+)$"
 # What each pattern means, for error messages an admin can act on.
 PATTERNS = {
+    r"^https?://": "an address starting with http:// or https://",
     _NAME: "a lower-case name (letters, digits and _, starting with a letter)",
     _LANGUAGE: "a two-letter language code such as 'en'",
     _DIGITS: "1 to 4 keypad keys (0-9, * or #)",

@@ -1,4 +1,5 @@
-"""`frontdesk` command line: serve, models, call, bench, try, kb, routes, hash-password.
+"""`frontdesk` command line: serve, init, check, models, call, bench, try, kb, routes,
+hash-password.
 
 Settings come from the environment (``FRONTDESK_...``) and, under it, from a ``.env`` file in
 the working directory (or ``--env-file``); a variable set in the environment wins over the file.
@@ -29,6 +30,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["port"] = args.port
     if getattr(args, "dev", False):
         overrides["dev_insecure_skip_signature"] = True
+    if getattr(args, "business", None) is not None:
+        overrides["business"] = args.business
     env_file = getattr(args, "env_file", None)
     if env_file is not None and not env_file.is_file():
         raise SettingsFileError(f"--env-file {env_file}: no such file")
@@ -82,6 +85,17 @@ def _serve(args: argparse.Namespace) -> int:
     if (missing := _missing_models(settings)) is not None:
         print(f"frontdesk serve: {missing}", file=sys.stderr)
         return 2
+    if settings.business is not None:
+        from config.pack import PackError
+        from dialog.loader import business_pack
+
+        try:
+            business_pack(settings)
+        except PackError as e:
+            print(f"frontdesk serve: the business pack {settings.business} cannot run "
+                  f"({len(e.problems)} problems; frontdesk check lists them all): "
+                  f"{e.problems[0]}", file=sys.stderr)
+            return 2
     app = create_app(settings)
     server = DrainingServer(uvicorn.Config(
         app, host=settings.host, port=settings.port, log_config=None,
@@ -186,6 +200,12 @@ def _routes(args: argparse.Namespace) -> int:
     return 0 if args.min_accuracy is None or report["accuracy"] >= args.min_accuracy else 1
 
 
+def _check(args: argparse.Namespace) -> int:
+    from telephony.cli.pack_commands import check_pack_command
+
+    return check_pack_command(args, _settings(args))
+
+
 def _try(args: argparse.Namespace) -> int:
     from telephony.cli.try_turn import run_try_command
 
@@ -226,7 +246,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--dev", action="store_true",
                        help="DEVELOPMENT ONLY: skip Twilio signature checks (simulated calls)")
+    serve.add_argument("--business", type=Path,
+                       help="the business pack to run (FRONTDESK_BUSINESS)")
     serve.set_defaults(func=_serve)
+
+    from telephony.cli.pack_commands import add_pack_commands
+
+    add_pack_commands(sub, _check)
 
     models = sub.add_parser("models", help="list the models (or install the assembled ones)")
     models.add_argument("action", nargs="?", choices=["list", "install"], default="list")

@@ -1,0 +1,135 @@
+"""A business pack is checked whole: the bike shop template loads, and each way of breaking it
+is named with its file and line (``frontdesk check``)."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import pytest
+
+from config.pack import PackError
+from dialog.pack import load_business, pack_lines, pack_tasks
+from telephony.cli.main import main
+
+ENV = {"BIKESHOP_API_URL": "http://127.0.0.1:9"}
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> Path:
+    folder = tmp_path / "bikeshop"
+    with as_file(files("config") / "data" / "packs" / "bikeshop") as source:
+        shutil.copytree(source, folder)
+    return folder
+
+
+def test_the_bike_shop_template_is_a_whole_business(pack: Path) -> None:
+    loaded = load_business(pack, environ=ENV)
+    assert loaded.kind == "bikeshop" and loaded.rules.business.languages == ["en", "es"]
+    assert [t.name for t in loaded.tools] == ["find_customer", "verify_customer", "get_repair",
+                                              "move_pickup"]
+    assert all(t.businesses == ["bikeshop"] for t in loaded.tools)
+    assert [t.url for t in loaded.tools][2] == "http://127.0.0.1:9/repairs/{ticket}"
+    own = [i.name for i in loaded.catalogue.intents if "bikeshop" in i.businesses]
+    assert own == ["repair_status", "move_pickup"]
+    tasks = pack_tasks(loaded)
+    assert set(tasks) == {"repair_status", "move_pickup"}
+    move = tasks["move_pickup"]
+    assert [s.name for s in move.needs] == ["ticket", "pickup_date"]
+    assert move.identity is not None and move.identity.slots[0].name == "postal_code"
+    assert move.needs[0].parse("it's one two three four five", "en") == "12345"
+    assert move.needs[0].parse("one two three", "en") is None  # five digits, no fewer
+    lines = pack_lines(loaded)
+    assert lines["slot:ticket"]["es"].startswith("¿Cuál es el número")
+    assert "{bike}" in lines["task:repair_status:done"]["en"]
+    assert loaded.knowledge == (pack / "knowledge",)
+
+
+# (file, text replaced, replacement, text on the line the problem names, what it says)
+BREAKS = [
+    ("tasks.yaml", "tool: get_repair\n", "tool: get_repairs\n", "tool: get_repairs",
+     "unknown tool 'get_repairs'"),
+    ("tools.yaml", '/repairs/{ticket}"', '/repairs/{ticket!r}"', '/repairs/{ticket!r}"',
+     "bad placeholder"),
+    ("tools.yaml", "/customers/{candidate_id}/verify", "/customers/{customer}/verify",
+     "- name: verify_customer", "not declared in parameters"),
+    ("tasks.yaml", "    parse: number\n", "", "  ticket:", "parse: required"),
+    ("tasks.yaml", "      es: ¿Qué día le gustaría recogerla?\n", "", "    ask:\n      en: Which",
+     "no line in es"),
+    ("business.yaml", "then: {action: transfer, queue: workshop, priority: 3}",
+     "then: {action: transfer, queue: workshp, priority: 3}", "queue: workshp",
+     "unknown queue 'workshp'"),
+    ("tasks.yaml", 'args: {ticket: "{ticket}"}', 'args: {ticket: "{tickt}"}', "{tickt}",
+     "{tickt} is not a value of this task"),
+    ("tools.yaml", "    owner_from: get_repair\n", "", "    tier: write",
+     "needs owner_from or owner_field"),
+    ("intents.yaml", "task: move_pickup", "task: move_pick", "task: move_pick",
+     "unknown task 'move_pick'"),
+    ("tasks.yaml", "    parse: date\n", "    parse: calendar\n", "parse: calendar",
+     "Input should be 'number'"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "marker", "message"), BREAKS,
+                         ids=[b[4][:30] for b in BREAKS])
+def test_each_problem_is_named_with_its_file_and_line(pack: Path, name: str, old: str,
+                                                      new: str, marker: str,
+                                                      message: str) -> None:
+    path = pack / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    line = text[:text.index(marker)].count("\n") + 1  # where the marker starts
+    with pytest.raises(PackError) as error:
+        load_business(pack, environ=ENV)
+    found = [p for p in error.value.problems if message in str(p)]
+    assert found, [str(p) for p in error.value.problems]
+    assert found[0].source == str(path) and found[0].line == line, str(found[0])
+
+
+def test_a_missing_variable_a_bad_phrase_and_bad_yaml_are_named_too(pack: Path) -> None:
+    (pack / "phrases").mkdir()
+    (pack / "phrases" / "en.yaml").write_text("anything_else_q: Anything else?\n"
+                                              "no_such_line: Hello\n", encoding="utf-8")
+    (pack / "phrases" / "de.yaml").write_text("anything_else_q: Sonst noch etwas?\n",
+                                              encoding="utf-8")
+    with pytest.raises(PackError) as error:
+        load_business(pack, environ={})
+    said = [str(p) for p in error.value.problems]
+    assert f"{pack}/tools.yaml line 6: tools[0].url: environment variable BIKESHOP_API_URL " \
+        "is not set" in said
+    assert any(s.startswith(f"{pack}/phrases/de.yaml: 'de' is not a language") for s in said)
+    (pack / "intents.yaml").write_text("intents:\n  - name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PackError) as error:
+        load_business(pack, environ=ENV)
+    said = [str(p) for p in error.value.problems]
+    assert any(s.startswith(f"{pack}/intents.yaml line 3: not valid YAML") for s in said), said
+    (pack / "phrases" / "de.yaml").unlink()
+    (pack / "intents.yaml").unlink()
+    with pytest.raises(PackError) as error:
+        load_business(pack, environ=ENV)
+    said = [str(p) for p in error.value.problems]
+    assert f"{pack}/phrases/en.yaml line 2: no_such_line: not a stock line (they are in " \
+        "dialog/phrases/data/en.yaml)" in said, said
+    # With no intents.yaml, the tasks are started by nothing.
+    assert f"{pack}/tasks.yaml line 38: tasks.repair_status: no intent in intents.yaml " \
+        "starts this task" in said, said
+
+
+def test_init_writes_a_pack_that_check_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BIKESHOP_API_URL", "http://127.0.0.1:9")
+    for template in ("blank", "bikeshop"):
+        folder = tmp_path / template
+        assert main(["init", str(folder), "--template", template]) == 0
+        assert main(["check", str(folder)]) == 0
+        assert f"{folder}: ok:" in capsys.readouterr().out
+    assert main(["init", str(tmp_path / "blank")]) == 1  # not over an existing pack
+    (tmp_path / "bikeshop" / "business.yaml").write_text(
+        (tmp_path / "bikeshop" / "business.yaml").read_text().replace("America/Chicago",
+                                                                       "Mars/Olympus"))
+    assert main(["check", str(tmp_path / "bikeshop")]) == 1
+    err = capsys.readouterr().err
+    assert "1 problem" in err and "business.yaml line 9: business.timezone" in err, err
