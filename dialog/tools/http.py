@@ -15,7 +15,8 @@ Identity and ownership come from fields of the JSON response, never from the mod
 who the caller is (a response without it, or with ``"verified": false``, is a failed attempt);
 ``owner_field`` names whose record a response is, and ``owner_from`` reads that through another
 tool before a change. Another customer's record is refused exactly like one that does not exist
-(``governance.NOT_FOUND``), and so is a 404.
+(``governance.NOT_FOUND``), and so is a 404. A 400, 409 or 422 is the back end saying no (a
+business refusal, ``ok`` False); any other failing status is an error.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ __all__ = ["HttpToolCallError", "HttpToolConfigError", "MAX_RESPONSE_CHARS", "ht
 
 IDENTITY = CALL_IDENTITY  # filled from the call, never from the model
 MAX_RESPONSE_CHARS = 4000  # what the model gets of a response
+# The back end said no to the request itself (a day the shop is closed): a business refusal
+# the caller is told of, not a failure. Other 4xx and 5xx are failures (``error``).
+REFUSED = (400, 409, 422)
 
 
 class HttpToolConfigError(ValueError):
@@ -83,15 +87,17 @@ class _HttpCall:
                 if k not in self.fields and k not in IDENTITY and k in self.declared}
         request: dict[str, Any] = {"headers": self.headers}
         if self.cfg.method in ("GET", "DELETE"):
-            request["params"] = {k: v if isinstance(v, str) else json.dumps(v)
-                                 for k, v in rest.items()}
+            # Added to the template's own query ("?phone={caller_number}"), which httpx's
+            # ``params`` would replace.
+            url = str(httpx.URL(url).copy_merge_params(
+                {k: v if isinstance(v, str) else json.dumps(v) for k, v in rest.items()}))
         else:
             request["json"] = rest
         # A little longer than the tool's own timeout, which the registry enforces (and
         # reports as ``timeout``).
         async with httpx.AsyncClient(timeout=self.cfg.timeout_seconds + 1) as client:
             response = await client.request(self.cfg.method, url, **request)
-        if not response.is_success and response.status_code != 404:
+        if not response.is_success and response.status_code not in (404, *REFUSED):
             raise HttpToolCallError(f"{self.cfg.name}: HTTP {response.status_code}")
         return response
 
@@ -112,6 +118,8 @@ class _HttpCall:
             return ToolResult(dict(NOT_FOUND), ok=False)
         body = _json(response)
         data = {"status": response.status_code, **_body(response)}
+        if response.status_code in REFUSED:
+            return ToolResult(data, ok=False)
         cfg = self.cfg
         if cfg.owner_field:
             owner = field_at(body, cfg.owner_field)
