@@ -30,8 +30,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["port"] = args.port
     if getattr(args, "dev", False):
         overrides["dev_insecure_skip_signature"] = True
-    if getattr(args, "business", None) is not None:
-        overrides["business"] = args.business
+    if getattr(args, "pack", None) is not None:
+        overrides["business"] = args.pack
     env_file = getattr(args, "env_file", None)
     if env_file is not None and not env_file.is_file():
         raise SettingsFileError(f"--env-file {env_file}: no such file")
@@ -47,6 +47,9 @@ def setting_errors(exc: ValidationError) -> str:
     ``FRONTDESK_STT__BEAM_SIZE=99: Input should be less than or equal to 10``."""
     problems = []
     for error in exc.errors():
+        if not error["loc"]:  # a check of the settings together (a business pack's folder)
+            problems.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
         name = "FRONTDESK_" + "__".join(str(part).upper() for part in error["loc"])
         value = error.get("input")
         shown = f"={value}" if isinstance(value, str | int | float) and error["loc"] else ""
@@ -246,7 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--dev", action="store_true",
                        help="DEVELOPMENT ONLY: skip Twilio signature checks (simulated calls)")
-    serve.add_argument("--business", type=Path,
+    serve.add_argument("--business", type=Path, dest="pack",
                        help="the business pack to run (FRONTDESK_BUSINESS)")
     serve.set_defaults(func=_serve)
 
