@@ -302,6 +302,7 @@ class DialogManager:
             reply = replace(reply, reason_codes=(*reply.reason_codes, "rephrased"))
         expects = "choice" if state.pending_choice else self.embedded.tasks.awaiting()
         return replace(reply, language=state.language, route=self._route, expects=expects,
+                       private=self.embedded.tasks.awaiting_private(),
                        sentiment=None if feeling is None else round(feeling.score, 3),
                        sentiment_label=None if feeling is None else feeling.label)
 

@@ -110,7 +110,8 @@ def _parser(defn: SlotDef) -> Parse:
 def _slot(name: str, defn: SlotDef) -> Slot:
     digits = defn.digits or (5 if defn.parse == "postal_code" else 0)
     return Slot(name, f"slot:{name}", _parser(defn), keypad=defn.keypad, digits=digits,
-                optional=defn.optional, again=f"slot:{name}:again" if defn.again else "")
+                optional=defn.optional, again=f"slot:{name}:again" if defn.again else "",
+                private=defn.private)
 
 
 def _values(run: Tasks, outcome: ToolOutcome, numbers: frozenset[str]) -> dict[str, str]:

@@ -96,3 +96,5 @@ class Reply:
     # The answer the dialog now waits for: a task slot's name, or "choice" (after a failed
     # transfer); speech recognition is hinted with it (``dialog.embedded.hints``).
     expects: str | None = None
+    # The caller's answer to this reply is private (a ZIP code): kept out of the records.
+    private: bool = False

@@ -68,6 +68,9 @@ class SlotDef(_Strict):
     again: Lines = Field(default_factory=dict)  # asked after a miss (default: ``ask``)
     keypad: bool = True  # digits typed on the keypad are accepted
     optional: bool = False  # "no" or two misses leave it out
+    # The answer is kept out of the records and logs (a ZIP code, a date of birth); so is any
+    # slot named like private data (postal_code, phone, ...).
+    private: bool = False
 
     @model_validator(mode="after")
     def _digits_fit(self) -> SlotDef:

@@ -37,6 +37,7 @@ from dialog.embedded import slots
 from dialog.phrases.format import spoken_digits
 from dialog.phrases.lines import Lines
 from dialog.phrases.outcomes import describe
+from dialog.privacy import PRIVATE_SLOTS
 from dialog.state import CallState, TaskProgress
 from dialog.tools.spec import ToolOutcome
 from dialog.types import CallerTurn, Reply, Transfer
@@ -89,6 +90,9 @@ class Slot:
     # Spoken words with no value may give something else instead (a name for a number): the
     # reply that takes it, or None for a plain miss.
     instead: Instead | None = None
+    # The answer is private (kept out of the records, ``dialog.privacy``); so is any slot
+    # named like private data (``PRIVATE_SLOTS``).
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,13 @@ class Tasks:
     def awaiting(self) -> str | None:
         """The name of the slot whose question the caller was just asked, if any."""
         return self.progress.awaiting if self.expects_slot() else None
+
+    def awaiting_private(self) -> bool:
+        """The question the caller was just asked has a private answer (a ZIP code)."""
+        if not self.expects_slot():
+            return False
+        slot = self._awaited()
+        return slot.private or slot.name in PRIVATE_SLOTS
 
     def cancel(self) -> None:
         """Drop the task in progress (the caller pressed 0, or is leaving)."""

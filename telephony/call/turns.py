@@ -6,7 +6,7 @@ A turn is a caller's words or keys and the agent's reply to them, or a line of t
 (the greeting, the choice after a failed transfer). The loudness of the caller's utterances is
 kept until their reply is recorded with it. Private data is redacted from what is stored
 (``dialog.privacy``): a turn answering the private question the previous reply asked (its
-``expects``: a ZIP code, card digits) loses every number the caller said or keyed.
+``private``: a ZIP code, card digits) loses every number the caller said or keyed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from config.settings import TurnSettings
-from dialog.privacy import MASK, PRIVATE_SLOTS, redact_text
+from dialog.privacy import MASK, redact_text
 from telephony.call.frames import ReplyFrame
 from telephony.call.timing import TurnTiming
 from telephony.records.store import Records
@@ -40,7 +40,7 @@ class TurnLog:
         self._turn = turn
         self._record = record
         self._next = 0
-        self._expects: str | None = None  # what the latest reply asked for (a slot's name)
+        self._asked_private = False  # the latest reply asked a question with a private answer
         self.private = False  # the latest caller turn answered a private question
         # The latest reply, summed up for its turn's log line once its audio goes out.
         self._answered: dict[str, Any] | None = None
@@ -64,8 +64,8 @@ class TurnLog:
         reply, turn = frame.reply, frame.turn
         level = round(max(self._levels), 1) if self._levels and not turn.dtmf else None
         self._levels = []
-        self.private = private = self._expects in PRIVATE_SLOTS
-        self._expects = reply.expects
+        self.private = private = self._asked_private
+        self._asked_private = reply.private
         index = self._take()
         self._answered = {
             "turn": index, "intent": reply.intent, "confidence": round(reply.confidence, 3),

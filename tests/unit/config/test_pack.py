@@ -40,6 +40,11 @@ def test_the_bike_shop_template_is_a_whole_business(pack: Path) -> None:
     assert move.identity is not None and move.identity.slots[0].name == "postal_code"
     assert move.needs[0].parse("it's one two three four five", "en") == "12345"
     assert move.needs[0].parse("one two three", "en") is None  # five digits, no fewer
+    assert not move.needs[0].private
+    tasks_file = pack / "tasks.yaml"
+    tasks_file.write_text(tasks_file.read_text().replace("    digits: 5\n",
+                                                         "    digits: 5\n    private: true\n"))
+    assert pack_tasks(load_business(pack, environ=ENV))["move_pickup"].needs[0].private
     lines = pack_lines(loaded)
     assert lines["slot:ticket"]["es"].startswith("¿Cuál es el número")
     assert "{bike}" in lines["task:repair_status:done"]["en"]
