@@ -220,3 +220,34 @@ async def test_the_same_pack_on_the_llm_path(with_llm: ShopLine, shop: BikeShop,
     assert any("65 dollars" in content for content in given)
     transfers = [e for e in call_record["events"] if e["kind"] == "transfer"]
     assert transfers and transfers[0]["detail"]["queue"] == "workshop"
+
+
+async def test_try_replays_turns_under_the_packs_rules(
+        shop: BikeShop, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from telephony.cli.main import main
+
+    with as_file(files("config") / "data" / "packs" / "bikeshop") as source:
+        shutil.copytree(source, tmp_path / "pack")
+    for name, value in {"FRONTDESK_BUSINESS": tmp_path / "pack", "FRONTDESK_DATA_DIR": tmp_path,
+                        "FRONTDESK_MODELS_DIR": models_dir,
+                        "BIKESHOP_API_URL": shop.url}.items():  # type: ignore[attr-defined]
+        monkeypatch.setenv(name, str(value))
+    session = tmp_path / "call.json"
+
+    async def turn(*words: str) -> dict:
+        argv = ["try", *words, "--caller", DANA, "--session", str(session), "--json"]
+        assert await asyncio.to_thread(main, argv) == 0
+        return json.loads(capsys.readouterr().out)
+
+    asked = await turn("Is my bike ready yet?")
+    assert asked["intent"] == "repair_status" and "ZIP code" in asked["reply"]
+    assert asked["rules_version"] == 1  # the pack's business.yaml, seeded as version 1
+    await turn("7 8 7 0 2")
+    told = await turn("4 8 2 1 3")
+    assert "Your blue road bike is" in told["reply"]
+    person = await turn("Can I talk to someone at the workshop?")
+    assert person["transfer"]["queue"] == "workshop"
+    assert "rule:person" in person["reason_codes"]  # the pack's own route
