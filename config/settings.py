@@ -471,6 +471,9 @@ class Settings(BaseSettings):
     # ``frontdesk check`` validates it). None: demo mode, a sample business
     # (``dialog.business``) with its demonstration data.
     business: Path | None = None
+    # With no pack, `frontdesk serve` runs a sample business only when asked to: its
+    # demonstration callers (whose README identities verify) must not answer a real line.
+    demo: bool = False
 
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     stt: SttSettings = Field(default_factory=SttSettings)

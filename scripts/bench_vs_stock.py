@@ -79,7 +79,7 @@ async def run(rounds: int) -> dict:
     callers = await asyncio.to_thread(_callers, settings)
     python = str(ROOT / ".venv" / "bin" / "python")
     servers = {
-        "frontdesk": _start([python, "-m", "telephony.cli.main", "serve", "--dev"], env,
+        "frontdesk": _start([python, "-m", "telephony.cli.main", "serve", "--dev", "--demo"], env,
                             folder / "frontdesk.log"),
         "stock": _start([python, "scripts/stock_bot.py", "--port", str(STOCK_PORT)], env,
                         folder / "stock.log"),

@@ -32,6 +32,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["dev_insecure_skip_signature"] = True
     if getattr(args, "pack", None) is not None:
         overrides["business"] = args.pack
+    if getattr(args, "demo", False):
+        overrides["demo"] = True
     env_file = getattr(args, "env_file", None)
     if env_file is not None and not env_file.is_file():
         raise SettingsFileError(f"--env-file {env_file}: no such file")
@@ -85,8 +87,10 @@ def _serve(args: argparse.Namespace) -> int:
     from telephony.app import create_app
     from telephony.drain import DrainingServer
 
-    if (missing := _missing_models(settings)) is not None:
-        print(f"frontdesk serve: {missing}", file=sys.stderr)
+    if settings.business is None and not settings.demo:
+        print("frontdesk serve: no business to run: set FRONTDESK_BUSINESS (or --business) to "
+              "your business pack (frontdesk init DIR writes one), or FRONTDESK_DEMO=true (or "
+              "--demo) for a sample business with its demonstration data", file=sys.stderr)
         return 2
     if settings.business is not None:
         from config.pack import PackError
@@ -95,10 +99,14 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             business_pack(settings)
         except PackError as e:
-            print(f"frontdesk serve: the business pack {settings.business} cannot run "
-                  f"({len(e.problems)} problems; frontdesk check lists them all): "
-                  f"{e.problems[0]}", file=sys.stderr)
+            more = f"; {len(e.problems) - 1} more: frontdesk check lists them all" \
+                if len(e.problems) > 1 else ""
+            print(f"frontdesk serve: the business pack {settings.business} cannot run: "
+                  f"{e.problems[0]}{more}", file=sys.stderr)
             return 2
+    if (missing := _missing_models(settings)) is not None:
+        print(f"frontdesk serve: {missing}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     server = DrainingServer(uvicorn.Config(
         app, host=settings.host, port=settings.port, log_config=None,
@@ -251,6 +259,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="DEVELOPMENT ONLY: skip Twilio signature checks (simulated calls)")
     serve.add_argument("--business", type=Path, dest="pack",
                        help="the business pack to run (FRONTDESK_BUSINESS)")
+    serve.add_argument("--demo", action="store_true",
+                       help="no pack: run a sample business (FRONTDESK_DIALOG__BUSINESS) with "
+                       "its demonstration data (FRONTDESK_DEMO)")
     serve.set_defaults(func=_serve)
 
     from telephony.cli.pack_commands import add_pack_commands

@@ -71,10 +71,28 @@ def test_serve_without_its_models_stops_with_one_line(tmp_path, monkeypatch, cap
     and names what is missing and where it was looked for."""
     monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "fd"))
     monkeypatch.setattr("telephony.logs.configure_logging", lambda *_: None)  # the process's
-    assert main(["serve", "--port", "0"]) == 2
+    assert main(["serve", "--port", "0", "--demo"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("frontdesk serve: models missing: ")
     assert str(tmp_path / "fd" / "models") in line and "FRONTDESK_MODELS_DIR" in line
+
+
+def test_serve_needs_a_business_pack_or_demo_mode_and_a_pack_that_works(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "fd"))
+    monkeypatch.setattr("telephony.logs.configure_logging", lambda *_: None)
+    assert main(["serve", "--port", "0"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("frontdesk serve: no business to run: set FRONTDESK_BUSINESS")
+    assert main(["init", str(tmp_path / "pack")]) == 0
+    (tmp_path / "pack" / "business.yaml").write_text(
+        (tmp_path / "pack" / "business.yaml").read_text().replace("queue: front_desk}",
+                                                                  "queue: frontdesk}"))
+    capsys.readouterr()
+    assert main(["serve", "--port", "0", "--business", str(tmp_path / "pack")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"frontdesk serve: the business pack {tmp_path / 'pack'} cannot run")
+    assert "business.yaml line 29: rules[0].then.queue: unknown queue 'frontdesk'" in line
 
 
 def test_hash_password_prints_a_hash_the_sign_in_accepts(monkeypatch, capsys):
