@@ -474,6 +474,9 @@ class Settings(BaseSettings):
     # With no pack, `frontdesk serve` runs a sample business only when asked to: its
     # demonstration callers (whose README identities verify) must not answer a real line.
     demo: bool = False
+    # A call from a number that called within this many days marks the earlier call as not
+    # resolved at first contact (telephony.records.outcome); 0: never.
+    repeat_call_days: float = Field(default=7.0, ge=0, le=365)
 
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     stt: SttSettings = Field(default_factory=SttSettings)

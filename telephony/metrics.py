@@ -43,6 +43,10 @@ class ServerMetrics:
                                   registry=registry)
         self.calls_ended = Counter("frontdesk_calls_ended", "Calls ended, by how they ended.",
                                    ["reason"], registry=registry)
+        self.calls_by_outcome = Counter(
+            "frontdesk_calls_by_outcome", "Calls by what they came to (resolved, transferred, "
+            "callback, abandoned, failed), counted when first decided.", ["outcome"],
+            registry=registry)
         self.turns = Counter("frontdesk_turns", "Caller turns answered.", registry=registry)
         self.stage_seconds = Histogram(
             "frontdesk_turn_stage_seconds", "Each stage of a turn, from the caller's end of "
@@ -72,6 +76,9 @@ class ServerMetrics:
     def call_ended(self, reason: str) -> None:
         # "agent_hung_up:caller_done" -> "agent_hung_up": the label stays a short, fixed set.
         self.calls_ended.labels(reason.split(":", 1)[0]).inc()
+
+    def call_outcome(self, outcome: str) -> None:
+        self.calls_by_outcome.labels(outcome).inc()
 
     def turn_latency(self, milliseconds: Mapping[str, float]) -> None:
         """A turn's first audio went out, with its stages in milliseconds."""

@@ -41,6 +41,7 @@ from dialog.state import CallState
 from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 from telephony.metrics import ServerMetrics
+from telephony.records.outcome import Outcome, settle_outcome
 from telephony.records.recovery import Recovery, instance_id
 from telephony.records.store import Records
 from telephony.transfer.handoffs import HandoffStore
@@ -139,6 +140,7 @@ class Runtime:
                               stt_waiting=lambda: runtime.voices.waiting()[0],
                               tts_waiting=lambda: runtime.voices.waiting()[1])
         dialog.registry.observer = runtime.metrics.tool_call
+        handoffs.on_settled = runtime.settle_outcome
         state = CallState(settings.dialog.business)
         greeting = runtime.dialog_engine(state, runtime.rules_for(state).rules) \
             .greeting("en")  # also builds the active rules' intent classifier
@@ -156,6 +158,13 @@ class Runtime:
                     f"dialog {'LLM ' + settings.llm.model if settings.llm.enabled else 'embedded'}"
                     f", models in {models_dir}")
         return runtime
+
+    def settle_outcome(self, call_sid: str) -> Outcome | None:
+        """Decide and store what the call came to (blocking: its stream ended, or its
+        transfer settled)."""
+        return settle_outcome(self.records, self.handoffs, call_sid,
+                              repeat_window_seconds=self.settings.repeat_call_days * 86400,
+                              counted=self.metrics.call_outcome)
 
     def dialog_engine(self, state: CallState, rules: Rules | None = None) -> DialogManager:
         """A new call's dialog (its state: business, caller ID, call SID), routed by

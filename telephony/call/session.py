@@ -374,6 +374,7 @@ class Call:
             await self.transfer.call_ended(self._ending)
             self._record(self.runtime.records.end_call, self.call_sid,
                          self.end_reason or "caller_hung_up")
+            self._record(self.runtime.settle_outcome, self.call_sid)
             self.runtime.metrics.call_ended(self.end_reason or "caller_hung_up")
             await self._records.aclose()
             self.runtime.live_calls[self.call_sid] -= 1

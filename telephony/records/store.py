@@ -59,6 +59,13 @@ calls = Table(
     # whose server died can be told apart from one another server carries (telephony/recovery).
     Column("owner", String(128)),
     Column("lease_until", Float),
+    # What the call came to (telephony.records.outcome), decided when it ends and again when
+    # its transfer settles; NULL while undecided.
+    Column("outcome", String(16), index=True),
+    Column("outcome_reason", String(80)),
+    # The later call from the same number, within the repeat window: this one was not
+    # resolved at first contact.
+    Column("repeated_by", String(64)),
 )
 
 turns = Table(
@@ -175,6 +182,29 @@ class Records:
                 .where(calls.c.call_sid == call_sid, calls.c.ended_at.is_(None))
                 .values(ended_at=time.time(), end_reason=reason)
             )
+
+    def set_outcome(self, call_sid: str, outcome: str, reason: str) -> str | None:
+        """Store the call's outcome; returns the one it had before (None: first decided)."""
+        with self.engine.begin() as conn:
+            before = conn.execute(select(calls.c.outcome).where(calls.c.call_sid == call_sid)
+                                  ).scalar()
+            conn.execute(update(calls).where(calls.c.call_sid == call_sid)
+                         .values(outcome=outcome, outcome_reason=reason))
+        return before
+
+    def calls_from(self, number: str, *, since: float, before: float) -> list[dict[str, Any]]:
+        """The calls from ``number`` that started in [since, before)."""
+        query = select(calls.c.call_sid, calls.c.from_number, calls.c.started_at).where(
+            calls.c.from_number == number, calls.c.started_at >= since,
+            calls.c.started_at < before)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def mark_repeated(self, call_sid: str, by: str) -> None:
+        """``call_sid`` was followed by ``by`` from the same number within the window."""
+        with self.engine.begin() as conn:
+            conn.execute(update(calls).where(calls.c.call_sid == call_sid)
+                         .values(repeated_by=by))
 
     def renew_leases(self, call_sids: Collection[str]) -> None:
         """The calls this server is carrying are still alive, for another lease."""

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
+from loguru import logger
 from sqlalchemy import (
     JSON,
     Column,
@@ -47,9 +48,11 @@ from sqlalchemy.exc import IntegrityError
 
 from config.database import Database, metadata
 
-__all__ = ["ENDED_WITHOUT_AGENT", "HandoffStore", "handoff_events", "handoffs"]
+__all__ = ["ENDED_WITHOUT_AGENT", "SETTLED", "HandoffStore", "handoff_events", "handoffs"]
 
 ENDED_WITHOUT_AGENT = frozenset({"declined", "no_answer", "busy", "failed", "closed"})
+# What a transfer came to, as far as the call's outcome goes (telephony.records.outcome).
+SETTLED = frozenset({"connected", "completed", "abandoned", "callback", "withdrawn"})
 
 handoffs = Table(
     "handoffs", metadata,
@@ -100,6 +103,9 @@ class HandoffStore:
         self.database = Database.attach(database)
         self.engine = self.database.engine
         self.database.create_tables(TABLES)
+        # Told the call SID when a handoff settles (``SETTLED``): the call's outcome is decided
+        # again. Runs in the caller's thread; its failures are logged, never raised.
+        self.on_settled: Callable[[str], object] | None = None
 
     def create(self, *, call_sid: str, queue: str, reason: str, request: str,
                briefing: dict[str, Any], agents: list[str], caller_id: str = "",
@@ -152,6 +158,13 @@ class HandoffStore:
                     handoff_id=handoff_id, at=now, kind=status,
                     detail={k: v for k, v in fields.items()
                             if k not in ("briefing", "state")}))
+                call_sid = conn.execute(select(handoffs.c.call_sid).where(
+                    handoffs.c.id == handoff_id)).scalar()
+        if changed and status in SETTLED and self.on_settled is not None:
+            try:
+                self.on_settled(call_sid)
+            except Exception:
+                logger.exception(f"handoff {handoff_id}: deciding its call's outcome failed")
         return bool(changed)
 
     def settle(self, handoff_id: str, status: str, *, callback_number: str = "",

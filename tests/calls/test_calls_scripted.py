@@ -20,7 +20,7 @@ from conftest import ACCOUNT_SID, AUTH_TOKEN, FRONT_DESK_NUMBER
 from fakes import FakeVoices, HashingEncoder, place_scripted_call
 from fakes.tts import MIN_SECONDS
 from servers import FakeTwilio, ThreadedServer
-from test_stream_refusals import _ended
+from test_stream_refusals import _decided, _ended
 
 from config import DialogSettings, Settings
 from telephony.cli.simulator import CallerStep, CallResult
@@ -120,6 +120,8 @@ async def test_caller_hears_their_order_status_after_verification(support: Line)
     assert replies[-1]["heard_text"] == replies[-1]["reply_text"]
     assert replies[-1]["interrupted"] == 0
     assert call["end_reason"] == "caller_hung_up" and result.violations == ()
+    call = await _decided(support.records, result.call_sid)
+    assert (call["outcome"], call["outcome_reason"]) == ("resolved", "answered")
 
 
 async def test_keypad_digits_reach_the_dialog(hotel: Line) -> None:
@@ -141,6 +143,8 @@ async def test_a_request_for_a_person_yields_a_transfer_that_telephony_carries_o
     assert transfers and transfers[0]["detail"]["queue"] == "front_desk"
     assert transfers[0]["detail"]["reason"] == "caller_asked_for_person"
     assert call["end_reason"] == "transferred:front_desk"
+    call = await _decided(hotel.records, result.call_sid)
+    assert (call["outcome"], call["outcome_reason"]) == ("transferred", "cold:front_desk")
     # Redirected (not hung up), to TwiML dialling the front desk, once the line announcing
     # it had been heard in full.
     [update] = fake_twilio.for_call(result.call_sid)

@@ -12,6 +12,7 @@ from fakes import FakeVoices, HashingEncoder
 from prometheus_client.parser import text_string_to_metric_families
 from servers import FakeTwilio, ThreadedServer
 from test_calls_scripted import ALEX, Line, _settings
+from test_stream_refusals import _decided
 
 from config.settings import DeskSettings
 from telephony.cli.simulator import CallerStep
@@ -57,6 +58,7 @@ async def test_metrics_count_calls_turns_stages_tools_transfers_and_refusals(
         unsigned = await client.post(f"{support.server.url}/twilio/voice",
                                      data={"CallSid": "CA1"})
     assert unsigned.status_code == 403
+    await _decided(support.records, order["call_sid"])  # stored just after the call ends
 
     assert _scrape(support.server.url).status_code == 401
     assert _scrape(support.server.url, Authorization="Bearer wrong").status_code == 401
@@ -88,6 +90,9 @@ async def test_metrics_count_calls_turns_stages_tools_transfers_and_refusals(
     assert value("frontdesk_transfers_total", reason="caller_asked_for_person") == 1
     assert value("frontdesk_refused_total", kind="webhook", reason="bad_signature") == 1
     assert value("frontdesk_stt_waiting") == 0 and value("frontdesk_tts_waiting") == 0
+    # The order call was resolved; the transfer's outcome waits for the agent.
+    assert value("frontdesk_calls_by_outcome_total", outcome="resolved") == 1
+    assert value("frontdesk_calls_by_outcome_total", outcome="transferred") == 0
 
 
 async def test_metrics_are_off_without_an_api_token(fake_twilio: FakeTwilio,

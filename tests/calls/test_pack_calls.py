@@ -24,7 +24,7 @@ from fake_llm import FakeLlm, call, say
 from fakes import FakeVoices, place_scripted_call
 from servers import FakeTwilio, ThreadedServer
 from sqlalchemy import inspect, text
-from test_stream_refusals import _ended
+from test_stream_refusals import _decided, _ended
 
 from config import Settings
 from config.database import open_database
@@ -148,6 +148,8 @@ async def test_another_customers_repair_is_refused_like_one_that_does_not_exist(
     assert "blue road bike" not in " ".join(said)
     assert "Your red mountain bike is ready." in said[3]
     assert len(shop.writes()) == writes
+    decided = await _decided(embedded.records, call["call_sid"])
+    assert (decided["outcome"], decided["outcome_reason"]) == ("resolved", "answered")
 
 
 async def test_a_caller_with_no_record_is_handed_to_the_workshop(embedded: ShopLine) -> None:

@@ -75,6 +75,17 @@ async def _ended(records, call_sid: str, within: float = 15.0) -> dict:
     raise AssertionError(f"call {call_sid} never ended: {call}")
 
 
+async def _decided(records, call_sid: str, within: float = 15.0) -> dict:
+    """The call once its outcome is stored (just after it ends, by the call's record writer)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        call = await asyncio.to_thread(records.call, call_sid)
+        if call and call["outcome"]:
+            return call
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"call {call_sid} has no outcome: {call}")
+
+
 async def test_webhook_without_or_with_forged_signature_is_403(frontdesk):
     url = f"{frontdesk.url}/twilio/voice"
     params = {"CallSid": _sid("CA"), "From": "+15551230000"}

@@ -157,6 +157,19 @@ async def test_the_agent_is_briefed_then_joins_the_callers_conference(
     assert twilio.post(agent["form"]["StatusCallback"], done).status_code == 204
     assert store.get(handoff["id"])["status"] == "completed"
     assert [e["kind"] for e in store.events(handoff["id"])].count("completed") == 1
+    # The call's outcome: a person took it.
+    assert await _outcome(warm_settings, handoff["call_sid"]) == (
+        "transferred", f"warm:{handoff['queue']}")
+
+
+async def _outcome(settings: Settings, call_sid: str) -> tuple[str, str]:
+    """The call's stored outcome and its reason, once decided."""
+    records = Records(settings.database_url)
+    try:
+        call = await until(lambda: (c := records.call(call_sid))["outcome"] and c)
+    finally:
+        records.close()
+    return call["outcome"], call["outcome_reason"]
 
 
 async def _next_leg(fake: FakeTwilio, seen: int) -> dict:
@@ -254,6 +267,7 @@ async def test_no_answer_busy_and_decline_bring_the_caller_back_to_choose(
     late = {"CallSid": first["sid"], "CallStatus": "completed", "SequenceNumber": "4"}
     assert twilio.post(callback, late).status_code == 204
     assert store.get(hid)["status"] == "callback"
+    assert await _outcome(warm_settings, call_sid) == ("callback", f"callback:{done['queue']}")
 
 
 async def test_a_restart_between_dialling_and_the_agents_answer_loses_nothing(
@@ -295,6 +309,7 @@ async def test_a_caller_hanging_up_on_hold_stops_the_agents_phone_ringing(
     for _ in range(2):  # a retry changes nothing
         assert twilio.post(status_url, left).status_code == 204
     assert store.get(handoff["id"])["status"] == "abandoned"
+    assert await _outcome(warm_settings, handoff["call_sid"]) == ("abandoned", "hold")
     stopped = fake_twilio.for_call(agent["sid"])
     assert [r["form"] for r in stopped] == [{"Status": "canceled"}]
     # The agent answering afterwards is told, and nothing is joined.
