@@ -1,4 +1,4 @@
-"""`frontdesk` command line: serve, init, check, models, call, bench, try, kb, routes,
+"""`frontdesk` command line: serve, init, check, models, call, bench, try, kb, routes, report,
 hash-password.
 
 Settings come from the environment (``FRONTDESK_...``) and, under it, from a ``.env`` file in
@@ -211,6 +211,12 @@ def _routes(args: argparse.Namespace) -> int:
     return 0 if args.min_accuracy is None or report["accuracy"] >= args.min_accuracy else 1
 
 
+def _report(args: argparse.Namespace) -> int:
+    from telephony.cli.report_command import run_report_command
+
+    return run_report_command(args, _settings(args))
+
+
 def _check(args: argparse.Namespace) -> int:
     from telephony.cli.pack_commands import check_pack_command
 
@@ -311,6 +317,15 @@ def _parser() -> argparse.ArgumentParser:
                           help="exit 1 when the accuracy is below this (for CI)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=_routes)
+
+    report = sub.add_parser("report", help="KPIs of the calls in a period (outcomes, "
+                            "containment, transfers, handle time, latency...)")
+    report.add_argument("--since", default="7d",
+                        help="start: a date or time (2026-12-01, 2026-12-01T09:00, UTC) or an "
+                        "age (7d, 12h); default 7d")
+    report.add_argument("--until", default=None, help="end, as --since (default: now)")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=_report)
 
     from telephony.cli.try_turn import add_try_arguments
 

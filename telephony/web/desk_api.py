@@ -7,6 +7,7 @@ GET /api/handoffs            handoffs updated after ``since``, newest first
 GET /api/handoffs/{id}       one handoff with its briefing and events
 GET /api/calls               call records started or ended after ``since``, newest first
 GET /api/calls/{call_sid}    one call record: turns, transcript, events and handoffs
+GET /api/report              KPIs of the calls that started in [since, until)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, or_, select
 
 from config import Settings
+from telephony.records.report import kpis, load_period
 from telephony.records.store import Records, calls, turns
 from telephony.transfer.handoffs import HandoffStore, handoffs
 
@@ -43,7 +45,7 @@ __all__ = [
 
 NO_STORE = {"Cache-Control": "no-store"}
 _CALL_FIELDS = ("call_sid", "from_number", "to_number", "started_at", "ended_at",
-                "end_reason", "language")
+                "end_reason", "language", "outcome", "outcome_reason", "repeated_by")
 
 
 @dataclass(frozen=True)
@@ -220,5 +222,16 @@ def api_router(settings: Settings, get_stores: StoresDependency) -> APIRouter:
         body = _plain({**call, "transcript": _transcript(call.get("turns", [])),
                        "handoffs": [handoff_json(h) for h in found]})
         return JSONResponse(body, headers=NO_STORE)
+
+    @router.get("/api/report")
+    @guarded
+    async def api_report(request: Request, since: float = Query(..., ge=0),
+                         until: float | None = Query(None, ge=0),
+                         stores: DeskStores = uses) -> Response:
+        """KPIs (``telephony.records.report``) of the calls that started from ``since`` to
+        ``until`` (Unix times; default: now)."""
+        end = time.time() if until is None else until
+        period = await asyncio.to_thread(load_period, stores.records.engine, since, end)
+        return JSONResponse({"since": since, "until": end, **kpis(period)}, headers=NO_STORE)
 
     return router

@@ -601,7 +601,8 @@ def test_api_lists_calls(tmp_path: Path) -> None:
             assert found[1] == {
                 "call_sid": middle, "from_number": "+15550000001", "to_number": "+15550009999",
                 "started_at": 1_750_000_060.0, "ended_at": None, "end_reason": None,
-                "language": "en", "turn_count": 2, "handoff_ids": [first, second]}
+                "language": "en", "outcome": None, "outcome_reason": None,
+                "repeated_by": None, "turn_count": 2, "handoff_ids": [first, second]}
             assert (found[2]["end_reason"], found[2]["turn_count"], found[2]["handoff_ids"]) \
                 == ("hangup", 1, [])
             since = {"since": 1_750_000_030.0}
@@ -613,7 +614,14 @@ def test_api_lists_calls(tmp_path: Path) -> None:
                 "calls"] == []
             for bad in ({"limit": 0}, {"limit": 201}, {"since": -1}):
                 assert client.get("/api/calls", params=bad).status_code == 422
+            # The KPIs of the calls that started in a period (telephony.records.report).
+            report = client.get("/api/report", params={"since": 1_750_000_000.0,
+                                                       "until": 1_750_000_070.0}).json()
+            assert report["calls"] == 2 and report["undecided"] == 2
+            assert report["by_outcome"]["resolved"] == 0
+            assert client.get("/api/report").status_code == 422  # since is required
         with served.client() as client:
+            assert client.get("/api/report", params={"since": 0}).status_code == 401
             assert client.get("/api/calls").status_code == 401
             assert client.get("/api/calls",
                               headers={"Authorization": "Bearer nope"}).status_code == 401
