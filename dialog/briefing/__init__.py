@@ -45,8 +45,11 @@ __all__ = [
 ]
 
 # Turns that say nothing about what the caller wanted.
+# Turns that ask for nothing of their own: the call's lines, and the rules' (a keypad menu, a
+# language switch: "route" with no caller intent) and the choice after a failed transfer.
 _MINOR_INTENTS = frozenset({"greeting", "noise", "unclear", "chatter", "keypad", "thanks",
-                            "goodbye", "injection", "off_topic", "task"})
+                            "goodbye", "injection", "off_topic", "task", "route",
+                            "transfer_choice"})
 _FALLBACK_INTENTS = ("question", "human")  # what mattered when no task did
 
 
@@ -162,7 +165,8 @@ def _customer(state: CallState, entries: list[dict[str, Any]]) -> dict[str, Any]
             out["tier"] = tier
     elif state.candidate_id:
         out["candidate_id"] = state.candidate_id  # matched, identity not confirmed
-    out["records"] = records
+    if records:  # what the AI looked up; nothing to show when it looked nothing up
+        out["records"] = records
     return out
 
 
@@ -174,7 +178,14 @@ def _name(records: Mapping[str, Any]) -> str:
     guest = records.get("verify_guest") or {}
     if guest.get("first_name"):
         return f"{guest['first_name']} {guest.get('last_name') or ''}".strip()
-    return str((records.get("find_reservation") or {}).get("guest") or "")
+    if found := (records.get("find_reservation") or {}).get("guest"):
+        return str(found)
+    # A business pack's HTTP tools: a "name" in a response.
+    for result in records.values():
+        body = result.get("body") if isinstance(result, dict) else None
+        if isinstance(body, dict) and isinstance(body.get("name"), str) and body["name"]:
+            return body["name"]
+    return ""
 
 
 def _who(state: CallState, customer: Mapping[str, Any], caller_number: str) -> str:

@@ -8,7 +8,7 @@ database, and briefings stored before a field was added still load: new fields h
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -46,13 +46,23 @@ class TurnRecord:
         return cls(at=float(at), caller_text=row.get("caller_text") or "",
                    caller_dtmf=row.get("caller_dtmf") or None,
                    reply_text=row.get("reply_text") or "", heard_text=row.get("heard_text"),
-                   intent=row.get("intent"), sentiment=row.get("sentiment"),
+                   intent=caller_intent(row.get("intent"), row.get("reason_codes") or ()),
+                   sentiment=row.get("sentiment"),
                    sentiment_label=row.get("sentiment_label"),
                    tools=[dict(t) for t in row.get("tools") or []],
                    replied_at=row.get("replied_at"),
                    interrupted=bool(row.get("interrupted")),
                    reason_codes=[str(c) for c in row.get("reason_codes") or []],
                    caller_level_db=None if level is None else float(level))
+
+
+def caller_intent(intent: str | None, reason_codes: Iterable[str]) -> str | None:
+    """What the caller asked for in a turn: a turn the routing rules answered is labelled
+    "route", and the caller's own intent is in its reason codes ("intent:human")."""
+    if intent != "route":
+        return intent
+    return next((str(c).removeprefix("intent:") for c in reason_codes
+                 if str(c).startswith("intent:")), None)
 
 
 @dataclass(frozen=True)

@@ -521,3 +521,26 @@ async def test_llm_too_slow_keeps_the_template(fake):
                                  timeout_seconds=0.5)
     assert b == template
     assert time.monotonic() - started < 1.5
+
+
+def test_the_rules_labels_never_reach_the_agent():
+    """A turn the routing rules answered ("route") reads as what the caller asked for; the
+    choice after a failed transfer asks for nothing; a card shows no empty records."""
+    rows = [{"caller_text": None, "replied_at": 1.0, "reply_text": "Hello.",
+             "intent": "greeting"},
+            {"caller_text": "I want to talk to someone", "caller_started_at": 10.0,
+             "reply_text": "Let me connect you.", "intent": "route",
+             "reason_codes": ["route:person", "rule:person", "intent:human"]},
+            {"caller_text": "try another colleague", "caller_started_at": 40.0,
+             "reply_text": "Trying another colleague.", "intent": "transfer_choice",
+             "reason_codes": ["choice:next_agent"]}]
+    turns = [TurnRecord.from_row(row) for row in rows]
+    assert turns[1].intent == "human"
+    state = CallState(business="support", caller_number=ALEX, call_sid="CAR")
+    b = build_briefing(call_sid="CAR", caller_number=ALEX, state=state, turns=turns,
+                       tool_calls=[], transfer=Transfer("support", "caller_asked_for_person"),
+                       now=T0)
+    text = " ".join([b.summary, b.suggested_next_step, *b.bullets])
+    assert "route" not in text and "transfer choice" not in text, text
+    assert b.summary == f"An unverified caller from {ALEX} asked for a person."
+    assert "records" not in b.customer
