@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
                          "refused (403), since none can be verified.")
         app.state.runtime = runtime or await asyncio.to_thread(
             partial(Runtime.load, settings, voices=voices, encoder=encoder))
+        app.state.runtime.loop = asyncio.get_running_loop()
         # Calls and handoffs a crashed server left behind are closed before the first call,
         # then on every heartbeat (several servers: another one's).
         recovery = getattr(app.state.runtime, "recovery", None)

@@ -12,6 +12,7 @@ encoder (``tests/fakes``) to load no model.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -46,6 +47,7 @@ from telephony.records.recovery import Recovery, instance_id
 from telephony.records.store import Records
 from telephony.transfer.handoffs import HandoffStore
 from telephony.transfer.warm import WarmTransfers
+from telephony.transfer.webhook import post_call_webhook
 from telephony.twilio.rest import TwilioRest
 from telephony.twilio.security import StreamTokens
 from voice.services import CallVoices, LocalVoices
@@ -104,6 +106,9 @@ class Runtime:
     metrics: ServerMetrics = field(default_factory=ServerMetrics)  # served at /metrics
     database: Database | None = None  # held (attached) until ``aclose``
     http: httpx.AsyncClient | None = None  # under ``twilio``; closed by ``aclose``
+    # The server's event loop (set by the app's lifespan): work a blocking step started in a
+    # thread (the call.completed webhook) is handed to it.
+    loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def load(cls, settings: Settings, *, voices: CallVoices | None = None,
@@ -160,11 +165,23 @@ class Runtime:
         return runtime
 
     def settle_outcome(self, call_sid: str) -> Outcome | None:
-        """Decide and store what the call came to (blocking: its stream ended, or its
-        transfer settled)."""
+        """Decide and store what the call came to (blocking, from any thread: its stream
+        ended, or its transfer settled). Once decided, the call is counted and, with a desk
+        webhook, posted to it (``call.completed``) on the server's event loop."""
+        def decided(outcome: Outcome) -> None:
+            self.metrics.call_outcome(outcome.outcome)
+            if self.settings.desk.webhook_url and self.loop is not None \
+                    and not self.loop.is_closed():
+                asyncio.run_coroutine_threadsafe(self._post_call(call_sid), self.loop)
+
         return settle_outcome(self.records, self.handoffs, call_sid,
                               repeat_window_seconds=self.settings.repeat_call_days * 86400,
-                              counted=self.metrics.call_outcome)
+                              decided=decided)
+
+    async def _post_call(self, call_sid: str) -> None:
+        call = await asyncio.to_thread(self.records.call, call_sid)
+        if call is not None:
+            await post_call_webhook(self.settings, call, self.twilio.http)
 
     def dialog_engine(self, state: CallState, rules: Rules | None = None) -> DialogManager:
         """A new call's dialog (its state: business, caller ID, call SID), routed by

@@ -112,9 +112,9 @@ class _Handoffs(Protocol):
 
 def settle_outcome(records: Records, handoffs: _Handoffs, call_sid: str, *,
                    repeat_window_seconds: float,
-                   counted: Callable[[str], None] | None = None) -> Outcome | None:
+                   decided: Callable[[Outcome], None] | None = None) -> Outcome | None:
     """Decide the call's outcome from its records and store it (blocking: run it in a thread
-    or the call's record writer). The first time a call is decided, ``counted`` is told its
+    or the call's record writer). The first time a call is decided, ``decided`` is told its
     outcome and an earlier call from the same number within the window is marked repeated."""
     call = records.call(call_sid)
     if call is None:
@@ -124,8 +124,8 @@ def settle_outcome(records: Records, handoffs: _Handoffs, call_sid: str, *,
         return None
     before = records.set_outcome(call_sid, outcome.outcome, outcome.reason)
     if before is None:
-        if counted is not None:
-            counted(outcome.outcome)
+        if decided is not None:
+            decided(outcome)
         number = call.get("from_number")
         if number and repeat_window_seconds > 0:
             started = float(call["started_at"])

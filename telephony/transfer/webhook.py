@@ -1,6 +1,8 @@
-"""The briefing webhook: each new handoff POSTed, signed, to ``settings.desk.webhook_url``.
+"""The webhooks, POSTed signed to ``settings.desk.webhook_url``: each new handoff with its
+briefing (``handoff.created``), and each call once its outcome is decided (``call.completed``:
+the outcome, a summary and the transcript, so a CRM can file the call).
 
-Headers: ``X-Frontdesk-Event: handoff.created``, ``X-Frontdesk-Timestamp`` (Unix seconds) and
+Headers: ``X-Frontdesk-Event``, ``X-Frontdesk-Timestamp`` (Unix seconds) and
 ``X-Frontdesk-Signature: sha256=<hex>`` (``sign_webhook``) when a secret is set. A receiver
 recomputes the signature and refuses old timestamps (replays).
 """
@@ -17,10 +19,15 @@ import httpx
 from loguru import logger
 
 from config import Settings
+from dialog.briefing.types import caller_intent
 from telephony.retry import WEBHOOK, RetryPolicy, send
 from telephony.web.desk_api import handoff_json
 
-__all__ = ["post_briefing_webhook", "sign_webhook"]
+__all__ = ["call_summary", "post_briefing_webhook", "post_call_webhook", "sign_webhook"]
+
+# Turns that ask for nothing of their own (the call's lines, the transfer choice).
+_NOT_ASKED = frozenset({"greeting", "noise", "route", "transfer_choice", "keypad", "task",
+                        "chatter", "thanks", "goodbye", "unclear"})
 
 
 def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
@@ -39,29 +46,70 @@ async def post_briefing_webhook(settings: Settings, handoff: dict[str, Any],
     A receiver that is busy (429, 5xx) or unreachable is tried again with backoff, honouring
     its Retry-After (``policy``, default ``telephony.retry.WEBHOOK``).
     """
+    return await _post(settings, "handoff.created", handoff_json(handoff), client,
+                       f"handoff {handoff.get('id')}", timeout_seconds, policy)
+
+
+async def post_call_webhook(settings: Settings, call: dict[str, Any],
+                            client: httpx.AsyncClient, *, timeout_seconds: float = 3.0,
+                            policy: RetryPolicy = WEBHOOK) -> bool:
+    """POST a call whose outcome was just decided (``call_summary`` of its record), as
+    ``post_briefing_webhook`` does a handoff."""
+    return await _post(settings, "call.completed", call_summary(call), client,
+                       f"call {call.get('call_sid')}", timeout_seconds, policy)
+
+
+def call_summary(call: dict[str, Any]) -> dict[str, Any]:
+    """What a CRM is told of a call: who, when, its outcome, what the caller asked for, a
+    one-line summary and the transcript (already redacted, as stored)."""
+    turns = call.get("turns") or []
+    asked = []
+    for turn in turns:
+        intent = caller_intent(turn.get("intent"), turn.get("reason_codes") or ())
+        if intent and intent not in _NOT_ASKED and intent not in asked:
+            asked.append(intent)
+    outcome = call.get("outcome") or "undecided"
+    what = ", ".join(a.replace("_", " ") for a in asked) or "nothing in words"
+    summary = f"The caller asked about {what}; outcome: {outcome}" + (
+        f" ({call['outcome_reason']})" if call.get("outcome_reason") else "") + "."
+    transcript = []
+    for turn in turns:
+        said = turn.get("caller_text") or (f"[keypad] {turn['caller_dtmf']}"
+                                           if turn.get("caller_dtmf") else "")
+        if said:
+            transcript.append({"speaker": "caller", "text": said})
+        if turn.get("reply_text"):
+            transcript.append({"speaker": "agent", "text": turn["reply_text"]})
+    keys = ("call_sid", "from_number", "to_number", "started_at", "ended_at", "end_reason",
+            "language", "outcome", "outcome_reason")
+    return {**{k: call.get(k) for k in keys}, "asked": asked, "summary": summary,
+            "transcript": transcript}
+
+
+async def _post(settings: Settings, event: str, payload: dict[str, Any],
+                client: httpx.AsyncClient, what: str, timeout_seconds: float,
+                policy: RetryPolicy) -> bool:
     url = settings.desk.webhook_url
     if not url:
         return False
-    body = json.dumps(handoff_json(handoff), separators=(",", ":"), default=str).encode()
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
     timestamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Frontdesk-Event": "handoff.created",
+    headers = {"Content-Type": "application/json", "X-Frontdesk-Event": event,
                "X-Frontdesk-Timestamp": timestamp, "User-Agent": "frontdesk-webhook"}
     secret = settings.desk.webhook_secret.get_secret_value()
     if secret:
         headers["X-Frontdesk-Signature"] = sign_webhook(secret, timestamp, body)
     else:
-        logger.warning("desk webhook: FRONTDESK_DESK__WEBHOOK_SECRET is not set; posting "
-                       "the briefing unsigned")
-    what = f"desk webhook for handoff {handoff.get('id')}"
+        logger.warning(f"desk webhook: FRONTDESK_DESK__WEBHOOK_SECRET is not set; posting "
+                       f"{event} unsigned")
     try:
         response = await send(lambda: client.post(url, content=body, headers=headers,
-                                                  timeout=timeout_seconds), policy, what)
+                                                  timeout=timeout_seconds), policy,
+                              f"desk webhook for {what}")
     except Exception as exc:  # a webhook never breaks a call
-        logger.warning(f"desk webhook: POST for handoff {handoff.get('id')} failed: "
-                       f"{type(exc).__name__}: {exc}")
+        logger.warning(f"desk webhook: POST for {what} failed: {type(exc).__name__}: {exc}")
         return False
     if not response.is_success:
-        logger.warning(f"desk webhook: POST for handoff {handoff.get('id')} answered "
-                       f"{response.status_code}")
+        logger.warning(f"desk webhook: POST for {what} answered {response.status_code}")
         return False
     return True

@@ -69,10 +69,12 @@ def _settings(folder: Path, fake_twilio: FakeTwilio, business: str) -> Settings:
     )
 
 
-def _line(folder: Path, fake_twilio: FakeTwilio, business: str) -> Iterator[Line]:
+def _line(folder: Path, fake_twilio: FakeTwilio, business: str,
+          **update: object) -> Iterator[Line]:
+    """A line on ``_settings``, with ``update`` (settings fields) applied."""
     from telephony.app import create_app
 
-    settings = _settings(folder, fake_twilio, business)
+    settings = _settings(folder, fake_twilio, business).model_copy(update=update)
     voices = FakeVoices()
     app = create_app(settings, voices=voices, encoder=HashingEncoder())
     server = ThreadedServer(app, ws_max_size=settings.stream.max_message_bytes).start()

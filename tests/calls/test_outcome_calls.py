@@ -6,26 +6,65 @@ the caller leaves while on hold. Scripted voices, the real server and dialog
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
 import pytest
 from fakes import place_scripted_call
-from servers import FakeTwilio, until
+from fastapi import FastAPI, Request
+from servers import FakeTwilio, ThreadedServer, until
 from sqlalchemy import text
 from test_calls_scripted import ALEX, Line, _line
 from test_stream_refusals import _decided
 from test_warm_transfer import Twilio
 
+from config.settings import DeskSettings
 from telephony.cli.simulator import CallerStep
 from telephony.transfer.handoffs import HandoffStore
+from telephony.transfer.webhook import sign_webhook
 
 pytestmark = pytest.mark.asyncio
 
 
+class Crm:
+    """A CRM's webhook receiver on loopback: every delivery, with its headers."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/hook")
+        async def hook(request: Request) -> dict:
+            self.deliveries.append((dict(request.headers), await request.body()))
+            return {}
+
+        return app
+
+    def calls(self, call_sid: str) -> list[tuple[dict[str, str], bytes]]:
+        return [(h, b) for h, b in self.deliveries
+                if h["x-frontdesk-event"] == "call.completed"
+                and json.loads(b)["call_sid"] == call_sid]
+
+
 @pytest.fixture(scope="module")
-def support(fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
-    yield from _line(tmp_path_factory.mktemp("outcomes-support"), fake_twilio, "support")
+def crm() -> Iterator[Crm]:
+    receiver = Crm()
+    server = ThreadedServer(receiver.app()).start()
+    receiver.url = server.url  # type: ignore[attr-defined]
+    yield receiver
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def support(fake_twilio: FakeTwilio, crm: Crm,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
+    desk = DeskSettings(webhook_url=f"{crm.url}/hook",  # type: ignore[attr-defined]
+                        webhook_secret=SECRET)
+    yield from _line(tmp_path_factory.mktemp("outcomes-support"), fake_twilio, "support",
+                     desk=desk)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +79,7 @@ async def _outcome(line: Line, steps: list[CallerStep], caller: str = ALEX) -> t
     return call["outcome"], call["outcome_reason"]
 
 
+SECRET = "crm-webhook-secret"
 ORDER = [CallerStep(say="Where is my order?"), CallerStep(say="My zip code is 9 4 1 1 0."),
          CallerStep(say="The order number is five five one two three four.")]
 
@@ -112,3 +152,18 @@ async def test_warm_transfers(support: Line, fake_twilio: FakeTwilio, variant: i
 async def _decided_or_none(line: Line, call_sid: str) -> str | None:
     call = line.records.call(call_sid)
     return call["outcome"] if call else None
+
+
+async def test_a_crm_is_told_each_call_once_it_is_decided(support: Line, crm: Crm) -> None:
+    result = await place_scripted_call(support.server.url, ORDER, voices=support.voices,
+                                       settings=support.settings, from_number=ALEX)
+    [(headers, body)] = await until(lambda: crm.calls(result.call_sid))
+    assert headers["x-frontdesk-signature"] == sign_webhook(
+        SECRET, headers["x-frontdesk-timestamp"], body)
+    sent = json.loads(body)
+    assert (sent["outcome"], sent["outcome_reason"]) == ("resolved", "answered")
+    assert sent["from_number"] == ALEX and sent["asked"] == ["order_status"]
+    assert sent["summary"] == ("The caller asked about order status; outcome: resolved "
+                               "(answered).")
+    assert sent["transcript"][1] == {"speaker": "caller", "text": "Where is my order?"}
+    assert "94110" not in body.decode()  # the ZIP code stays redacted
