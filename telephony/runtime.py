@@ -43,6 +43,7 @@ from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 from telephony.metrics import ServerMetrics
 from telephony.records.outcome import Outcome, settle_outcome
+from telephony.records.qa import QaScore, score_call
 from telephony.records.recovery import Recovery, instance_id
 from telephony.records.store import Records
 from telephony.transfer.handoffs import HandoffStore
@@ -170,6 +171,10 @@ class Runtime:
         webhook, posted to it (``call.completed``) on the server's event loop."""
         def decided(outcome: Outcome) -> None:
             self.metrics.call_outcome(outcome.outcome)
+            try:
+                self.score_call(call_sid)
+            except Exception:  # QA never breaks a call's records
+                logger.exception(f"call {call_sid}: QA scoring failed")
             if self.settings.desk.webhook_url and self.loop is not None \
                     and not self.loop.is_closed():
                 asyncio.run_coroutine_threadsafe(self._post_call(call_sid), self.loop)
@@ -178,10 +183,27 @@ class Runtime:
                               repeat_window_seconds=self.settings.repeat_call_days * 86400,
                               decided=decided)
 
+    def score_call(self, call_sid: str) -> QaScore | None:
+        """Score the call on the scorecard of the rules version it ran under and store it
+        (blocking; ``telephony.records.qa``)."""
+        call = self.records.call(call_sid)
+        if call is None:
+            return None
+        ran = next((t["route"]["version"] for t in call["turns"]
+                    if isinstance(t.get("route"), dict) and t["route"].get("version")), None)
+        version = (self.rule_store.get(ran) if ran is not None else None) \
+            or self.rule_store.active(self.settings.dialog.business)
+        audit = getattr(self.dialog.registry.audit, "for_call", lambda _sid: [])(call_sid)
+        score = score_call(call, audit, version.rules.scorecard(), version.rules.business.name)
+        self.records.save_qa(call_sid, rules_version=version.id, score=score.score,
+                             items=score.rows())
+        return score
+
     async def _post_call(self, call_sid: str) -> None:
         call = await asyncio.to_thread(self.records.call, call_sid)
         if call is not None:
-            await post_call_webhook(self.settings, call, self.twilio.http)
+            qa = await asyncio.to_thread(self.records.qa, call_sid)
+            await post_call_webhook(self.settings, {**call, "qa": qa}, self.twilio.http)
 
     def dialog_engine(self, state: CallState, rules: Rules | None = None) -> DialogManager:
         """A new call's dialog (its state: business, caller ID, call SID), routed by

@@ -39,12 +39,14 @@ from config.rules.fields import DAYS, ROUTE_ACTIONS, RouteAction, parse_window
 from config.rules.load import bundled_rules_file, load_rules
 from config.rules.locate import Problem, RulesError
 from config.rules.schema import (
+    QA_CHECKS,
     BusinessProfile,
     CallerTier,
     Escalation,
     Holiday,
     IntentOverride,
     Menu,
+    QaItem,
     Queue,
     Rule,
     Rules,
@@ -62,6 +64,8 @@ __all__ = [
     "IntentOverride",
     "Menu",
     "Problem",
+    "QA_CHECKS",
+    "QaItem",
     "Queue",
     "RouteAction",
     "Rule",

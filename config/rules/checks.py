@@ -77,6 +77,12 @@ class _Checker:
             self.tool(("tools", i), tool)
         self.check_menus()
         self.check_rules()
+        for i, item in enumerate(r.qa or ()):
+            for intent, queue in item.queues.items():
+                if intent not in self.intents:
+                    self.add(("qa", i, "queues", intent), _choices("intent", intent,
+                                                                   self.intents))
+                self.queue(("qa", i, "queues", intent), queue)
         return self.problems
 
     def languages(self, loc: Loc, texts: Mapping[str, str]) -> None:

@@ -38,6 +38,8 @@ __all__ = [
     "Holiday",
     "IntentOverride",
     "Menu",
+    "QA_CHECKS",
+    "QaItem",
     "Queue",
     "Rule",
     "Rules",
@@ -202,6 +204,29 @@ class Escalation(EscalationSettings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The checks a QA scorecard item may make of a call's records (telephony.records.qa).
+QaCheck = Literal["greeted", "verified_before_account_action", "offered_person_when_asked",
+                  "no_card_digits_read_back", "answered_in_caller_language",
+                  "routed_to_right_queue"]
+QA_CHECKS: tuple[str, ...] = QaCheck.__args__  # type: ignore[attr-defined]
+
+
+class QaItem(_Strict):
+    """One line of the QA scorecard every call is scored on after it ends."""
+
+    check: QaCheck
+    description: str = ""
+    # routed_to_right_queue: intent -> the queue a caller asking for it must reach.
+    queues: dict[Name, Name] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _queues_fit(self) -> QaItem:
+        if (self.check == "routed_to_right_queue") != bool(self.queues):
+            raise ValueError("'queues' (intent: queue) goes with routed_to_right_queue, and "
+                             "only with it")
+        return self
+
+
 class Rules(_Strict):
     business: BusinessProfile
     greetings: dict[Language, Text]
@@ -212,6 +237,13 @@ class Rules(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     queues: dict[Name, Queue] = Field(min_length=1)
     escalation: Escalation = Field(default_factory=Escalation)
+    # The QA scorecard; absent: every check that needs no parameters.
+    qa: list[QaItem] | None = None
+
+    def scorecard(self) -> list[QaItem]:
+        if self.qa is not None:
+            return list(self.qa)
+        return [QaItem(check=c) for c in QA_CHECKS if c != "routed_to_right_queue"]
 
     def tier_for(self, number: str | None, record_tier: str | None = None) -> str | None:
         """The first tier (file order) the caller's number or record's tier belongs to."""

@@ -38,12 +38,16 @@ def _text(report: dict) -> str:
              f"{report['time_to_agent_seconds']['p50']} s; voice-to-voice p50/p95 "
              f"{report['latency_ms']['voice_to_voice']['p50']}/"
              f"{report['latency_ms']['voice_to_voice']['p95']} ms",
-             f"sentiment start {report['sentiment']['start']}, end {report['sentiment']['end']}"]
+             f"sentiment start {report['sentiment']['start']}, end {report['sentiment']['end']}",
+             f"QA: {report['qa']['scored']} calls scored, mean {report['qa']['mean_score']}"]
     for title, key in (("transfers by reason", "transfers_by_reason"),
                        ("abandoned where", "abandoned_where"), ("failed", "failed_stage"),
                        ("tool failures", "tool_failures")):
         if report[key]:
             lines.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in report[key].items()))
+    if report["qa"]["failed"]:
+        lines.append("QA failures: " + ", ".join(f"{k} {v}"
+                                                 for k, v in report["qa"]["failed"].items()))
     return "\n".join(lines)
 
 

@@ -9,7 +9,8 @@ handoffs; ``kpis`` (pure) computes the figures from them:
 - transfers by reason code and by queue (the dialog's transfer decisions), and the time an
   agent took to join (handoff created -> connected, seconds);
 - handle time (call start -> end, seconds), sentiment at the first and the last caller turn,
-  latency percentiles per stage (milliseconds), tool calls that failed, by tool.
+  latency percentiles per stage (milliseconds), tool calls that failed, by tool;
+- QA: calls scored, the mean score, failures by check (``telephony.records.qa``).
 
 Rates are over the decided calls; percentiles are None with no data.
 """
@@ -25,7 +26,7 @@ from sqlalchemy import Engine, select
 
 from telephony.metrics import STAGES
 from telephony.records.outcome import OUTCOMES
-from telephony.records.store import call_events, calls, turns
+from telephony.records.store import call_events, calls, qa_scores, turns
 from telephony.transfer.handoffs import handoff_events, handoffs
 
 __all__ = ["kpis", "load_period"]
@@ -55,7 +56,7 @@ def load_period(engine: Engine, since: float, until: float) -> dict[str, list[di
             .mappings()] if ids else []
         return {"calls": rows, "turns": turn_rows,
                 "events": of(call_events, call_events.c.call_sid), "handoffs": handoff_rows,
-                "connected": joined}
+                "connected": joined, "qa": of(qa_scores, qa_scores.c.call_sid)}
 
 
 def _percentiles(values: Iterable[float]) -> dict[str, float | None]:
@@ -123,4 +124,14 @@ def kpis(period: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
             if isinstance(t.get("latency"), dict) and t["latency"].get(stage) is not None)
             for stage in STAGES},
         "tool_failures": dict(sorted(failed_tools.items())),
+        "qa": _qa(period.get("qa") or []),
     }
+
+
+def _qa(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Calls scored, their mean score, and how often each check failed."""
+    scores = [r["score"] for r in rows if r.get("score") is not None]
+    failed = Counter(item["check"] for r in rows for item in r.get("items") or ()
+                     if item.get("passed") is False)
+    return {"scored": len(rows), "mean_score": _mean(scores),
+            "failed": dict(sorted(failed.items()))}

@@ -37,6 +37,7 @@ __all__ = [
     "calls",
     "call_events",
     "metadata",
+    "qa_scores",
     "stream_tokens",
     "turns",
 ]
@@ -119,7 +120,17 @@ stream_tokens = Table(
     Column("call_sid", String(64), nullable=False),
     Column("claimed_at", Float, nullable=False),
 )
-TABLES = (calls, turns, call_events, stream_tokens)
+# Each call's QA score (telephony.records.qa): the scorecard of the rules version it ran under.
+qa_scores = Table(
+    "qa_scores",
+    metadata,
+    Column("call_sid", String(64), ForeignKey("calls.call_sid"), primary_key=True),
+    Column("rules_version", Integer),
+    Column("scored_at", Float, nullable=False),
+    Column("score", Float),  # passed / applicable items; NULL: no item applied
+    Column("items", JSON),  # [{check, passed (true/false/null), turn, detail}]
+)
+TABLES = (calls, turns, call_events, stream_tokens, qa_scores)
 
 
 class Records:
@@ -205,6 +216,22 @@ class Records:
         with self.engine.begin() as conn:
             conn.execute(update(calls).where(calls.c.call_sid == call_sid)
                          .values(repeated_by=by))
+
+    def save_qa(self, call_sid: str, *, rules_version: int | None, score: float | None,
+                items: list[dict[str, Any]]) -> None:
+        """Store (or replace) the call's QA score."""
+        values = dict(rules_version=rules_version, scored_at=time.time(), score=score,
+                      items=json.loads(json.dumps(items, default=str)))
+        with self.engine.begin() as conn:
+            if conn.execute(update(qa_scores).where(qa_scores.c.call_sid == call_sid)
+                            .values(**values)).rowcount == 0:
+                conn.execute(insert(qa_scores).values(call_sid=call_sid, **values))
+
+    def qa(self, call_sid: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(qa_scores).where(qa_scores.c.call_sid == call_sid)
+                               ).mappings().first()
+        return dict(row) if row else None
 
     def renew_leases(self, call_sids: Collection[str]) -> None:
         """The calls this server is carrying are still alive, for another lease."""

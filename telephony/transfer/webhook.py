@@ -61,7 +61,8 @@ async def post_call_webhook(settings: Settings, call: dict[str, Any],
 
 def call_summary(call: dict[str, Any]) -> dict[str, Any]:
     """What a CRM is told of a call: who, when, its outcome, what the caller asked for, a
-    one-line summary and the transcript (already redacted, as stored)."""
+    one-line summary, its QA score and failed items (``qa``: the stored score, if any) and the
+    transcript (already redacted, as stored)."""
     turns = call.get("turns") or []
     asked = []
     for turn in turns:
@@ -82,7 +83,10 @@ def call_summary(call: dict[str, Any]) -> dict[str, Any]:
             transcript.append({"speaker": "agent", "text": turn["reply_text"]})
     keys = ("call_sid", "from_number", "to_number", "started_at", "ended_at", "end_reason",
             "language", "outcome", "outcome_reason")
+    qa = call.get("qa") or {}
+    failed = [item for item in qa.get("items") or () if item.get("passed") is False]
     return {**{k: call.get(k) for k in keys}, "asked": asked, "summary": summary,
+            "qa": {"score": qa.get("score"), "failed": failed} if qa else None,
             "transcript": transcript}
 
 

@@ -145,6 +145,10 @@ async def test_warm_transfers(support: Line, fake_twilio: FakeTwilio, variant: i
             expected = ("transferred", f"warm:{handoff['queue']}")
         call = await _decided(support.records, result.call_sid)
         assert (call["outcome"], call["outcome_reason"]) == expected
+        # Scored once decided: the caller who asked for a person was handed over.
+        qa = await until(lambda: support.records.qa(result.call_sid))
+        assert {i["check"]: i["passed"] for i in qa["items"]}[
+            "offered_person_when_asked"] is True
     finally:
         store.close()
 
@@ -167,3 +171,12 @@ async def test_a_crm_is_told_each_call_once_it_is_decided(support: Line, crm: Cr
                                "(answered).")
     assert sent["transcript"][1] == {"speaker": "caller", "text": "Where is my order?"}
     assert "94110" not in body.decode()  # the ZIP code stays redacted
+    # Scored on the support rules' scorecard: greeted and answered in English; nothing else
+    # of it applied (no account change, no person asked for, no refund).
+    assert sent["qa"] == {"score": 1.0, "failed": []}
+    stored = support.records.qa(result.call_sid)
+    assert stored is not None and stored["rules_version"] >= 1
+    assert {i["check"]: i["passed"] for i in stored["items"]} == {
+        "greeted": True, "verified_before_account_action": None,
+        "offered_person_when_asked": None, "no_card_digits_read_back": True,
+        "answered_in_caller_language": True, "routed_to_right_queue": None}

@@ -76,6 +76,11 @@ def database(tmp_path: Path) -> str:
           transfer=("front_desk", "caller_asked_for_person"))
     _call(records, handoffs, "C11", "+1001", "caller_hung_up", list(answered))  # C01 again
     _call(records, handoffs, "C12", "+1012", "error", [])
+    records.save_qa("C01", rules_version=1, score=1.0,
+                    items=[{"check": "greeted", "passed": True}])
+    records.save_qa("C02", rules_version=1, score=0.5,
+                    items=[{"check": "greeted", "passed": True},
+                           {"check": "no_card_digits_read_back", "passed": False}])
     records.close()
     handoffs.close()
     return url
@@ -133,6 +138,8 @@ def test_the_report_matches_counts_made_from_the_raw_tables(
     assert report["time_to_agent_seconds"]["count"] == len(joined) == 2
     assert report["latency_ms"]["voice_to_voice"]["p50"] == round(statistics.median(v2v), 1)
     assert report["tool_failures"] == {"get_order_status": 1}
+    assert report["qa"] == {"scored": 2, "mean_score": 0.75,
+                            "failed": {"no_card_digits_read_back": 1}}
     assert report["sentiment"]["start"] == round(statistics.mean([0.2, -0.1, 0.2, -0.6, 0.2]), 3)
     assert report["sentiment"]["end"] == round(statistics.mean([0.2, 0.5, 0.2, -0.6, 0.2]), 3)
     # The text form and a period with nothing in it.
