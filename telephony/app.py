@@ -173,11 +173,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
     @app.websocket("/twilio/stream")
     async def media_stream(websocket: WebSocket) -> None:
         rt: Runtime = websocket.app.state.runtime
-        if websocket.headers.get("x-twilio-signature") is not None and not _signed(
-            str(websocket.url), _path_and_query(websocket.url), websocket.headers, {}
-        ):
-            logger.warning(f"refused stream upgrade from {websocket.client}: bad signature")
-            rt.metrics.refuse("stream", "bad_signature")
+        # Twilio signs the upgrade (X-Twilio-Signature over the stream URL, no parameters);
+        # unsigned or forged, it is refused (HTTP 403) before a stream token is even read.
+        if not _signed(str(websocket.url), _path_and_query(websocket.url), websocket.headers,
+                       {}):
+            why = "bad_signature" if websocket.headers.get("x-twilio-signature") else "unsigned"
+            logger.warning(f"refused stream upgrade from {websocket.client}: {why}")
+            rt.metrics.refuse("stream", why)
             await websocket.close(code=1008)
             return
         # Accepted, then closed with a code and reason a client can act on (1013: try again).

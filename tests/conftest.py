@@ -80,6 +80,16 @@ def voice_models(voice_settings: Settings) -> Iterator[VoiceModels]:
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+
+
+def connect_stream(url: str, *, auth_token: str = AUTH_TOKEN, **kwargs):
+    """Open a media stream as Twilio does: the upgrade signed over its URL."""
+    import websockets
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(auth_token).compute_signature(url, {})
+    return websockets.connect(url, additional_headers={"X-Twilio-Signature": signature},
+                              **kwargs)
 FRONT_DESK_NUMBER = "+15550001111"
 
 

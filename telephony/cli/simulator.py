@@ -16,13 +16,16 @@ import asyncio
 import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
+import websockets
 from streamdouble import audio as sd_audio
+from streamdouble import session as streamdouble_session
 from streamdouble.metrics import compute as compute_metrics
 from streamdouble.protocol import StreamIdentity
 from streamdouble.scenario import Dtmf, Say, Scenario, Step, Wait
@@ -135,8 +138,46 @@ class _AwaitReply(Step):
     max_reply_s: float = 60.0
 
 
+# The headers of the stream upgrade a session is opening (its X-Twilio-Signature). streamdouble
+# 0.3 opens the WebSocket itself and takes no headers; its module's ``websockets`` is given a
+# stand-in whose ``connect`` adds them, read from the running task's context, so sessions that
+# run at the same time (the bench) each send their own.
+_UPGRADE_HEADERS: ContextVar[dict[str, str] | None] = ContextVar("upgrade_headers",
+                                                                default=None)
+
+
+class _SigningWebsockets:
+    """``websockets`` as streamdouble's session sees it: the same module, with the upgrade's
+    headers added to ``connect``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(websockets, name)
+
+    def connect(self, uri: str, **kwargs: Any) -> Any:
+        headers = _UPGRADE_HEADERS.get()
+        if headers:
+            kwargs["additional_headers"] = {**kwargs.get("additional_headers", {}), **headers}
+        return websockets.connect(uri, **kwargs)
+
+
+streamdouble_session.websockets = _SigningWebsockets()  # type: ignore[assignment]
+
+
 class _CallerSession(Session):
     _reply_since = float("-inf")
+
+    def __init__(self, *args: Any, headers: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._headers = headers or {}
+
+    async def run(self) -> Any:
+        """Open the stream with the upgrade signed as Twilio signs it."""
+        token = _UPGRADE_HEADERS.set(self._headers)
+        try:
+            return await super().run()
+        finally:
+            _UPGRADE_HEADERS.reset(token)
 
     async def _run_step(self, connection: Any, step: Step) -> None:
         if isinstance(step, _TurnEdge):
@@ -230,10 +271,11 @@ async def place_prepared_call(
     account_sid = settings.twilio.account_sid or _new_sid("AC")
     answer = await _answer(base_url, webhook_params(call_sid, account_sid, from_number,
                                                     to_number), settings)
+    signed = answer.url
     answer = StreamTwiml(direct_stream_url(answer.url, base_url, settings.public_url),
                          answer.parameters)
     return await _stream(answer, turns, call_sid=call_sid, account_sid=account_sid,
-                         settings=settings, whisper=whisper,
+                         settings=settings, whisper=whisper, signed_url=signed,
                          response_timeout_seconds=response_timeout_seconds,
                          quiet_seconds=quiet_seconds)
 
@@ -248,11 +290,12 @@ async def resume_call(
     of the same call (at ``base_url`` when the TwiML names the public URL)."""
     turns = await asyncio.to_thread(prepare_steps, steps, voice)
     answer = parse_stream_twiml(document)
+    signed = answer.url
     answer = StreamTwiml(direct_stream_url(answer.url, base_url, settings.public_url),
                          answer.parameters)
     return await _stream(answer, turns, call_sid=call_sid,
                          account_sid=settings.twilio.account_sid or _new_sid("AC"),
-                         settings=settings, whisper=whisper,
+                         settings=settings, whisper=whisper, signed_url=signed,
                          response_timeout_seconds=response_timeout_seconds,
                          quiet_seconds=quiet_seconds)
 
@@ -260,9 +303,11 @@ async def resume_call(
 async def _stream(
     answer: StreamTwiml, turns: Sequence[PreparedTurn], *, call_sid: str, account_sid: str,
     settings: Settings, whisper: WhisperModel | None, response_timeout_seconds: float,
-    quiet_seconds: float,
+    quiet_seconds: float, signed_url: str = "",
 ) -> CallResult:
-    """Open the media stream ``answer`` names and play the caller's turns on it."""
+    """Open the media stream ``answer`` names and play the caller's turns on it; the upgrade
+    is signed over ``signed_url`` (the URL the TwiML gave, which Twilio signs) when the
+    settings hold an auth token."""
     config = SessionConfig(
         custom_parameters=answer.parameters, echo_marks=True,
         response_timeout_s=response_timeout_seconds, quiet_period_s=quiet_seconds,
@@ -270,7 +315,11 @@ async def _stream(
     )
     identity = StreamIdentity(call_sid=call_sid, account_sid=account_sid)
     scenario = build_scenario(turns, timeout_s=response_timeout_seconds, quiet_s=quiet_seconds)
-    session = _CallerSession(answer.url, scenario=scenario, config=config, identity=identity)
+    token = settings.twilio.auth_token.get_secret_value()
+    headers = {"X-Twilio-Signature": sign_webhook(signed_url or answer.url, {}, token)} \
+        if token else {}
+    session = _CallerSession(answer.url, scenario=scenario, config=config, identity=identity,
+                             headers=headers)
     try:
         result = await session.run()
     except (OSError, TimeoutError) as exc:

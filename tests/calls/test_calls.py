@@ -16,7 +16,7 @@ import time
 
 import pytest
 import websockets
-from conftest import FRONT_DESK_NUMBER
+from conftest import FRONT_DESK_NUMBER, connect_stream
 from test_stream_refusals import CONNECTED, _answer, _ended, _media, _start
 
 from dialog.loader import bundled_knowledge
@@ -101,7 +101,7 @@ async def test_a_caller_who_never_speaks_is_prompted_then_hung_up(
     call_sid, stream_sid = "CA" + secrets.token_hex(16), "MZ" + secrets.token_hex(16)
     stream_url, token = await _answer(frontdesk, call_sid)
     agent_bytes = 0
-    async with websockets.connect(stream_url) as ws:
+    async with connect_stream(stream_url) as ws:
         await ws.send(CONNECTED)
         await ws.send(_start(call_sid, token, stream_sid))
         started = time.monotonic()
@@ -128,7 +128,7 @@ async def test_a_broken_call_does_not_disturb_a_healthy_one(
     async def broken() -> None:
         call_sid, stream_sid = "CA" + secrets.token_hex(16), "MZ" + secrets.token_hex(16)
         stream_url, token = await _answer(frontdesk, call_sid)
-        async with websockets.connect(stream_url) as ws:
+        async with connect_stream(stream_url) as ws:
             await ws.send(_start(call_sid, token, stream_sid))
 
             async def listen() -> None:  # read the greeting, until the server hangs up

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import websockets
+from conftest import connect_stream
 from servers import until
 from sqlalchemy import update
 from test_stream_refusals import CONNECTED, _answer, _ended, _start
@@ -130,7 +131,7 @@ async def test_a_live_call_keeps_its_lease_and_ends_as_it_ends(settings):
     call_sid = _sid()
     try:
         stream_url, token = await _answer(server, call_sid)
-        async with websockets.connect(stream_url) as ws:
+        async with connect_stream(stream_url) as ws:
             await ws.send(CONNECTED)
             await ws.send(_start(call_sid, token))
             first = await until(lambda: (c := records.call(call_sid)) and c["stream_sid"]

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import websockets
+from conftest import connect_stream
 from servers import ThreadedServer
 from test_stream_refusals import CONNECTED, _answer, _ended, _sid, _start
 
@@ -37,7 +38,7 @@ async def _live_call(server: ThreadedServer, call_sid: str):
     """A call answered through /twilio/voice, its stream started with the token it was
     given, and the greeting's first message received: the call is being served."""
     stream_url, token = await _answer(server, call_sid)
-    ws = await websockets.connect(stream_url)
+    ws = await connect_stream(stream_url)
     await ws.send(CONNECTED)
     await ws.send(_start(call_sid, token))
     first = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
@@ -67,7 +68,7 @@ async def _closed(ws) -> tuple[int, str]:
 async def test_silent_sockets_do_not_hold_call_slots(small_line, records):
     stream_url = f"ws://127.0.0.1:{small_line.port}/twilio/stream"
     await _idle(small_line)
-    bare = [await websockets.connect(stream_url) for _ in range(2)]  # they send nothing
+    bare = [await connect_stream(stream_url) for _ in range(2)]  # they send nothing
     try:
         call_sid = _sid("CA")
         ws = await _live_call(small_line, call_sid)
@@ -80,9 +81,9 @@ async def test_silent_sockets_do_not_hold_call_slots(small_line, records):
 
 async def test_unverified_sockets_are_capped(small_line):
     stream_url = f"ws://127.0.0.1:{small_line.port}/twilio/stream"
-    bare = [await websockets.connect(stream_url) for _ in range(3)]
+    bare = [await connect_stream(stream_url) for _ in range(3)]
     try:
-        async with websockets.connect(stream_url) as fourth:
+        async with connect_stream(stream_url) as fourth:
             assert await _closed(fourth) == (1013, "too_many_unverified")
     finally:
         for socket in bare:
@@ -95,7 +96,7 @@ async def test_a_full_line_closes_the_stream_with_1013(small_line, records):
     live = [await _live_call(small_line, call_sid) for call_sid in calls]
     try:
         stream_url, _ = await _answer(small_line, _sid("CA"))
-        async with websockets.connect(stream_url) as ws:  # the upgrade is accepted, then
+        async with connect_stream(stream_url) as ws:  # the upgrade is accepted, then
             assert await _closed(ws) == (1013, "at_capacity")  # closed before any message
     finally:
         for ws in live:
@@ -161,7 +162,7 @@ async def test_messages_after_the_bad_message_limit_are_not_read(frontdesk, reco
                                                                 call_settings):
     call_sid, stream_sid = _sid("CA"), _sid("MZ")
     stream_url, token = await _answer(frontdesk, call_sid)
-    async with websockets.connect(stream_url) as ws:
+    async with connect_stream(stream_url) as ws:
         await ws.send(CONNECTED)
         await ws.send(_start(call_sid, token, stream_sid))
         await asyncio.wait_for(ws.recv(), timeout=10)

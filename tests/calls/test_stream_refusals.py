@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 import websockets
-from conftest import AUTH_TOKEN
+from conftest import AUTH_TOKEN, connect_stream
 from twilio.request_validator import RequestValidator
 
 pytestmark = pytest.mark.asyncio
@@ -57,7 +57,7 @@ CONNECTED = json.dumps({"event": "connected", "protocol": "Call", "version": "1.
 
 async def _refused(url: str, *messages: str) -> int:
     """Send messages; return the close code the server answered with."""
-    async with websockets.connect(url) as ws:
+    async with connect_stream(url) as ws:
         for message in messages:
             await ws.send(message)
         with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -114,7 +114,7 @@ async def test_stream_token_checks(frontdesk):
 async def test_replayed_token_is_refused(frontdesk, records):
     call_sid = _sid("CA")
     stream_url, token = await _answer(frontdesk, call_sid)
-    async with websockets.connect(stream_url) as ws:
+    async with connect_stream(stream_url) as ws:
         await ws.send(CONNECTED)
         await ws.send(_start(call_sid, token))
         first = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
@@ -147,11 +147,16 @@ async def test_oversized_frame_closes_with_1009(frontdesk):
     assert await _refused(stream_url, "x" * 100_000) == 1009
 
 
-async def test_forged_signature_on_upgrade_is_refused(frontdesk):
+async def test_forged_or_missing_signature_on_upgrade_is_refused(frontdesk):
     stream_url, _ = await _answer(frontdesk, _sid("CA"))
+    for headers in ({"X-Twilio-Signature": "forged"}, {}):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(stream_url, additional_headers=headers):
+                pass
+        assert refused.value.response.status_code == 403
+    # Signed with another account's token: refused too.
     with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websockets.connect(stream_url,
-                                      additional_headers={"X-Twilio-Signature": "forged"}):
+        async with connect_stream(stream_url, auth_token="another-account-token"):
             pass
     assert refused.value.response.status_code == 403
 
@@ -159,7 +164,7 @@ async def test_forged_signature_on_upgrade_is_refused(frontdesk):
 async def test_malformed_messages_mid_call_are_counted_then_the_call_ends(frontdesk, records):
     call_sid, stream_sid = _sid("CA"), _sid("MZ")
     stream_url, token = await _answer(frontdesk, call_sid)
-    async with websockets.connect(stream_url) as ws:
+    async with connect_stream(stream_url) as ws:
         await ws.send(CONNECTED)
         await ws.send(_start(call_sid, token, stream_sid))
         await asyncio.wait_for(ws.recv(), timeout=10)
@@ -180,7 +185,7 @@ async def test_malformed_messages_mid_call_are_counted_then_the_call_ends(frontd
 async def test_socket_dropped_mid_reply_ends_the_call_and_keeps_the_record(frontdesk, records):
     call_sid = _sid("CA")
     stream_url, token = await _answer(frontdesk, call_sid)
-    ws = await websockets.connect(stream_url)
+    ws = await connect_stream(stream_url)
     await ws.send(CONNECTED)
     await ws.send(_start(call_sid, token))
     await asyncio.wait_for(ws.recv(), timeout=10)  # the greeting is playing
