@@ -65,25 +65,25 @@ async def _refused(url: str, *messages: str) -> int:
     return closed.value.rcvd.code
 
 
-async def _ended(records, call_sid: str, within: float = 15.0) -> dict:
+async def _call_once(records, call_sid: str, field: str, within: float) -> dict:
+    """The call's record once ``field`` is set (the writer stores it a moment later)."""
     deadline = time.monotonic() + within
+    call = None
     while time.monotonic() < deadline:
         call = await asyncio.to_thread(records.call, call_sid)
-        if call and call["ended_at"]:
+        if call and call[field]:
             return call
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"call {call_sid} never ended: {call}")
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"call {call_sid} has no {field}: {call}")
+
+
+async def _ended(records, call_sid: str, within: float = 15.0) -> dict:
+    return await _call_once(records, call_sid, "ended_at", within)
 
 
 async def _decided(records, call_sid: str, within: float = 15.0) -> dict:
     """The call once its outcome is stored (just after it ends, by the call's record writer)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        call = await asyncio.to_thread(records.call, call_sid)
-        if call and call["outcome"]:
-            return call
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"call {call_sid} has no outcome: {call}")
+    return await _call_once(records, call_sid, "outcome", within)
 
 
 async def test_webhook_without_or_with_forged_signature_is_403(frontdesk):
