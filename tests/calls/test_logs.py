@@ -13,7 +13,7 @@ import pytest
 from conftest import AUTH_TOKEN
 from fakes import FakeVoices
 from loguru import logger
-from servers import FakeTwilio
+from servers import FakeTwilio, until
 from test_calls_scripted import ALEX, Line, _line
 
 from telephony.cli.simulator import CallerStep
@@ -50,6 +50,14 @@ async def test_a_call_logs_json_lines_with_its_sids_and_one_line_per_turn(
         [CallerStep(say="Where is my order?"), CallerStep(say="My zip code is 9 4 1 1 0."),
          CallerStep(say="The order number is five five one two three four.")],
         from_number=ALEX)
+    # The stream's last line is written once its records are flushed (the outcome and the QA
+    # score are decided in that flush): a moment after the call row says it ended.
+    def ended() -> bool:
+        return any(line.get("call_sid") == result.call_sid
+                   and line["message"].endswith("ended: caller_hung_up")
+                   for line in map(json.loads, json_logs.getvalue().splitlines()))
+
+    await until(ended)
     logging.getLogger("uvicorn.error").warning("a line from the standard library")
     text = json_logs.getvalue()
     lines = [json.loads(line) for line in text.splitlines()]  # every line is JSON

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fakes import FakeVoices, HashingEncoder
 from prometheus_client.parser import text_string_to_metric_families
-from servers import FakeTwilio, ThreadedServer
+from servers import FakeTwilio, ThreadedServer, until
 from test_calls_scripted import ALEX, Line, _settings
 from test_stream_refusals import _decided
 
@@ -62,7 +62,11 @@ async def test_metrics_count_calls_turns_stages_tools_transfers_and_refusals(
 
     assert _scrape(support.server.url).status_code == 401
     assert _scrape(support.server.url, Authorization="Bearer wrong").status_code == 401
-    response = _scrape(support.server.url, Authorization=f"Bearer {TOKEN}")
+    # Once both streams have finished (a call's row says it ended a moment before its
+    # stream is done flushing its records and is no longer active).
+    response = await until(lambda: (r := _scrape(support.server.url,
+                                                  Authorization=f"Bearer {TOKEN}"))
+                           and "frontdesk_calls_active 0.0" in r.text and r)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     samples = _samples(response.text)
