@@ -27,7 +27,7 @@ from dialog.briefing.llm import summarize_with_llm
 from dialog.briefing.mood import caller_frustration, label_of, sentiment_trend
 from dialog.briefing.spoken import MAX_SPOKEN_WORDS, spoken_briefing
 from dialog.briefing.text import REASON_TEXTS, Ask, bullets, next_step, reason_text, summary
-from dialog.briefing.types import Briefing, TurnRecord, jsonable
+from dialog.briefing.types import MINOR_INTENTS, Briefing, TurnRecord, jsonable
 from dialog.state import CallState
 from dialog.tools.spec import ToolOutcome
 from dialog.types import Transfer
@@ -45,11 +45,6 @@ __all__ = [
 ]
 
 # Turns that say nothing about what the caller wanted.
-# Turns that ask for nothing of their own: the call's lines, and the rules' (a keypad menu, a
-# language switch: "route" with no caller intent) and the choice after a failed transfer.
-_MINOR_INTENTS = frozenset({"greeting", "noise", "unclear", "chatter", "keypad", "thanks",
-                            "goodbye", "injection", "off_topic", "task", "route",
-                            "transfer_choice"})
 _FALLBACK_INTENTS = ("question", "human")  # what mattered when no task did
 
 
@@ -107,7 +102,7 @@ def _tool_entry(call: Mapping[str, Any] | ToolOutcome) -> dict[str, Any]:
 def _main_intent(turns: Sequence[TurnRecord]) -> str | None:
     """The last task the caller asked for; else a question; else a person."""
     intents = [t.intent for t in turns if t.intent]
-    tasks = [i for i in intents if i not in _MINOR_INTENTS and i not in _FALLBACK_INTENTS]
+    tasks = [i for i in intents if i not in MINOR_INTENTS and i not in _FALLBACK_INTENTS]
     if tasks:
         return tasks[-1]
     return next((i for i in _FALLBACK_INTENTS if i in intents), None)
@@ -120,7 +115,7 @@ def _asks(turns: Sequence[TurnRecord], entries: list[dict[str, Any]]) -> list[As
     in a turn that asked for nothing new (a ZIP code, chatter) belongs to the ask before it.
     """
     tasks = {t.intent for t in turns
-             if t.intent and t.intent not in _MINOR_INTENTS and t.intent not in _FALLBACK_INTENTS}
+             if t.intent and t.intent not in MINOR_INTENTS and t.intent not in _FALLBACK_INTENTS}
     wanted = tasks or next(({i} for i in _FALLBACK_INTENTS
                             if any(t.intent == i for t in turns)), set())
     asks: list[Ask] = []

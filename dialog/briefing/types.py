@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["Briefing", "TurnRecord", "jsonable"]
+__all__ = ["MINOR_INTENTS", "Briefing", "TurnRecord", "caller_intent", "jsonable"]
 
 _SEQUENCES = ("bullets", "transcript", "tools", "sentiment_scores", "frustration_reasons")
 
@@ -54,6 +54,13 @@ class TurnRecord:
                    interrupted=bool(row.get("interrupted")),
                    reason_codes=[str(c) for c in row.get("reason_codes") or []],
                    caller_level_db=None if level is None else float(level))
+
+
+# Turns that ask for nothing of their own: the call's lines, and the rules' (a keypad menu, a
+# language switch: "route" with no caller intent) and the choice after a failed transfer.
+MINOR_INTENTS = frozenset({"greeting", "noise", "unclear", "chatter", "keypad", "thanks",
+                           "goodbye", "injection", "off_topic", "task", "route",
+                           "transfer_choice"})
 
 
 def caller_intent(intent: str | None, reason_codes: Iterable[str]) -> str | None:

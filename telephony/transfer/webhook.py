@@ -19,15 +19,11 @@ import httpx
 from loguru import logger
 
 from config import Settings
-from dialog.briefing.types import caller_intent
+from dialog.briefing.types import MINOR_INTENTS, caller_intent
 from telephony.retry import WEBHOOK, RetryPolicy, send
 from telephony.web.desk_api import handoff_json
 
 __all__ = ["call_summary", "post_briefing_webhook", "post_call_webhook", "sign_webhook"]
-
-# Turns that ask for nothing of their own (the call's lines, the transfer choice).
-_NOT_ASKED = frozenset({"greeting", "noise", "route", "transfer_choice", "keypad", "task",
-                        "chatter", "thanks", "goodbye", "unclear"})
 
 
 def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
@@ -67,7 +63,7 @@ def call_summary(call: dict[str, Any]) -> dict[str, Any]:
     asked = []
     for turn in turns:
         intent = caller_intent(turn.get("intent"), turn.get("reason_codes") or ())
-        if intent and intent not in _NOT_ASKED and intent not in asked:
+        if intent and intent not in MINOR_INTENTS and intent not in asked:
             asked.append(intent)
     outcome = call.get("outcome") or "undecided"
     what = ", ".join(a.replace("_", " ") for a in asked) or "nothing in words"
