@@ -16,7 +16,7 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from loguru import logger
@@ -167,43 +167,38 @@ class Runtime:
 
     def settle_outcome(self, call_sid: str) -> Outcome | None:
         """Decide and store what the call came to (blocking, from any thread: its stream
-        ended, or its transfer settled). Once decided, the call is counted and, with a desk
-        webhook, posted to it (``call.completed``) on the server's event loop."""
-        def decided(outcome: Outcome) -> None:
+        ended, or its transfer settled). Once decided, the call is counted, scored and, with a
+        desk webhook, posted to it (``call.completed``) on the server's event loop."""
+        def decided(outcome: Outcome, call: dict[str, Any]) -> None:
             self.metrics.call_outcome(outcome.outcome)
+            qa = None
             try:
-                self.score_call(call_sid)
+                score = self.score_call(call)
+                qa = {"score": score.score, "items": score.rows()}
             except Exception:  # QA never breaks a call's records
                 logger.exception(f"call {call_sid}: QA scoring failed")
             if self.settings.desk.webhook_url and self.loop is not None \
                     and not self.loop.is_closed():
-                asyncio.run_coroutine_threadsafe(self._post_call(call_sid), self.loop)
+                asyncio.run_coroutine_threadsafe(post_call_webhook(
+                    self.settings, {**call, "qa": qa}, self.twilio.http), self.loop)
 
         return settle_outcome(self.records, self.handoffs, call_sid,
                               repeat_window_seconds=self.settings.repeat_call_days * 86400,
                               decided=decided)
 
-    def score_call(self, call_sid: str) -> QaScore | None:
-        """Score the call on the scorecard of the rules version it ran under and store it
-        (blocking; ``telephony.records.qa``)."""
-        call = self.records.call(call_sid)
-        if call is None:
-            return None
+    def score_call(self, call: dict[str, Any]) -> QaScore:
+        """Score the call (its record, ``Records.call``) on the scorecard of the rules version
+        it ran under and store it (blocking; ``telephony.records.qa``)."""
         ran = next((t["route"]["version"] for t in call["turns"]
                     if isinstance(t.get("route"), dict) and t["route"].get("version")), None)
         version = (self.rule_store.get(ran) if ran is not None else None) \
             or self.rule_store.active(self.settings.dialog.business)
-        audit = getattr(self.dialog.registry.audit, "for_call", lambda _sid: [])(call_sid)
+        sid = call["call_sid"]
+        audit = getattr(self.dialog.registry.audit, "for_call", lambda _sid: [])(sid)
         score = score_call(call, audit, version.rules.scorecard(), version.rules.business.name)
-        self.records.save_qa(call_sid, rules_version=version.id, score=score.score,
+        self.records.save_qa(sid, rules_version=version.id, score=score.score,
                              items=score.rows())
         return score
-
-    async def _post_call(self, call_sid: str) -> None:
-        call = await asyncio.to_thread(self.records.call, call_sid)
-        if call is not None:
-            qa = await asyncio.to_thread(self.records.qa, call_sid)
-            await post_call_webhook(self.settings, {**call, "qa": qa}, self.twilio.http)
 
     def dialog_engine(self, state: CallState, rules: Rules | None = None) -> DialogManager:
         """A new call's dialog (its state: business, caller ID, call SID), routed by

@@ -112,10 +112,12 @@ class _Handoffs(Protocol):
 
 def settle_outcome(records: Records, handoffs: _Handoffs, call_sid: str, *,
                    repeat_window_seconds: float,
-                   decided: Callable[[Outcome], None] | None = None) -> Outcome | None:
+                   decided: Callable[[Outcome, dict[str, Any]], None] | None = None,
+                   ) -> Outcome | None:
     """Decide the call's outcome from its records and store it (blocking: run it in a thread
     or the call's record writer). The first time a call is decided, ``decided`` is told its
-    outcome and an earlier call from the same number within the window is marked repeated."""
+    outcome and the call's record (with it), and an earlier call from the same number within
+    the window is marked repeated."""
     call = records.call(call_sid)
     if call is None:
         return None
@@ -125,7 +127,8 @@ def settle_outcome(records: Records, handoffs: _Handoffs, call_sid: str, *,
     before = records.set_outcome(call_sid, outcome.outcome, outcome.reason)
     if before is None:
         if decided is not None:
-            decided(outcome)
+            decided(outcome, {**call, "outcome": outcome.outcome,
+                              "outcome_reason": outcome.reason})
         number = call.get("from_number")
         if number and repeat_window_seconds > 0:
             started = float(call["started_at"])
