@@ -41,6 +41,7 @@ __all__ = [
     "TransferSettings",
     "TurnSettings",
     "TwilioSettings",
+    "pack_profile",
 ]
 
 
@@ -331,7 +332,7 @@ class DialogSettings(BaseModel):
         return self
 
 
-def _pack_profile(folder: Path) -> tuple[str, str]:
+def pack_profile(folder: Path) -> tuple[str, str]:
     """A business pack's kind and name (its ``business.yaml``); the whole pack is checked when
     it is loaded (``config.pack``)."""
     path = folder / "business.yaml"
@@ -525,7 +526,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _pack_business(self) -> Settings:
         if self.business is not None:
-            kind, name = _pack_profile(self.business)
+            kind, name = pack_profile(self.business)
             self.dialog = self.dialog.model_copy(update={
                 "business": kind, "business_name": self.dialog.business_name or name})
         return self

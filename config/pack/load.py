@@ -21,7 +21,7 @@ from config.pack.schema import PackIntents, PackTasks, PackTools
 from config.rules.load import load_rules, read_yaml, validation_message
 from config.rules.locate import Loc, Problem, RulesError, duplicate_keys, locate
 from config.rules.schema import Rules
-from config.settings import HttpToolSettings
+from config.settings import HttpToolSettings, pack_profile
 
 __all__ = ["PACK_FILES", "BusinessPack", "PackError", "load_pack"]
 
@@ -127,7 +127,10 @@ def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
     tasks = files.read("tasks.yaml", PackTasks, environ)
     intents = files.read("intents.yaml", PackIntents, environ)
     rules_text = (folder / "business.yaml").read_text(encoding="utf-8")
-    kind = _kind(rules_text)
+    try:
+        kind: str | None = pack_profile(folder)[0]
+    except ValueError:
+        kind = None  # business.yaml's own problems are reported by load_rules below
     catalogue = catalogue if catalogue is not None else load_intents()
     merged = catalogue
     if intents is not None and kind is not None:
@@ -160,14 +163,6 @@ def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
                     for t in tools.tools),
         tasks=tasks, phrases=phrases,
         knowledge=(knowledge,) if knowledge.is_dir() else ())
-
-
-def _kind(text: str) -> str | None:
-    try:
-        kind = yaml.safe_load(text)["business"]["kind"]
-    except (yaml.YAMLError, TypeError, KeyError):
-        return None
-    return kind if isinstance(kind, str) else None
 
 
 class _Phrases(BaseModel):
