@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fake_llm import FakeLlm
 from loguru import logger
-from servers import FakeTwilio, ThreadedServer
+from servers import FakeTwilio, ThreadedServer, on_loopback
 
 from config.settings import Settings
 from knowledge.encoder import SentenceEncoder, default_model_path
@@ -95,11 +95,7 @@ FRONT_DESK_NUMBER = "+15550001111"
 
 @pytest.fixture(scope="session")
 def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-    server = ThreadedServer(fake.app()).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
+    yield from on_loopback(FakeTwilio(ACCOUNT_SID, AUTH_TOKEN))
 
 
 @pytest.fixture(scope="session")
@@ -141,11 +137,7 @@ def records(call_settings: Settings) -> Iterator[Records]:
 @pytest.fixture(scope="session")
 def llm() -> Iterator[FakeLlm]:
     """A scripted OpenAI-compatible chat-completions server on loopback (tests/fake_llm.py)."""
-    fake = FakeLlm()
-    server = ThreadedServer(fake.app()).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
+    yield from on_loopback(FakeLlm())
 
 
 # Markers, set from what a test uses, so that `scripts/test --fast` (-m "not models and not

@@ -9,9 +9,9 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -72,6 +72,17 @@ class ThreadedServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+F = TypeVar("F")
+
+
+def on_loopback(fake: F) -> Iterator[F]:
+    """For a fixture: ``fake.app()`` served on loopback while it is in use, at ``fake.url``."""
+    server = ThreadedServer(fake.app()).start()  # type: ignore[attr-defined]
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from fakes import place_scripted_call
 from fastapi import FastAPI, Request
-from servers import FakeTwilio, ThreadedServer, until
+from servers import FakeTwilio, on_loopback, until
 from sqlalchemy import text
 from test_calls_scripted import ALEX, Line, _line
 from test_stream_refusals import _decided
@@ -51,11 +51,7 @@ class Crm:
 
 @pytest.fixture(scope="module")
 def crm() -> Iterator[Crm]:
-    receiver = Crm()
-    server = ThreadedServer(receiver.app()).start()
-    receiver.url = server.url  # type: ignore[attr-defined]
-    yield receiver
-    server.stop()
+    yield from on_loopback(Crm())
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from bikeshop import DANA, SAM, BikeShop
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 from fake_llm import FakeLlm, call, say
 from fakes import FakeVoices, place_scripted_call
-from servers import FakeTwilio, ThreadedServer
+from servers import FakeTwilio, ThreadedServer, on_loopback
 from sqlalchemy import inspect, text
 from test_stream_refusals import _decided, _ended
 
@@ -37,11 +37,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[BikeShop]:
-    backend = BikeShop()
-    server = ThreadedServer(backend.app()).start()
-    backend.url = server.url  # type: ignore[attr-defined]
-    yield backend
-    server.stop()
+    yield from on_loopback(BikeShop())
 
 
 class ShopLine:
