@@ -527,8 +527,16 @@ class Settings(BaseSettings):
     def _pack_business(self) -> Settings:
         if self.business is not None:
             kind, name = pack_profile(self.business)
-            self.dialog = self.dialog.model_copy(update={
-                "business": kind, "business_name": self.dialog.business_name or name})
+            # The sample's name and greeting, filled in for the default business, do not
+            # carry over to the pack's business; a name or greeting given does.
+            sample_name, sample_greeting = _SAMPLE_GREETINGS.get(self.dialog.business, ("", ""))
+            given = self.dialog
+            self.dialog = given.model_copy(update={
+                "business": kind,
+                "business_name": name if given.business_name == sample_name
+                else given.business_name or name,
+                "greeting": "" if given.greeting == sample_greeting else given.greeting,
+            })
         return self
 
     @property

@@ -123,6 +123,17 @@ def test_a_missing_variable_a_bad_phrase_and_bad_yaml_are_named_too(pack: Path) 
         "starts this task" in said, said
 
 
+def test_settings_take_the_packs_business_not_the_samples(pack: Path) -> None:
+    from config import DialogSettings, Settings
+
+    settings = Settings(business=pack)
+    assert (settings.dialog.business, settings.dialog.business_name) == (
+        "bikeshop", "Spoke and Chain Cycles")
+    assert "Harbor View" not in settings.dialog.greeting
+    named = Settings(business=pack, dialog=DialogSettings(business_name="Spoke & Chain"))
+    assert named.dialog.business_name == "Spoke & Chain"
+
+
 def test_init_writes_a_pack_that_check_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BIKESHOP_API_URL", "http://127.0.0.1:9")
