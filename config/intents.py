@@ -43,6 +43,8 @@ __all__ = [
     "bundled_intents_file",
     "load_intents",
     "normalise",
+    "sample_intents",
+    "sample_pack",
 ]
 
 _NAME = r"^[a-z][a-z0-9_]{0,63}$"
@@ -270,12 +272,35 @@ class IntentSet(_Strict):
 
 
 def bundled_intents_file() -> Path:
-    """The intents file shipped with frontdesk (both sample businesses)."""
+    """The intents file shipped with frontdesk: those every business shares."""
     return Path(str(files("config") / "data" / "intents.yaml"))
 
 
+def sample_pack(business: str) -> Path:
+    """The bundled business pack of a sample business (config/data/packs/<business>), which
+    demo mode runs and ``frontdesk init --template`` copies."""
+    return Path(str(files("config") / "data" / "packs" / business))
+
+
+def sample_intents(shared: IntentSet | None = None) -> IntentSet:
+    """``shared`` (None: the bundled shared intents) with both sample businesses' own, from
+    their packs' intents.yaml: what demo mode classifies among, whichever sample a call is
+    for. Raises ``IntentsError``."""
+    out = shared if shared is not None else load_intents()
+    for business in BUSINESSES:
+        path = sample_pack(business) / "intents.yaml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            out = out.with_business(business, [IntentDef.model_validate(intent)
+                                               for intent in data["intents"]])
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValidationError) as e:
+            raise IntentsError(f"the sample {business}'s intents ({path}): {e}") from e
+    return out
+
+
 def load_intents(path: Path | None = None) -> IntentSet:
-    """Read and validate an intents file; None: the bundled one. Raises ``IntentsError``."""
+    """Read and validate an intents file; None: the bundled one, the intents every business
+    shares (``sample_intents`` adds the samples'). Raises ``IntentsError``."""
     if path is None:
         source = files("config") / "data" / "intents.yaml"
         where = f"bundled intents file {source}"

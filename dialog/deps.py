@@ -35,6 +35,6 @@ class DialogDeps:
     sentiment: SentimentAnalyzer
     llm_client: AsyncOpenAI | None = None  # when an LLM is configured
     clock: Clock = local_now  # the routing rules' notion of now (tests inject one)
-    pack: BusinessPack | None = None  # the business pack; None: demo mode (a sample)
+    pack: BusinessPack | None = None  # the business pack (a sample's in demo mode)
     tasks: Mapping[str, Task] = field(default_factory=dict)  # the embedded engine's, by name
     lines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the pack's own

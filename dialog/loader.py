@@ -4,8 +4,9 @@ Loads the sentence encoder, ingests the knowledge files into the database (uncha
 skipped by their hash) and builds the hybrid index from it, builds the intent classifier for
 the business, the tool registry, and the LLM client when one is configured.
 
-The business is a pack (``Settings.business``: its documents, intents, tools, tasks and lines),
-or in demo mode a sample (``dialog.business``: its bundled documents, tables and tasks).
+The business is a pack (``Settings.business``: its documents, intents, tools, tasks and lines);
+with none, demo mode runs a sample's bundled pack (``dialog.business``: config/data/packs/<it>)
+on its demonstration backend.
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import partial
-from importlib.resources import files
 from pathlib import Path
 
 from loguru import logger
 
 from config import Settings, load_intents
 from config.database import Database
-from config.intents import IntentSet
+from config.intents import IntentSet, sample_intents, sample_pack
 from config.pack import BusinessPack
-from config.rules import Rules, bundled_rules_file
-from dialog.business import TASKS
+from config.rules import Rules
 from dialog.business.sms import SmsSender
 from dialog.deps import DialogDeps
 from dialog.llm.client import make_client
@@ -39,46 +38,44 @@ __all__ = ["business_pack", "bundled_documents", "bundled_knowledge", "catalogue
            "load_dialog", "rules_loader", "rules_source"]
 
 
-def business_pack(settings: Settings) -> BusinessPack | None:
-    """The deployment's business pack, checked whole (``PackError`` names each problem);
-    None in demo mode."""
-    if settings.business is None:
-        return None
-    return load_business(settings.business, environ=os.environ,
+def business_pack(settings: Settings) -> BusinessPack:
+    """The deployment's business pack (in demo mode with none, the sample's), checked whole:
+    ``PackError`` names each problem."""
+    demo = settings.business is None  # `serve` runs no pack only when asked for a demo
+    return load_business(settings.business or sample_pack(settings.dialog.business),
+                         environ=os.environ, demo=demo or settings.demo,
                          catalogue=load_intents(settings.dialog.intents_file))
 
 
-def catalogue_of(settings: Settings, pack: BusinessPack | None) -> IntentSet:
-    """The intents calls are classified among: the shared ones and the pack's own."""
-    return pack.catalogue if pack is not None else load_intents(settings.dialog.intents_file)
+def catalogue_of(settings: Settings, pack: BusinessPack) -> IntentSet:
+    """The intents calls are classified among: the shared ones and the pack's own; in demo
+    mode with no pack, both samples' (a call may try either: ``frontdesk try --business``)."""
+    if settings.business is None:
+        return sample_intents(load_intents(settings.dialog.intents_file))
+    return pack.catalogue
 
 
-def rules_source(settings: Settings, pack: BusinessPack | None) -> str:
-    """The first version of the routing rules: the pack's business.yaml, or the sample's."""
-    if pack is not None:
-        return pack.rules_text
-    return bundled_rules_file(settings.dialog.business).read_text(encoding="utf-8")
+def rules_source(pack: BusinessPack) -> str:
+    """The first version of the routing rules: the pack's business.yaml."""
+    return pack.rules_text
 
 
-def rules_loader(settings: Settings, pack: BusinessPack | None,
+def rules_loader(settings: Settings, pack: BusinessPack,
                  catalogue: IntentSet | None = None) -> Callable[..., Rules]:
     """``load_routing_rules`` for this business: its intents and its tools."""
-    tools = [*settings.http_tools, *(pack.tools if pack is not None else ())]
     return partial(load_routing_rules, catalogue=catalogue or catalogue_of(settings, pack),
-                   http_tools=tools)
+                   http_tools=[*settings.http_tools, *pack.tools])
 
 
 def bundled_knowledge(business: str) -> Path:
-    """The sample document of a sample business (knowledge/data/<file>)."""
-    name = "hotel.md" if business == "hotel" else "support.md"
-    return Path(str(files("knowledge") / "data" / name))
+    """A sample business's main document (its pack's knowledge/<business>.md)."""
+    return sample_pack(business) / "knowledge" / f"{business}.md"
 
 
 def bundled_documents(business: str) -> list[Path]:
-    """The sample business's document and its translations (``hotel.es.md``...), so callers
-    are answered from a passage in their own language."""
-    main = bundled_knowledge(business)
-    return [main, *sorted(main.parent.glob(f"{main.stem}.*{main.suffix}"))]
+    """A sample business's documents (its pack's knowledge/: one and its translations, so
+    callers are answered from a passage in their own language)."""
+    return sorted((sample_pack(business) / "knowledge").glob("*.md"))
 
 
 def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None,
@@ -91,8 +88,7 @@ def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None,
     business = settings.dialog.business
     database = database or Database.shared(settings.database_url)
     base = KnowledgeBase(database, encoder)
-    paths = settings.knowledge.files or (list(pack.knowledge) if pack is not None
-                                         else bundled_documents(business))
+    paths = settings.knowledge.files or list(pack.knowledge)
     report = base.ingest(paths)
     index = base.index()
     logger.info(f"knowledge: {report}")
@@ -102,6 +98,5 @@ def load_dialog(settings: Settings, *, encoder: SentenceEncoder | None = None,
     client = make_client(settings.llm) if settings.llm.enabled else None
     return DialogDeps(settings=settings, encoder=encoder, index=index, classifier=classifier,
                       registry=registry, sentiment=SentimentAnalyzer.for_encoder(encoder),
-                      llm_client=client, pack=pack,
-                      tasks=pack_tasks(pack) if pack is not None else TASKS,
-                      lines=pack_lines(pack) if pack is not None else {})
+                      llm_client=client, pack=pack, tasks=pack_tasks(pack),
+                      lines=pack_lines(pack))

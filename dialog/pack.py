@@ -20,6 +20,7 @@ from config.pack import BusinessPack, PackError, load_pack
 from config.pack.schema import IdentityDef, SlotDef, TaskDef
 from config.rules.load import read_yaml
 from config.rules.locate import Problem, RulesError, locate
+from dialog.business import TASKS, demo_backends
 from dialog.embedded import slots
 from dialog.embedded.tasks import Identity, Slot, Task, Tasks, found
 from dialog.phrases.format import on_date, spoken_digits
@@ -37,13 +38,13 @@ Parse = Callable[[str, str], "str | None"]
 
 
 def load_business(folder: Path, *, environ: Mapping[str, str] | None = None,
-                  catalogue: IntentSet | None = None) -> BusinessPack:
+                  catalogue: IntentSet | None = None, demo: bool = False) -> BusinessPack:
     """The pack in ``folder``, checked whole; ``PackError`` lists each problem with its file
-    and line."""
+    and line. ``demo``: demo mode, where a pack may run on a demonstration backend."""
     problems = list(_phrase_problems(folder))
     try:
         pack = load_pack(folder, builtin_tools=BUILTIN_TOOLS, environ=environ,
-                         catalogue=catalogue)
+                         catalogue=catalogue, demos=demo_backends(), demo_mode=demo)
     except PackError as e:
         raise PackError([*e.problems, *problems]) from None
     if problems:
@@ -188,7 +189,8 @@ def _args(task: TaskDef) -> Callable[[CallState], dict[str, Any]]:
 
 
 def pack_tasks(pack: BusinessPack) -> dict[str, Task]:
-    """The pack's tasks, by name (what its intents' ``task`` names)."""
+    """The pack's tasks, by name (what its intents' ``task`` names); on a demonstration
+    backend, the samples' tasks too."""
     declared = pack.tasks
     made = {name: _slot(name, defn) for name, defn in declared.slots.items()}
     numbers = frozenset(name for name, defn in declared.slots.items()
@@ -197,7 +199,7 @@ def pack_tasks(pack: BusinessPack) -> dict[str, Task]:
     if declared.identity is not None:
         check = made[declared.identity.check]
         identity = Identity(_identify(declared.identity, check), (check,))
-    tasks = {}
+    tasks = dict(TASKS) if pack.demo is not None else {}
     for name, task in declared.tasks.items():
         needs = tuple(made[slot] for slot in task.collect)
         retry = made[task.retry] if task.retry else (needs[0] if needs else None)

@@ -108,8 +108,9 @@ def build_registry(settings: Settings, *, index: SearchIndex | None,
                    environ: Mapping[str, str] = os.environ,
                    pack: BusinessPack | None = None) -> ToolRegistry:
     """Compose every tool: the built-ins, the declared HTTP tools, and the business's own:
-    a ``pack``'s HTTP tools, or in demo mode (no pack) the sample businesses' tools on their
-    tables, created and seeded here (once). No sample table or row is made for a pack.
+    a ``pack``'s HTTP tools, and for a pack on a demonstration backend (or no pack: demo mode)
+    the sample businesses' tools on their tables, created and seeded here (once). No sample
+    table or row is made for a pack on its own systems.
 
     The tools and their audit share ``database`` (the process's one engine for that URL).
     Confirmation texts go through ``sms`` (the runtime's Twilio REST client; None: they cannot
@@ -121,14 +122,13 @@ def build_registry(settings: Settings, *, index: SearchIndex | None,
     audit = ToolAudit(database)  # holds the database (and its engine) as long as the tools
     engine = audit.engine
     fallback = CallPolicy.build(settings, None)  # for a tool called without a call's policy
-    if pack is not None:
-        own = http_tool_specs([*settings.http_tools, *pack.tools], environ=environ)
-    else:
+    own = http_tool_specs([*settings.http_tools, *(pack.tools if pack is not None else ())],
+                          environ=environ)
+    if pack is None or pack.demo is not None:
         create_and_seed(engine, today())
-        own = [*hotel_tools(engine, today=today, sms=sms,
-                            business_name=settings.dialog.business_name or "Harbor View Hotel"),
-               *support_tools(engine, governance=settings.governance),
-               *http_tool_specs(settings.http_tools, environ=environ)]
+        own += [*hotel_tools(engine, today=today, sms=sms,
+                             business_name=settings.dialog.business_name or "Harbor View Hotel"),
+                *support_tools(engine, governance=settings.governance)]
     specs = [
         *builtin_tools(index=index, min_score=settings.knowledge.min_score,
                        queues=sorted(fallback.queues), default_queue=fallback.default_queue),

@@ -34,7 +34,13 @@ from config.pack import BusinessPack
 from config.rules import Rules
 from config.rules.store import RuleStore, RuleVersion
 from dialog.deps import DialogDeps
-from dialog.loader import bundled_knowledge, load_dialog, rules_loader, rules_source
+from dialog.loader import (
+    bundled_knowledge,
+    business_pack,
+    load_dialog,
+    rules_loader,
+    rules_source,
+)
 from dialog.manager import DialogManager
 from dialog.phrases.say import say
 from dialog.routing.turns import Understanding
@@ -66,10 +72,11 @@ def open_rules(settings: Settings, database: Database | None = None,
                pack: BusinessPack | None = None) -> RuleStore:
     """The routing-rules versions (on ``database``, default: the process's one for
     ``settings.database_url``), seeded on first use with the business's rules: the ``pack``'s
-    business.yaml, or the sample business's rules file."""
+    business.yaml (None: the deployment's pack, loaded)."""
+    pack = pack or business_pack(settings)
     load = partial(rules_loader(settings, pack), name=f"{settings.dialog.business} rules")
     store = RuleStore(database or settings.database_url, load)
-    store.ensure_seeded(settings.dialog.business, rules_source(settings, pack))
+    store.ensure_seeded(settings.dialog.business, rules_source(pack))
     return store
 
 

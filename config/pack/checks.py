@@ -25,9 +25,12 @@ def _listed(names: Collection[str]) -> str:
 
 
 def check_pack(*, languages: list[str], tools: list[HttpToolSettings], tasks: PackTasks,
-               intents: list[IntentDef], environ: Mapping[str, str]) -> list[Issue]:
+               intents: list[IntentDef], environ: Mapping[str, str],
+               other_tasks: Collection[str] = ()) -> list[Issue]:
+    """``other_tasks``: tasks the pack's intents may start beside its own (a demonstration
+    backend's)."""
     return [*_tool_issues(tools, environ), *_task_issues(tasks, tools, languages),
-            *_intent_issues(intents, tasks)]
+            *_intent_issues(intents, tasks, other_tasks)]
 
 
 def _tool_issues(tools: list[HttpToolSettings], environ: Mapping[str, str]) -> Iterator[Issue]:
@@ -130,7 +133,8 @@ def _placeholders(template: str, allowed: Collection[str] | None) -> Iterator[st
             yield f"{{{name}}} is not a value of this task (it has: {_listed(allowed)})"
 
 
-def _intent_issues(intents: list[IntentDef], tasks: PackTasks) -> Iterator[Issue]:
+def _intent_issues(intents: list[IntentDef], tasks: PackTasks,
+                   other_tasks: Collection[str]) -> Iterator[Issue]:
     started = set()
     for i, intent in enumerate(intents):
         if intent.businesses:
@@ -138,9 +142,10 @@ def _intent_issues(intents: list[IntentDef], tasks: PackTasks) -> Iterator[Issue
                 "a pack's intents are its own: leave 'businesses' out"
         if intent.action == "task" and intent.task is not None:
             started.add(intent.task)
-            if intent.task not in tasks.tasks:
+            if intent.task not in tasks.tasks and intent.task not in other_tasks:
                 yield "intents.yaml", ("intents", i, "task"), \
-                    f"unknown task {intent.task!r} (tasks are: {_listed(tasks.tasks)})"
+                    f"unknown task {intent.task!r} (tasks are: " \
+                    f"{_listed({*tasks.tasks, *other_tasks})})"
     for name in tasks.tasks:
         if name not in started:
             yield "tasks.yaml", ("tasks", name), "no intent in intents.yaml starts this task"

@@ -23,7 +23,7 @@ from config.rules.locate import Loc, Problem, RulesError, duplicate_keys, locate
 from config.rules.schema import Rules
 from config.settings import HttpToolSettings, pack_profile
 
-__all__ = ["PACK_FILES", "BusinessPack", "PackError", "load_pack"]
+__all__ = ["PACK_FILES", "BusinessPack", "DemoBackend", "PackError", "load_pack"]
 
 # The files of a pack; only business.yaml is required.
 PACK_FILES = ("business.yaml", "intents.yaml", "tools.yaml", "tasks.yaml")
@@ -37,6 +37,14 @@ class PackError(RulesError):
 
 
 @dataclass(frozen=True)
+class DemoBackend:
+    """What a demonstration backend (``tools.yaml``'s ``demo``) brings: its tools and tasks."""
+
+    tools: frozenset[str]
+    tasks: frozenset[str]
+
+
+@dataclass(frozen=True)
 class BusinessPack:
     folder: Path
     rules: Rules  # business.yaml: the profile, queues, menus and routing rules
@@ -46,6 +54,7 @@ class BusinessPack:
     tasks: PackTasks
     phrases: Mapping[str, Mapping[str, str]]  # language -> phrase key -> template
     knowledge: tuple[Path, ...]  # the documents callers are answered from
+    demo: str | None = None  # the demonstration backend it runs on (``PackTools.demo``)
 
     @property
     def kind(self) -> str:
@@ -114,9 +123,12 @@ class _Files:
 
 def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
               environ: Mapping[str, str] | None = None,
-              catalogue: IntentSet | None = None) -> BusinessPack:
+              catalogue: IntentSet | None = None,
+              demos: Mapping[str, DemoBackend] | None = None,
+              demo_mode: bool = False) -> BusinessPack:
     """Read and validate the pack in ``folder``. ``builtin_tools``: the tools every business
-    has, which routes may name too; ``catalogue``: the shared intents (None: the bundled ones).
+    has, which routes may name too; ``catalogue``: the shared intents (None: the bundled ones);
+    ``demos``: the demonstration backends a pack may run on, only when ``demo_mode``.
     Raises ``PackError`` listing every problem found."""
     environ = os.environ if environ is None else environ
     files = _Files(folder)
@@ -139,7 +151,9 @@ def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
         except ValidationError as e:
             for err in e.errors():
                 files.add("intents.yaml", (), validation_message(err))
-    tool_names = {*builtin_tools, *(t.name for t in (tools.tools if tools else ()))}
+    backend = _demo_backend(files, tools, kind, demos or {}, demo_mode)
+    tool_names = {*builtin_tools, *(t.name for t in (tools.tools if tools else ())),
+                  *backend.tools}
     rules = None
     try:
         rules = load_rules(folder / "business.yaml", catalogue=merged,
@@ -150,7 +164,8 @@ def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
     if rules is not None and tools is not None and tasks is not None and intents is not None:
         for name, loc, message in check_pack(
                 languages=list(rules.business.languages), tools=list(tools.tools), tasks=tasks,
-                intents=list(intents.intents), environ=environ):
+                intents=list(intents.intents), environ=environ,
+                other_tasks=backend.tasks):
             files.add(name, loc, message)
     phrases = _phrases(files, rules, environ)
     if files.problems:
@@ -162,7 +177,31 @@ def load_pack(folder: Path, *, builtin_tools: Collection[str] = (),
         tools=tuple(t.model_copy(update={"businesses": [rules.business.kind]})
                     for t in tools.tools),
         tasks=tasks, phrases=phrases,
-        knowledge=(knowledge,) if knowledge.is_dir() else ())
+        knowledge=(knowledge,) if knowledge.is_dir() else (), demo=tools.demo)
+
+
+def _demo_backend(files: _Files, tools: PackTools | None, kind: str | None,
+                  demos: Mapping[str, DemoBackend], demo_mode: bool) -> DemoBackend:
+    """The demonstration backend ``tools.yaml`` names (none: one with nothing), checked: it
+    exists, serves the pack's kind, and runs only in demo mode, so that sample customers
+    never land in a live business's database."""
+    name = tools.demo if tools is not None else None
+    if name is None:
+        return DemoBackend(frozenset(), frozenset())
+    backend = demos.get(name)
+    if backend is None:
+        files.add("tools.yaml", ("demo",), f"no demonstration backend {name!r} (there are: "
+                  f"{', '.join(sorted(demos)) or 'none'})")
+        return DemoBackend(frozenset(), frozenset())
+    if kind is not None and kind != name:
+        files.add("tools.yaml", ("demo",), f"the {name} demonstration backend serves the "
+                  f"business kind {name!r}, and business.yaml's kind is {kind!r}")
+    if not demo_mode:
+        files.add("tools.yaml", ("demo",), f"the {name} demonstration backend (sample "
+                  f"customers, seeded into the database) runs only in demo mode (serve --demo, "
+                  f"or FRONTDESK_DEMO=true); to go live, declare your own systems' tools "
+                  f"here instead")
+    return backend
 
 
 class _Phrases(BaseModel):

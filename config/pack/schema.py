@@ -52,6 +52,10 @@ class _Strict(BaseModel):
 
 
 class PackTools(_Strict):
+    # One of frontdesk's demonstration backends ("hotel", "support": sample customers in the
+    # database, and the tools and tasks that act on them) instead of the business's own
+    # systems. The sample packs use it; it runs only in demo mode.
+    demo: Name | None = None
     tools: list[HttpToolSettings] = Field(default_factory=list)
 
 

@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from config.intents import IntentSet, load_intents
+from config.intents import IntentSet, sample_intents, sample_pack
 from config.rules.checks import check_rules
 from config.rules.fields import PATTERNS
 from config.rules.locate import Loc, Problem, RulesError, duplicate_keys, locate
@@ -22,8 +21,8 @@ __all__ = ["bundled_rules_file", "load_rules", "read_yaml", "validation_message"
 
 
 def bundled_rules_file(business: str) -> Path:
-    """The example rules shipped for a sample business (config/data/rules/<business>.yaml)."""
-    return Path(str(files("config") / "data" / "rules" / f"{business}.yaml"))
+    """The rules of a sample business: its pack's business.yaml (config/data/packs/<business>)."""
+    return sample_pack(business) / "business.yaml"
 
 
 def load_rules(
@@ -35,7 +34,7 @@ def load_rules(
 ) -> Rules:
     """Read and validate a rules file (a ``Path``) or its text (a ``str``).
 
-    ``catalogue``: the intents rules may name (None: the bundled intents file). ``tools``:
+    ``catalogue``: the intents rules may name (None: the shared ones and the samples'). ``tools``:
     business kind -> the tool names that exist (None: tool names are not checked). ``name``:
     how messages call the source (default: the file's name, or "rules").
     Raises ``RulesError`` listing every problem found.
@@ -60,7 +59,7 @@ def load_rules(
     except ValidationError as e:
         raise RulesError([problem(tuple(err["loc"]), validation_message(err))
                           for err in e.errors()]) from None
-    catalogue = catalogue if catalogue is not None else load_intents()
+    catalogue = catalogue if catalogue is not None else sample_intents()
     issues = check_rules(rules, catalogue, tools)
     if issues:
         raise RulesError([problem(loc, message) for loc, message in issues])

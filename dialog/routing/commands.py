@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from config.intents import IntentSet, load_intents
+from config.intents import IntentSet, load_intents, sample_intents
 from config.rules import RouteAction, Rules, RulesError, bundled_rules_file
 from config.settings import HttpToolSettings
 from dialog.routing.evaluate import RouteContext, RouteDecision, load_routing_rules, route
@@ -181,7 +181,7 @@ def eval_command(labels_path: Path, encoder: Any, *, rules_path: Path | None = N
     Raises ``LabelsError`` / ``RulesError``."""
     labels = load_labels(labels_path)
     path = rules_path or bundled_rules_file(labels.business)
-    catalogue = load_intents(intents_file)
+    catalogue = sample_intents(load_intents(intents_file))
     rules = load_routing_rules(path, catalogue=catalogue, http_tools=http_tools)
     if rules.business.kind != labels.business:
         raise LabelsError(f"{labels_path}: labels for {labels.business!r}, rules for "

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from config.intents import IntentSet, load_intents
+from config.intents import IntentSet, sample_intents
 from config.rules import Rules
 from dialog.routing.evaluate import RouteContext, RouteDecision, language_keys, route
 
@@ -78,7 +78,7 @@ class Understanding:
     def __init__(self, encoder: Any, catalogue: IntentSet | None = None, *,
                  keep: int = 8) -> None:
         self.encoder = encoder
-        self.catalogue = catalogue if catalogue is not None else load_intents()
+        self.catalogue = catalogue if catalogue is not None else sample_intents()
         self.keep = keep
         self._classifiers: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()

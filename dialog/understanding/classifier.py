@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from config.intents import Action, IntentDef, IntentSet, load_intents, normalise
+from config.intents import Action, IntentDef, IntentSet, load_intents, normalise, sample_intents
 from dialog.understanding.intents import DEFAULT_INTENTS
 from knowledge.encoder import SentenceEncoder
 
@@ -142,7 +142,8 @@ class IntentClassifier:
             per_encoder = cls._shared.setdefault(encoder, {})
             classifier = per_encoder.get(key)
             if classifier is None:
-                loaded = load_intents(intents) if isinstance(intents, Path) else intents
+                loaded = (sample_intents(load_intents(intents)) if isinstance(intents, Path)
+                          else intents)
                 classifier = per_encoder[key] = cls(encoder, loaded, business)
             return classifier
 

@@ -9,7 +9,7 @@ for a person, nor "yes" or "hello" for a goodbye.
 
 from __future__ import annotations
 
-from config.intents import IntentSet, load_intents
+from config.intents import IntentSet, sample_intents
 
 __all__ = [
     "DEFAULT_INTENTS",
@@ -36,8 +36,9 @@ QUESTION = "question"
 CHATTER = "chatter"
 OFF_TOPIC = "off_topic"
 
-# The bundled intents file, validated (a broken file fails at import, i.e. in every test run).
-DEFAULT_INTENTS: IntentSet = load_intents()
+# The bundled intents, shared and the samples', validated (a broken file fails at import, i.e.
+# in every test run).
+DEFAULT_INTENTS: IntentSet = sample_intents()
 
 _missing = {HUMAN, GOODBYE, THANKS, QUESTION, CHATTER, OFF_TOPIC} - {
     intent.name for intent in DEFAULT_INTENTS.intents

@@ -189,10 +189,10 @@ def _routes(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.action == "check":
-        from config.intents import load_intents
+        from config.intents import load_intents, sample_intents
 
-        report = check_command(args.file, catalogue=load_intents(settings.dialog.intents_file),
-                               http_tools=settings.http_tools)
+        catalogue = sample_intents(load_intents(settings.dialog.intents_file))
+        report = check_command(args.file, catalogue=catalogue, http_tools=settings.http_tools)
         out = json.dumps(report, ensure_ascii=False, indent=2) if args.json else (
             format_check(report))
         print(out, file=sys.stdout if report["ok"] or args.json else sys.stderr)

@@ -94,7 +94,7 @@ def admin_router(settings: Settings, *, store: RuleStore | None = None,
     console = Console(settings=settings, business=business, sessions=sessions,
                       catalogue=catalogue_of(settings, pack), understanding=understanding,
                       secrets=secret_values(settings),
-                      pack_tools=pack.tools if pack is not None else ())
+                      pack_tools=pack.tools)
     console.find_understanding = _understanding_finder(console)
     secure_cookie = settings.public_url.startswith("https://")
 
@@ -108,7 +108,7 @@ def admin_router(settings: Settings, *, store: RuleStore | None = None,
             chosen = own = await asyncio.to_thread(RuleStore, settings.database_url,
                                                    console.load)
         console.store = app.state.rule_store = chosen
-        source = rules_source(settings, pack)
+        source = rules_source(pack)
         active = await asyncio.to_thread(chosen.ensure_seeded, business, source)
         logger.info(f"routing rules: {business} version {active.id} is active")
         try:

@@ -3,11 +3,13 @@ that name the field path and the YAML line."""
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 import yaml
 from testpaths import ROOT
 
-from config.intents import load_intents
+from config.intents import sample_intents
 from config.rules import (
     Rules,
     RulesError,
@@ -58,9 +60,14 @@ def test_the_bundled_examples_load_with_real_tools(business):
     assert any(r.when.hours == "closed" for r in rules.rules)
 
 
-def test_the_bundled_examples_are_in_the_package_data():
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert '"data/rules/*.yaml"' in pyproject
+def test_every_file_of_the_sample_packs_is_in_the_package_data():
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["config"]
+    root = ROOT / "config"
+    shipped = {p for pattern in patterns for p in root.glob(pattern)}
+    packs = [p for p in (root / "data" / "packs").rglob("*") if p.is_file()
+             and "__pycache__" not in p.parts]
+    assert len(packs) > 10 and not [p for p in packs if p not in shipped]
 
 
 def test_queues_convert_to_the_settings_the_transfer_code_reads():
@@ -73,7 +80,7 @@ def test_queues_convert_to_the_settings_the_transfer_code_reads():
 
 
 def test_intent_overrides_extend_the_catalogue_without_copying_it():
-    catalogue = load_intents()
+    catalogue = sample_intents()
     rules = load_routing_rules(bundled_rules_file("hotel"))
     merged = rules.intent_set(catalogue)
     assert merged.get("cancel").threshold == 0.55

@@ -58,7 +58,7 @@ _ENGLISH = frozenset("the you your you're is are please room and what to of i th
                      "with can at".split())
 
 
-# The hotel's names, said as they are in every language (knowledge/data/hotel*.md).
+# The hotel's names, said as they are in every language (the hotel pack's knowledge/hotel*.md).
 NAMES = (BUSINESS, "Lighthouse Room", "Anchor Bar")
 
 

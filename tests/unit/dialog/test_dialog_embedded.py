@@ -14,7 +14,6 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import date, timedelta
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ from dialog.business.store import (
 from dialog.deps import DialogDeps
 from dialog.embedded.engine import done_after_anything_else
 from dialog.embedded.tasks import MAX_SLOT_MISSES
-from dialog.loader import load_dialog
+from dialog.loader import bundled_knowledge, load_dialog
 from dialog.manager import DialogManager
 from dialog.phrases.format import spoken_date
 from dialog.routing.evaluate import load_routing_rules
@@ -46,7 +45,7 @@ from dialog.understanding.intents import DEFAULT_INTENTS
 from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 
-HOTEL_FILE = Path(str(files("knowledge") / "data" / "hotel.md"))
+HOTEL_FILE = bundled_knowledge("hotel")
 QUEUE = "front_desk"
 PERSON = Transfer(QUEUE, "caller_asked_for_person")
 NONSENSE = ["purple elephant banana", "what is the meaning of life", "blue monkey trampoline"]

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 import threading
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dialog.loader import bundled_knowledge
 from knowledge.encoder import EncoderError, SentenceEncoder
 from knowledge.index import DEFAULT_MIN_SCORE, KnowledgeIndex
 from knowledge.passages import load_passages, split_passages, split_sentences
 
-HOTEL = Path(str(files("knowledge") / "data" / "hotel.md"))
+HOTEL = bundled_knowledge("hotel")
 
 
 

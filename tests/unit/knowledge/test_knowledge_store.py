@@ -7,7 +7,6 @@ import hashlib
 import json
 import shutil
 from collections.abc import Iterator, Sequence
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from sqlalchemy import text
 from test_knowledge_documents import write_pdf
 from testpaths import DATA
 
+from dialog.loader import bundled_knowledge
 from knowledge.commands import ingest_command, search_command
 from knowledge.documents import read_document
 from knowledge.embedding import embed_passages
@@ -24,7 +24,8 @@ from knowledge.index import DEFAULT_MIN_SCORE, KnowledgeIndex
 from knowledge.passages import split_sentences
 from knowledge.store import KnowledgeBase
 
-SAMPLES = Path(str(files("knowledge") / "data"))
+HOTEL_DOC = bundled_knowledge("hotel")
+SUPPORT_DOC = bundled_knowledge("support")
 DATA = DATA
 SOURCES = ["es/preguntas.md", "gift-cards.pdf", "hotel.md", "notes.txt", "spa.html",
            "support.md"]
@@ -53,8 +54,8 @@ def folder(tmp_path: Path) -> Path:
     """Every supported format, plus files a walk must skip."""
     root = tmp_path / "knowledge"
     (root / "es").mkdir(parents=True)
-    shutil.copy(SAMPLES / "hotel.md", root / "hotel.md")
-    shutil.copy(SAMPLES / "support.md", root / "support.md")
+    shutil.copy(HOTEL_DOC, root / "hotel.md")
+    shutil.copy(SUPPORT_DOC, root / "support.md")
     shutil.copy(DATA / "spa.html", root / "spa.html")
     write_pdf(root / "gift-cards.pdf", [
         "Northwind gift cards are sold in amounts from 10 to 500 dollars and never expire.",

@@ -8,8 +8,6 @@ among the first k hits. The figures for each ranking are printed (run with ``-s`
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,13 +15,15 @@ import pytest
 import yaml
 from testpaths import DATA
 
+from dialog.loader import bundled_knowledge
 from knowledge.encoder import SentenceEncoder
 from knowledge.index import DEFAULT_MIN_SCORE, Hit, KnowledgeIndex
 from knowledge.passages import HEADING_SEPARATOR
 from knowledge.store import KnowledgeBase
 
 QUESTIONS = DATA / "retrieval_questions.yaml"
-SAMPLES = Path(str(files("knowledge") / "data"))
+HOTEL_DOC = bundled_knowledge("hotel")
+SUPPORT_DOC = bundled_knowledge("support")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def sample_index(encoder: SentenceEncoder, tmp_path_factory: pytest.TempPathFact
                  ) -> KnowledgeIndex:
     base = KnowledgeBase(f"sqlite:///{tmp_path_factory.mktemp('eval')}/kb.db", encoder)
     try:
-        report = base.ingest([SAMPLES / "hotel.md", SAMPLES / "support.md"])
+        report = base.ingest([HOTEL_DOC, SUPPORT_DOC])
         assert report.added == ["hotel.md", "support.md"]
         return base.index()
     finally:

@@ -160,19 +160,19 @@ def test_try_goes_by_the_routing_rules_as_a_call_does(hotel_try):
 
 # -- frontdesk routes ------------------------------------------------------------------------------
 
-RULES_DIR = ROOT / "config" / "data" / "rules"
+PACKS = ROOT / "config" / "data" / "packs"
 LABELS_DIR = DATA
 
 
 def test_routes_check_passes_the_bundled_rules(capsys):
     for business in ("hotel", "support"):
-        assert main(["routes", "check", str(RULES_DIR / f"{business}.yaml")]) == 0
+        assert main(["routes", "check", str(PACKS / business / "business.yaml")]) == 0
         assert ": ok (" in capsys.readouterr().out
 
 
 def test_routes_check_refuses_a_broken_file_naming_field_and_line(tmp_path, capsys):
     broken = tmp_path / "hotel.yaml"
-    text = (RULES_DIR / "hotel.yaml").read_text(encoding="utf-8")
+    text = (PACKS / "hotel" / "business.yaml").read_text(encoding="utf-8")
     broken.write_text(text.replace("queue: concierge, priority: 9", "queue: billing, priority: 9"),
                       encoding="utf-8")
     line = next(i + 1 for i, row in enumerate(broken.read_text().splitlines())
@@ -203,7 +203,7 @@ def test_routes_eval_measures_the_bundled_rules_on_the_labels(models_dir, monkey
                 "input:keypad"} <= set(report["breakdown"])
     labels = LABELS_DIR / "routing_labels_support.yaml"
     assert main(["routes", "eval", "--labels", str(labels), "--rules",
-                 str(RULES_DIR / "support.yaml"), "--min-accuracy", "0.99"]) == 1
+                 str(PACKS / "support" / "business.yaml"), "--min-accuracy", "0.99"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("support: ") and "disagreements:" in out
 
@@ -212,5 +212,5 @@ def test_routes_eval_refuses_labels_for_another_business(models_dir, monkeypatch
     monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(models_dir))
     labels = LABELS_DIR / "routing_labels_hotel.yaml"
     assert main(["routes", "eval", "--labels", str(labels), "--rules",
-                 str(RULES_DIR / "support.yaml")]) == 1
+                 str(PACKS / "support" / "business.yaml")]) == 1
     assert "labels for 'hotel', rules for 'support'" in capsys.readouterr().err
