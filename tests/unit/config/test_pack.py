@@ -149,3 +149,52 @@ def test_init_writes_a_pack_that_check_passes(tmp_path: Path, monkeypatch: pytes
     assert main(["check", str(tmp_path / "bikeshop")]) == 1
     err = capsys.readouterr().err
     assert "1 problem" in err and "business.yaml line 9: business.timezone" in err, err
+
+
+def test_the_samples_are_packs_on_their_demonstration_backends(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from config.intents import sample_pack
+
+    hotel = load_business(sample_pack("hotel"), demo=True)
+    assert (hotel.kind, hotel.demo, hotel.tools) == ("hotel", "hotel", ())
+    assert {"check_in", "late_checkout", "folio"} <= {
+        i.name for i in hotel.catalogue.intents if "hotel" in i.businesses}
+    assert not [i for i in hotel.catalogue.intents if "support" in i.businesses]
+    assert {"check_in", "late_checkout", "order_status"} <= set(pack_tasks(hotel))
+    assert sorted(p.name for p in hotel.knowledge[0].iterdir()) == [
+        "hotel.de.md", "hotel.es.md", "hotel.fr.md", "hotel.md"]
+    support = load_business(sample_pack("support"), demo=True)
+    assert (support.kind, support.demo, support.rules.business.name) == (
+        "support", "support", "Northwind Electronics")
+    for template in ("hotel", "support"):
+        folder = tmp_path / template
+        assert main(["init", str(folder), "--template", template]) == 0
+        assert f"frontdesk check {folder} --demo" in capsys.readouterr().out
+        assert main(["check", str(folder), "--demo"]) == 0
+        assert f"on the {template} demonstration backend" in capsys.readouterr().out
+
+
+def test_a_demonstration_backend_runs_only_in_demo_mode(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "hotel"
+    assert main(["init", str(folder), "--template", "hotel"]) == 0
+    tools = folder / "tools.yaml"
+    line = tools.read_text().splitlines().index("demo: hotel") + 1
+    assert main(["check", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "1 problem" in err and f"{tools} line {line}: demo: the hotel demonstration " \
+        "backend (sample customers, seeded into the database) runs only in demo mode" in err, err
+    # serve refuses it the same way, with one line and exit 2, before any model is loaded
+    assert main(["serve", "--business", str(folder)]) == 2
+    assert "runs only in demo mode" in capsys.readouterr().err
+    # a backend that does not exist, or serves another kind of business
+    tools.write_text(tools.read_text().replace("demo: hotel", "demo: casino"))
+    with pytest.raises(PackError, match="no demonstration backend 'casino' \\(there are: "
+                                        "hotel, support\\)"):
+        load_business(folder, demo=True)
+    tools.write_text(tools.read_text().replace("demo: casino", "demo: support"))
+    with pytest.raises(PackError) as error:
+        load_business(folder, demo=True)
+    said = [str(p) for p in error.value.problems]
+    assert f"{tools} line {line}: demo: the support demonstration backend serves the business " \
+        "kind 'support', and business.yaml's kind is 'hotel'" in said, said
