@@ -32,6 +32,7 @@ __all__ = [
     "HttpToolSettings",
     "LlmSettings",
     "QueueSettings",
+    "RecordingSettings",
     "RecoverySettings",
     "KnowledgeSettings",
     "Settings",
@@ -173,6 +174,21 @@ class KnowledgeSettings(BaseModel):
     # Measured on the sample hotel file: 0.25 answers 49/54 answerable questions
     # and 2/23 unrelated ones; 0.35 answers 40/54 and 0/23.
     min_score: float = Field(default=0.25, ge=0, le=1)
+
+
+class RecordingSettings(BaseModel):
+    """Call recordings, off unless asked for: both sides of each call, kept as its audio."""
+
+    # Record every call: the caller on the left channel, the agent on the right (8 kHz WAV), in
+    # <data_dir>/recordings/<call SID>/<stream SID>.wav. Where the law asks for consent, say
+    # so in the greeting.
+    enabled: bool = False
+    # Delete the recordings of calls that started more than this many days ago (checked at
+    # start-up and every hour); 0: keep them.
+    retention_days: float = Field(default=0.0, ge=0, le=3650)
+    # With retention_days: delete those calls' transcripts too (what the caller and the agent
+    # said in the turns, and the transcript and history kept with their handoffs).
+    delete_transcripts: bool = False
 
 
 class LlmSettings(BaseModel):
@@ -488,6 +504,7 @@ class Settings(BaseSettings):
     dialog: DialogSettings = Field(default_factory=DialogSettings)
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     # Defaults the call's policy falls back to when the call has no rules version
     # (config.policy.CallPolicy); kept for deployments with no rules file.
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)

@@ -20,15 +20,18 @@ from config import Settings
 from knowledge.encoder import SentenceEncoder
 from telephony.body_limit import BodyLimit
 from telephony.call.handshake import StreamRefused, accept_stream, refusal_on_open
+from telephony.call.recording import recordings_folder
 from telephony.call.session import Call
 from telephony.logs import call_context
 from telephony.metrics import CONTENT_TYPE
+from telephony.records.retention import run_retention
 from telephony.runtime import Runtime
 from telephony.twilio import twiml
 from telephony.twilio.security import external_url, stream_base, swap_scheme, valid_twilio_signature
 from telephony.web.admin import admin_router
 from telephony.web.desk import desk_router
 from telephony.web.desk_api import api_refusal
+from telephony.web.insights import insights_router
 from voice.services import CallVoices
 
 __all__ = ["create_app"]
@@ -85,12 +88,18 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
         if recovery is not None:
             await asyncio.to_thread(recovery.sweep, starting=True)
             sweeping = asyncio.create_task(recovery.run())
+        retention = None
+        if settings.recordings.retention_days > 0:
+            retention = asyncio.create_task(run_retention(
+                app.state.runtime.records, recordings_folder(settings.data_dir),
+                settings.recordings))
         try:
             yield
         finally:
-            if sweeping is not None:
-                sweeping.cancel()
-                await asyncio.gather(sweeping, return_exceptions=True)
+            for task in (sweeping, retention):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             if runtime is None:
                 await app.state.runtime.aclose()
 
@@ -99,6 +108,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
     app.add_middleware(BodyLimit, prefix="/twilio/", max_bytes=settings.twilio.max_body_bytes)
     app.include_router(desk_router(settings))
     app.include_router(admin_router(settings))
+    app.include_router(insights_router(settings))
 
     def _signed(request_url: str, path: str, headers, params: dict[str, str]) -> bool:
         if settings.dev_insecure_skip_signature:

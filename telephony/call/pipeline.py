@@ -3,8 +3,9 @@ aggregators and the worker that runs them. The call (``telephony.call.session``)
 has loaded and the hooks it wants called; what the hooks do is the call's business.
 
 transport.input -> STT -> transcript tap -> keypad -> user turn (Silero VAD + Smart Turn)
--> dialog -> reply tap -> TTS -> transport.output (paced, marks) -> heard-text gate
--> heard tap -> heard turns (records what was heard) -> assistant history
+-> dialog -> reply tap -> TTS -> transport.output (paced, marks) -> [recorder, when calls are
+recorded] -> heard-text gate -> heard tap -> heard turns (records what was heard) -> assistant
+history
 """
 
 from __future__ import annotations
@@ -120,9 +121,10 @@ class CallPipeline:
 def build_pipeline(runtime: Runtime, websocket: WebSocket, stream_sid: str, *,
                    ledger: MarkLedger, turn_detection: tuple[Any, Any], state: CallState,
                    engine: DialogManager, language: CallLanguage,
-                   hooks: PipelineHooks) -> CallPipeline:
+                   hooks: PipelineHooks, recorder: FrameProcessor | None = None) -> CallPipeline:
     """One call's pipeline over ``websocket``, answered by ``engine`` in ``language``, with
-    ``turn_detection`` (the fresh VAD and user-turn strategies of ``Runtime.turn_detection``)."""
+    ``turn_detection`` (the fresh VAD and user-turn strategies of ``Runtime.turn_detection``);
+    ``recorder`` (``telephony.call.recording``) sees both sides of the call."""
     settings = runtime.settings
     serializer = CallSerializer(
         stream_sid, ledger=ledger, max_message_bytes=settings.stream.max_message_bytes,
@@ -155,6 +157,7 @@ def build_pipeline(runtime: Runtime, websocket: WebSocket, stream_sid: str, *,
         DialogService(engine, language=language),
         _ReplyTap(hooks.on_reply), runtime.tts_service(language.voice),
         transport.output(),
+        *([recorder] if recorder is not None else []),
         HeardTextGate(ledger, always_deliver=(ReplyFrame, TurnSpokenFrame)),
         _ReplyTap(hooks.on_reply_heard), HeardTurns(hooks.on_turn_heard),
         aggregators.assistant(),

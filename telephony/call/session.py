@@ -42,6 +42,7 @@ from telephony.call.frames import ReplyFrame, TurnSpokenFrame
 from telephony.call.heard import MarkLedger
 from telephony.call.language import CallLanguage
 from telephony.call.pipeline import CallPipeline, PipelineHooks, build_pipeline
+from telephony.call.recording import call_recorder
 from telephony.call.timing import TurnTiming
 from telephony.call.transfer import TransferFlow
 from telephony.call.turns import TurnLog
@@ -284,9 +285,14 @@ class Call:
             ended=lambda: self.end_reason is not None, on_transcript=self._on_transcript,
             on_reply=self.on_reply, on_reply_heard=self.on_reply_heard,
             on_turn_heard=self.on_turn_heard, on_first_audio=self._first_audio)
+        recorder = None
+        if self.settings.recordings.enabled:
+            recorder = call_recorder(self.settings.data_dir, rt.records, self.call_sid,
+                                     self.start.stream_sid)
         pipeline = build_pipeline(rt, self.websocket, self.start.stream_sid, ledger=self.ledger,
                                   turn_detection=turn_detection, state=state,
-                                  engine=self._engine, language=self.language, hooks=hooks)
+                                  engine=self._engine, language=self.language, hooks=hooks,
+                                  recorder=recorder)
         self._wire_events(pipeline)
         return pipeline.worker
 

@@ -41,6 +41,7 @@ __all__ = [
     "error_response",
     "handoff_json",
     "list_calls",
+    "plain_json",
 ]
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -85,7 +86,7 @@ def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status, headers=NO_STORE)
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """Something json.dumps takes as it is (database rows may hold odd types)."""
     return json.loads(json.dumps(value, default=str))
 
@@ -99,7 +100,7 @@ def handoff_json(row: dict[str, Any]) -> dict[str, Any]:
     shown = {k: row.get(k) for k in keys}
     shown["request"] = shown["request"] or ""
     shown["briefing"] = briefing if isinstance(briefing, dict) else {}
-    return _plain(shown)
+    return plain_json(shown)
 
 
 def _transcript(turn_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,7 +139,7 @@ def list_calls(stores: DeskStores, *, since: float, limit: int) -> list[dict[str
                              .order_by(handoffs.c.created_at))
         for sid, handoff_id in found:
             ids.setdefault(sid, []).append(handoff_id)
-    return _plain([{**r, "turn_count": turn_counts.get(r["call_sid"], 0),
+    return plain_json([{**r, "turn_count": turn_counts.get(r["call_sid"], 0),
                     "handoff_ids": ids.get(r["call_sid"], [])} for r in rows])
 
 
@@ -196,7 +197,7 @@ def api_router(settings: Settings, get_stores: StoresDependency) -> APIRouter:
         if row is None:
             return error_response(404, "No such handoff.")
         events = await asyncio.to_thread(stores.handoffs.events, handoff_id)
-        return JSONResponse({**handoff_json(row), "events": _plain(
+        return JSONResponse({**handoff_json(row), "events": plain_json(
             [{k: e.get(k) for k in ("at", "kind", "detail")} for e in events])},
             headers=NO_STORE)
 
@@ -219,7 +220,7 @@ def api_router(settings: Settings, get_stores: StoresDependency) -> APIRouter:
         if call is None:
             return error_response(404, "No such call.")
         found = await asyncio.to_thread(stores.handoffs.for_call, call_sid)
-        body = _plain({**call, "transcript": _transcript(call.get("turns", [])),
+        body = plain_json({**call, "transcript": _transcript(call.get("turns", [])),
                        "handoffs": [handoff_json(h) for h in found]})
         return JSONResponse(body, headers=NO_STORE)
 
