@@ -208,6 +208,12 @@ class LlmSettings(BaseModel):
     total_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     retries: int = Field(default=1, ge=0, le=5)
     max_tool_rounds: int = Field(default=4, ge=1, le=16)
+    # Ask for the token counts of each streamed reply (``stream_options.include_usage``), kept
+    # with each turn; off for a server that refuses the option.
+    report_usage: bool = True
+    # US dollars per million prompt and completion tokens, to tell each turn's cost; 0: unknown.
+    price_input_per_million: float = Field(default=0.0, ge=0)
+    price_output_per_million: float = Field(default=0.0, ge=0)
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tokens: int = Field(default=300, ge=16, le=8192)
     # The embedded engine answers frequent intents it is sure of before the LLM is asked.

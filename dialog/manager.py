@@ -168,6 +168,7 @@ class DialogManager:
             answer.text, intent.name, intent.score, decision=answer.decision,
             citations=tuple(sorted(cited)), tools=tuple(answer.tools),
             reason_codes=("llm", *answer.reason_codes), language=self.state.language,
+            llm_usage=answer.usage,
         )
         return await self._finish(turn, reply, say, streamed=True)
 

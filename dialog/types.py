@@ -98,3 +98,5 @@ class Reply:
     expects: str | None = None
     # The caller's answer to this reply is private (a ZIP code): kept out of the records.
     private: bool = False
+    # The LLM's token counts (and cost) for this turn (``dialog.llm.client.LlmAnswer.usage``).
+    llm_usage: dict | None = None

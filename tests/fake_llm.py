@@ -4,7 +4,9 @@ Each request takes the next step of the script (or asks a callable for one). A s
 Server-Sent Events exactly as api.openai.com does (``data: {chunk}`` lines, then
 ``data: [DONE]``): text in small pieces, tool calls split across chunks, a slow first token, a
 stall mid-reply, an HTTP error, or a connection cut. Every request body is recorded, so tests
-assert on what the real client sent.
+assert on what the real client sent. A request with ``stream_options.include_usage`` gets the
+last chunk OpenAI sends then (no choices, the token counts), and the counts are kept in
+``usage``.
 """
 
 from __future__ import annotations
@@ -50,11 +52,13 @@ class FakeLlm:
         self.model = model
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.usage: list[dict[str, int]] = []  # the counts sent, one per usage chunk
 
     def script(self, *steps: Script) -> None:
         self.steps = list(steps)
         self.requests.clear()
         self.headers.clear()
+        self.usage.clear()
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -74,11 +78,19 @@ class FakeLlm:
                 await asyncio.sleep(step.first_token_delay)
                 return JSONResponse({"error": {"message": f"scripted {step.status}",
                                                "type": "server_error"}}, status_code=step.status)
-            return StreamingResponse(self._events(step), media_type="text/event-stream")
+            usage = None
+            if (body.get("stream_options") or {}).get("include_usage"):
+                # Roughly four characters a token, as a real tokenizer would count them.
+                prompt = len(json.dumps(body["messages"])) // 4
+                completion = max(1, (len(step.text) + len(json.dumps(step.tool_calls))) // 4)
+                usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+                         "total_tokens": prompt + completion}
+            return StreamingResponse(self._events(step, usage), media_type="text/event-stream")
 
         return app
 
-    async def _events(self, step: Step) -> AsyncIterator[bytes]:
+    async def _events(self, step: Step,
+                      usage: dict[str, int] | None = None) -> AsyncIterator[bytes]:
         created = int(time.time())
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -107,4 +119,9 @@ class FakeLlm:
             yield chunk({"tool_calls": [{"index": index,
                                          "function": {"arguments": arguments[half:]}}]})
         yield chunk({}, "tool_calls" if step.tool_calls else "stop")
+        if usage is not None:
+            self.usage.append(usage)
+            payload = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                       "created": created, "model": self.model, "choices": [], "usage": usage}
+            yield f"data: {json.dumps(payload)}\n\n".encode()
         yield b"data: [DONE]\n\n"

@@ -89,6 +89,21 @@ class LlmAnswer:
     reason_codes: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     rounds: int = 0
+    # What the model was asked and answered, over every round of the turn (when the server
+    # reports it): prompt_tokens, completion_tokens, requests, and cost_usd when priced.
+    usage: dict[str, float] | None = None
+
+    def count(self, usage: Any, settings: LlmSettings) -> None:
+        """Add one request's token counts (an OpenAI ``CompletionUsage``)."""
+        total = self.usage or {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
+        total["prompt_tokens"] += int(getattr(usage, "prompt_tokens", 0) or 0)
+        total["completion_tokens"] += int(getattr(usage, "completion_tokens", 0) or 0)
+        total["requests"] += 1
+        if settings.price_input_per_million or settings.price_output_per_million:
+            total["cost_usd"] = round(
+                total["prompt_tokens"] * settings.price_input_per_million / 1e6
+                + total["completion_tokens"] * settings.price_output_per_million / 1e6, 6)
+        self.usage = total
 
     @property
     def text(self) -> str:
@@ -99,6 +114,7 @@ class LlmAnswer:
 class _Round:
     text: str = ""
     calls: dict[int, dict[str, str]] = field(default_factory=dict)  # index -> id, name, args
+    usage: Any = None  # the server's token counts (``stream_options.include_usage``)
 
 
 class LlmDialog:
@@ -144,6 +160,8 @@ class LlmDialog:
                 while True:
                     try:
                         result = await self._round(messages, speak, deadline)
+                        if result.usage is not None:
+                            answer.count(result.usage, self.settings)
                         break
                     except _RoundFailed as failure:
                         can_retry = failure.before_output and attempt < self.settings.retries
@@ -196,6 +214,8 @@ class LlmDialog:
                 model=self.settings.model, messages=messages, stream=True,
                 temperature=self.settings.temperature, max_tokens=self.settings.max_tokens,
                 **({"tools": tools} if tools else {}),
+                **({"stream_options": {"include_usage": True}}
+                   if self.settings.report_usage else {}),
             ), timeout=max(0.01, first_deadline - time.monotonic()))
         except (openai.APIError, TimeoutError) as e:
             raise _RoundFailed(_describe(e), before_output=True) from e
@@ -210,6 +230,8 @@ class LlmDialog:
                     chunk = await asyncio.wait_for(anext(chunks), remaining)
                 except StopAsyncIteration:
                     break
+                if getattr(chunk, "usage", None) is not None:
+                    result.usage = chunk.usage
                 if not chunk.choices:
                     continue
                 delta = chunk.choices[0].delta

@@ -83,7 +83,7 @@ class TurnLog:
             tools=[{"name": t.name, "allowed": t.allowed, "reason": t.reason}
                    for t in reply.tools],
             sentiment=reply.sentiment, sentiment_label=reply.sentiment_label,
-            caller_level_db=level, route=reply.route,
+            caller_level_db=level, route=reply.route, llm_usage=reply.llm_usage,
         )
         return index
 

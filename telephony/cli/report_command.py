@@ -48,11 +48,35 @@ def _text(report: dict) -> str:
     if report["qa"]["failed"]:
         lines.append("QA failures: " + ", ".join(f"{k} {v}"
                                                  for k, v in report["qa"]["failed"].items()))
+    groups = report["unanswered"]["groups"]
+    if groups:
+        lines.append(f"Unanswered questions ({report['unanswered']['questions']}, grouped by "
+                     f"{report['unanswered']['grouped_by']}):")
+        lines += [f"  {g['asked']}x in {g['calls']} calls: {g['question']}" for g in groups]
+    llm = report["llm"]
+    if llm["turns"]:
+        cost = f", ${llm['cost_usd']:.4f}" if llm["cost_usd"] is not None else ""
+        lines.append(f"LLM: {llm['turns']} turns, {llm['requests']} requests, "
+                     f"{llm['prompt_tokens']} prompt + {llm['completion_tokens']} completion "
+                     f"tokens{cost}")
     return "\n".join(lines)
 
 
+def _embed(settings: Settings):
+    """The sentence encoder's embedding, to group unanswered questions by meaning; None (by
+    their words) when its model is not installed."""
+    from knowledge.encoder import SentenceEncoder, default_model_path
+
+    path = default_model_path(settings.resolved_models_dir)
+    if not path.exists():
+        print(f"frontdesk report: no sentence encoder at {path}: unanswered questions are "
+              "grouped by their words (frontdesk models install)", file=sys.stderr)
+        return None
+    return SentenceEncoder(path).embed
+
+
 def run_report_command(args: argparse.Namespace, settings: Settings) -> int:
-    from telephony.records.report import kpis, load_period
+    from telephony.records.report import load_period, period_report
     from telephony.records.store import Records
 
     now = time.time()
@@ -64,8 +88,9 @@ def run_report_command(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     records = Records(settings.database_url)
     try:
-        report = {"since": since, "until": until,
-                  **kpis(load_period(records.engine, since, until))}
+        period = load_period(records.engine, since, until)
+        embed = _embed(settings) if any(t.get("caller_text") for t in period["turns"]) else None
+        report = {"since": since, "until": until, **period_report(period, embed)}
     finally:
         records.close()
     print(json.dumps(report, indent=2) if args.json else _text(report))

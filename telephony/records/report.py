@@ -10,9 +10,12 @@ handoffs; ``kpis`` (pure) computes the figures from them:
   agent took to join (handoff created -> connected, seconds);
 - handle time (call start -> end, seconds), sentiment at the first and the last caller turn,
   latency percentiles per stage (milliseconds), tool calls that failed, by tool;
-- QA: calls scored, the mean score, failures by check (``telephony.records.qa``).
+- QA: calls scored, the mean score, failures by check (``telephony.records.qa``);
+- the LLM, when one answered: turns, requests, prompt and completion tokens, and the cost
+  (when priced: ``FRONTDESK_LLM__PRICE_*``), summed from each turn's ``llm_usage``.
 
-Rates are over the decided calls; percentiles are None with no data.
+Rates are over the decided calls; percentiles are None with no data. ``period_report`` adds
+the top unanswered questions (``telephony.records.questions``).
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from sqlalchemy import Engine, select
 
 from telephony.metrics import STAGES
 from telephony.records.outcome import OUTCOMES
+from telephony.records.questions import Embed, top_unanswered, unanswered_turns
 from telephony.records.store import call_events, calls, qa_scores, turns
 from telephony.transfer.handoffs import handoff_events, handoffs
 
-__all__ = ["kpis", "load_period"]
+__all__ = ["kpis", "load_period", "period_report"]
 
 
 def load_period(engine: Engine, since: float, until: float) -> dict[str, list[dict[str, Any]]]:
@@ -125,7 +129,25 @@ def kpis(period: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
             for stage in STAGES},
         "tool_failures": dict(sorted(failed_tools.items())),
         "qa": _qa(period.get("qa") or []),
+        "llm": _llm(period["turns"]),
     }
+
+
+def _llm(turn_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    used = [t["llm_usage"] for t in turn_rows if isinstance(t.get("llm_usage"), dict)]
+    priced = [u["cost_usd"] for u in used if u.get("cost_usd") is not None]
+    return {"turns": len(used), "requests": sum(int(u.get("requests", 0)) for u in used),
+            "prompt_tokens": sum(int(u.get("prompt_tokens", 0)) for u in used),
+            "completion_tokens": sum(int(u.get("completion_tokens", 0)) for u in used),
+            "cost_usd": round(sum(priced), 6) if priced else None}
+
+
+def period_report(period: Mapping[str, list[dict[str, Any]]],
+                  embed: Embed | None) -> dict[str, Any]:
+    """The KPIs and the top unanswered questions, grouped by meaning with ``embed`` (the
+    sentence encoder's; None: by their words)."""
+    return {**kpis(period), "unanswered": top_unanswered(unanswered_turns(period["turns"]),
+                                                         embed)}
 
 
 def _qa(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -101,6 +101,9 @@ turns = Table(
     Column("caller_level_db", Float),
     # The routing decision (rules version, rule, action, queue, reasons) for this turn.
     Column("route", JSON),
+    # The LLM's token counts for this turn (prompt_tokens, completion_tokens, requests, and
+    # cost_usd when priced); NULL: no LLM was asked.
+    Column("llm_usage", JSON),
 )
 
 call_events = Table(

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, or_, select
 
 from config import Settings
-from telephony.records.report import kpis, load_period
+from telephony.records.report import load_period, period_report
 from telephony.records.store import Records, calls, turns
 from telephony.transfer.handoffs import HandoffStore, handoffs
 
@@ -42,6 +42,7 @@ __all__ = [
     "handoff_json",
     "list_calls",
     "plain_json",
+    "runtime_embed",
 ]
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -81,6 +82,13 @@ def default_stores(settings: Settings) -> StoresDependency:
 
 
 # -- JSON shapes ---------------------------------------------------------------------------
+
+def runtime_embed(request: Request) -> Callable[..., Any] | None:
+    """The running server's sentence encoder's ``embed`` (None: no runtime here)."""
+    runtime = getattr(request.app.state, "runtime", None)
+    encoder = getattr(getattr(runtime, "dialog", None), "encoder", None)
+    return getattr(encoder, "embed", None)
+
 
 def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status, headers=NO_STORE)
@@ -233,6 +241,7 @@ def api_router(settings: Settings, get_stores: StoresDependency) -> APIRouter:
         ``until`` (Unix times; default: now)."""
         end = time.time() if until is None else until
         period = await asyncio.to_thread(load_period, stores.records.engine, since, end)
-        return JSONResponse({"since": since, "until": end, **kpis(period)}, headers=NO_STORE)
+        figures = await asyncio.to_thread(period_report, period, runtime_embed(request))
+        return JSONResponse({"since": since, "until": end, **figures}, headers=NO_STORE)
 
     return router

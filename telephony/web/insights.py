@@ -33,7 +33,7 @@ from telephony.records.insights import (
     series,
     time_buckets,
 )
-from telephony.records.report import kpis, load_period
+from telephony.records.report import load_period, period_report
 from telephony.web.admin import ENABLE_HINT
 from telephony.web.desk_api import (
     NO_STORE,
@@ -41,6 +41,7 @@ from telephony.web.desk_api import (
     default_stores,
     error_response,
     plain_json,
+    runtime_embed,
 )
 from telephony.web.signin import SignIn, signed_sessions, signin_routes
 
@@ -102,7 +103,10 @@ def insights_router(settings: Settings) -> APIRouter:
         if isinstance(found, JSONResponse):
             return found
         start, end, period = found
-        body = {"since": start, "until": end, "timezone": timezone, "kpis": kpis(period),
+        figures = await asyncio.to_thread(period_report, period, runtime_embed(request))
+        unanswered = figures.pop("unanswered")
+        body = {"since": start, "until": end, "timezone": timezone, "kpis": figures,
+                "unanswered": unanswered,
                 "series": series(period, time_buckets(start, end, timezone))}
         return JSONResponse(body, headers=NO_STORE)
 

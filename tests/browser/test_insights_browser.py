@@ -31,6 +31,7 @@ ACCENT = (0x0B, 0x57, 0xD0)  # .plot .bar-0 in insights.css
 CALLS = [
     [CallerStep(say="Where is my order?"), CallerStep(say="My zip code is 9 4 1 1 0."),
      CallerStep(say="The order number is five five one two three four."),
+     CallerStep(say="Any kayak tours?"),  # not in the support line's documents
      CallerStep(say="Goodbye.")],
     [CallerStep(say="I want to talk to a person.")],  # a warm transfer, left in progress
 ]
@@ -98,6 +99,13 @@ def test_a_viewer_sees_kpis_plots_the_calls_and_a_call_with_its_recording(
                                          "rs => rs.map(r => Number(r.dataset.value))")
         assert sum(bars) == 2 and max(bars) >= 1
         assert page.locator("#plot-rates path").count() >= 1
+        # The knowledge base's gap: the question the documents did not answer.
+        gap = next(t for t in placed[0]["turns"] if "kayak" in (t["caller_text"] or ""))
+        assert "low_confidence" in gap["reason_codes"], gap
+        gaps = page.locator("#unanswered li.gap")
+        assert gaps.count() == 1
+        assert "Any kayak tours?" in gaps.nth(0).text_content()
+        assert "asked 1× in 1 call" in gaps.nth(0).text_content()
         plot_shot = shots / "insights-plot-calls.png"
         page.locator("#plot-calls").screenshot(path=str(plot_shot))
         assert _accent_pixels(plot_shot) > 50  # the bars are drawn, in the plot colour

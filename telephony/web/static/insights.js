@@ -89,6 +89,11 @@
     tiles.appendChild(tile("voice to voice", v2v.p50 === null ? "—" : num(v2v.p50) + " ms",
                            v2v.p95 === null ? "" : "p95 " + num(v2v.p95) + " ms"));
     tiles.appendChild(tile("handle time", seconds(k.handle_time_seconds.p50), "median"));
+    if (k.llm.turns) {
+      tiles.appendChild(tile("LLM tokens", k.llm.prompt_tokens + k.llm.completion_tokens,
+                             k.llm.turns + " turns" + (k.llm.cost_usd === null ? ""
+                               : " · $" + k.llm.cost_usd.toFixed(4))));
+    }
   }
 
   // -- plots (SVG) ---------------------------------------------------------------------------
@@ -155,6 +160,28 @@
          Object.assign([0, 500], { format: function (v) { return String(Math.round(v)); } }));
   }
 
+  // -- the knowledge base's gaps -------------------------------------------------------------
+  function renderUnanswered(found) {
+    var list = $("unanswered");
+    clear(list);
+    $("unanswered-note").textContent = found.questions
+      ? found.questions + " questions, grouped by " + found.grouped_by : "none in this period";
+    found.groups.forEach(function (g) {
+      var li = el("li", "gap");
+      li.appendChild(el("strong", "gap-question", g.question));
+      li.appendChild(el("span", "muted", " · asked " + g.asked + "× in " + g.calls +
+                        (g.calls === 1 ? " call" : " calls")));
+      var others = g.wordings.filter(function (w) { return w !== g.question; });
+      if (others.length) { li.appendChild(el("div", "muted small", "also: " + others.join(" · "))); }
+      var first = g.turns[0];
+      var link = el("a", "small", "first asked");
+      link.href = "#call/" + first[0] + "/turn-" + first[1];
+      li.appendChild(el("span", null, " "));
+      li.appendChild(link);
+      list.appendChild(li);
+    });
+  }
+
   // -- the call list -------------------------------------------------------------------------
   function fillChoices(select, values) {
     var chosen = select.value;
@@ -208,6 +235,7 @@
       get("/insights/api/report?" + query(period)).then(function (body) {
         renderTiles(body.kpis);
         renderPlots(body.series);
+        renderUnanswered(body.unanswered);
       }),
       loadCalls()
     ]);

@@ -35,7 +35,8 @@ def settings(llm: FakeLlm, models_dir: Path, tmp_path_factory: pytest.TempPathFa
         dialog={"business": "support"},
         llm={"base_url": f"{llm.url}/v1", "model": "fake-model",  # type: ignore[attr-defined]
              "api_key": "test-key", "first_token_timeout_seconds": 0.6,
-             "total_timeout_seconds": 5, "retries": 1},
+             "total_timeout_seconds": 5, "retries": 1,
+             "price_input_per_million": 2.5, "price_output_per_million": 10.0},
     )
 
 
@@ -112,6 +113,13 @@ async def test_tool_loop_verifies_then_reads_the_order(deps: DialogDeps, llm: Fa
     last = llm.requests[-1]
     assert [m["tool_call_id"] for m in _tool_messages(last)] == [
         "call_0_lookup_customer", "call_0_verify_customer", "call_0_get_order_status"]
+    # The turn's token counts are the four requests' (as the server reported them), priced.
+    assert all(r["stream_options"] == {"include_usage": True} for r in llm.requests)
+    prompt = sum(u["prompt_tokens"] for u in llm.usage)
+    completion = sum(u["completion_tokens"] for u in llm.usage)
+    assert len(llm.usage) == 4 and reply.llm_usage == {
+        "prompt_tokens": prompt, "completion_tokens": completion, "requests": 4,
+        "cost_usd": round(prompt * 2.5 / 1e6 + completion * 10 / 1e6, 6)}
 
 
 async def test_parallel_tool_calls_run_in_one_round(deps: DialogDeps, llm: FakeLlm) -> None:

@@ -76,6 +76,13 @@ def database(tmp_path: Path) -> str:
           transfer=("front_desk", "caller_asked_for_person"))
     _call(records, handoffs, "C11", "+1001", "caller_hung_up", list(answered))  # C01 again
     _call(records, handoffs, "C12", "+1012", "error", [])
+    # Turns an LLM answered: its token counts, priced or not.
+    records.update_turn("C02", 1, llm_usage={"prompt_tokens": 900, "completion_tokens": 40,
+                                             "requests": 1, "cost_usd": 0.0011})
+    records.update_turn("C02", 2, llm_usage={"prompt_tokens": 1200, "completion_tokens": 25,
+                                             "requests": 2, "cost_usd": 0.0014})
+    records.update_turn("C04", 1, llm_usage={"prompt_tokens": 500, "completion_tokens": 10,
+                                             "requests": 1})
     records.save_qa("C01", rules_version=1, score=1.0,
                     items=[{"check": "greeted", "passed": True}])
     records.save_qa("C02", rules_version=1, score=0.5,
@@ -117,6 +124,12 @@ def test_the_report_matches_counts_made_from_the_raw_tables(
             "WHERE json_extract(latency, '$.voice_to_voice') IS NOT NULL"))]
         repeated = conn.execute(text("SELECT repeated_by FROM calls WHERE call_sid = 'C01'")
                                 ).scalar_one()
+        llm = conn.execute(text(
+            "SELECT COUNT(*), SUM(json_extract(llm_usage, '$.requests')), "
+            "SUM(json_extract(llm_usage, '$.prompt_tokens')), "
+            "SUM(json_extract(llm_usage, '$.completion_tokens')), "
+            "SUM(json_extract(llm_usage, '$.cost_usd')) FROM turns "
+            "WHERE llm_usage IS NOT NULL AND json_type(llm_usage) = 'object'")).one()
     records.close()
     assert report["calls"] == 12 and report["decided"] == decided == 11
     assert report["undecided"] == 1  # C10: the agent is still ringing
@@ -140,12 +153,16 @@ def test_the_report_matches_counts_made_from_the_raw_tables(
     assert report["tool_failures"] == {"get_order_status": 1}
     assert report["qa"] == {"scored": 2, "mean_score": 0.75,
                             "failed": {"no_card_digits_read_back": 1}}
+    assert report["llm"] == {"turns": llm[0], "requests": llm[1], "prompt_tokens": llm[2],
+                             "completion_tokens": llm[3], "cost_usd": round(llm[4], 6)}
+    assert report["llm"]["turns"] == 3 and report["llm"]["cost_usd"] == 0.0025
     assert report["sentiment"]["start"] == round(statistics.mean([0.2, -0.1, 0.2, -0.6, 0.2]), 3)
     assert report["sentiment"]["end"] == round(statistics.mean([0.2, 0.5, 0.2, -0.6, 0.2]), 3)
     # The text form and a period with nothing in it.
     assert main(["report", "--since", "1d"]) == 0
     said = capsys.readouterr().out
     assert said.startswith("12 calls (1 with a transfer in progress): 4 resolved"), said
+    assert "LLM: 3 turns, 4 requests, 2600 prompt + 75 completion tokens, $0.0025" in said
     assert main(["report", "--since", "2001-01-01", "--until", "2001-01-02", "--json"]) == 0
     empty = json.loads(capsys.readouterr().out)
     assert empty["calls"] == 0 and empty["containment"] is None
