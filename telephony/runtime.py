@@ -48,8 +48,9 @@ from dialog.state import CallState
 from knowledge.encoder import SentenceEncoder
 from knowledge.passages import split_sentences
 from telephony.metrics import ServerMetrics
+from telephony.records.judge import LlmJudge
 from telephony.records.outcome import Outcome, settle_outcome
-from telephony.records.qa import QaScore, score_call
+from telephony.records.qa import Judge, QaScore, score_call
 from telephony.records.recovery import Recovery, instance_id
 from telephony.records.store import Records
 from telephony.transfer.handoffs import HandoffStore
@@ -109,6 +110,7 @@ class Runtime:
     # Streams running here, per call SID: their calls' leases are renewed (telephony/recovery).
     live_calls: Counter[str] = field(default_factory=Counter)
     recovery: Recovery | None = None
+    judge: Judge | None = None  # the LLM judge of QA items, when an LLM is configured
     unverified_streams: int = 0  # sockets open that have not yet shown a valid token
     shutting_down: bool = False  # the drain's deadline passed: streams still open are closed
     metrics: ServerMetrics = field(default_factory=ServerMetrics)  # served at /metrics
@@ -149,6 +151,7 @@ class Runtime:
             dialog=dialog,
         )
         runtime.recovery = Recovery(settings, records, handoffs, lambda: set(runtime.live_calls))
+        runtime.judge = LlmJudge(settings.llm) if settings.llm.enabled else None
         runtime.metrics.watch(active_calls=lambda: runtime.active_calls,
                               stt_waiting=lambda: runtime.voices.waiting()[0],
                               tts_waiting=lambda: runtime.voices.waiting()[1])
@@ -202,7 +205,8 @@ class Runtime:
             or self.rule_store.active(self.settings.dialog.business)
         sid = call["call_sid"]
         audit = getattr(self.dialog.registry.audit, "for_call", lambda _sid: [])(sid)
-        score = score_call(call, audit, version.rules.scorecard(), version.rules.business.name)
+        score = score_call(call, audit, version.rules.scorecard(), version.rules.business.name,
+                           judge=self.judge)
         self.records.save_qa(sid, rules_version=version.id, score=score.score,
                              items=score.rows())
         return score

@@ -205,9 +205,11 @@ class Escalation(EscalationSettings):
 
 
 # The checks a QA scorecard item may make of a call's records (telephony.records.qa).
+# "judge": the LLM (when one is configured) answers ``question`` about the call's transcript;
+# its verdict is marked as the judge's.
 QaCheck = Literal["greeted", "verified_before_account_action", "offered_person_when_asked",
                   "no_card_digits_read_back", "answered_in_caller_language",
-                  "routed_to_right_queue"]
+                  "routed_to_right_queue", "judge"]
 QA_CHECKS: tuple[str, ...] = QaCheck.__args__  # type: ignore[attr-defined]
 
 
@@ -218,11 +220,17 @@ class QaItem(_Strict):
     description: str = ""
     # routed_to_right_queue: intent -> the queue a caller asking for it must reach.
     queues: dict[Name, Name] = Field(default_factory=dict)
+    # judge: a yes/no question about the call ("Did the agent stay polite when the caller was
+    # rude?"); yes passes.
+    question: str = Field(default="", max_length=500)
 
     @model_validator(mode="after")
     def _queues_fit(self) -> QaItem:
         if (self.check == "routed_to_right_queue") != bool(self.queues):
             raise ValueError("'queues' (intent: queue) goes with routed_to_right_queue, and "
+                             "only with it")
+        if (self.check == "judge") != bool(self.question.strip()):
+            raise ValueError("'question' (yes or no, about the call) goes with judge, and "
                              "only with it")
         return self
 
@@ -243,7 +251,7 @@ class Rules(_Strict):
     def scorecard(self) -> list[QaItem]:
         if self.qa is not None:
             return list(self.qa)
-        return [QaItem(check=c) for c in QA_CHECKS if c != "routed_to_right_queue"]
+        return [QaItem(check=c) for c in QA_CHECKS if c not in ("routed_to_right_queue", "judge")]
 
     def tier_for(self, number: str | None, record_tier: str | None = None) -> str | None:
         """The first tier (file order) the caller's number or record's tier belongs to."""

@@ -17,11 +17,14 @@ answered_in_caller_language      each reply of six words or more is in the langu
                                  spoke in that turn
 routed_to_right_queue            a caller asking for one of the item's intents who was
                                  transferred reached its queue
+judge                            the item's question, answered by the LLM from the transcript
+                                 (``telephony.records.judge``); marked ``by: "llm"``, and not
+                                 applicable when no LLM is configured or it does not answer
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,7 +34,7 @@ from dialog.briefing.types import caller_intent
 from dialog.privacy import MASK
 from knowledge.language import detect_language
 
-__all__ = ["ItemResult", "QaScore", "score_call"]
+__all__ = ["ItemResult", "Judge", "QaScore", "score_call"]
 
 _HANDED_OVER = ("transfer", "callback")  # call events of a decision that reaches a person
 _MIN_WORDS = 6  # shorter replies ("Mm-hm, go on.") say too little to tell a language
@@ -43,6 +46,11 @@ class ItemResult:
     passed: bool | None  # None: the item does not apply to this call
     turn: int | None = None  # the turn it failed at (or the one it rests on)
     detail: str = ""
+    by: str = "rule"  # who decided: "rule" (a check of the records) or "llm" (the judge)
+
+
+# The LLM judge: (the item, the call's record) -> its verdict.
+Judge = Callable[[QaItem, Mapping[str, Any]], ItemResult]
 
 
 @dataclass(frozen=True)
@@ -55,9 +63,10 @@ class QaScore:
 
 
 def score_call(call: Mapping[str, Any], audit: Sequence[Mapping[str, Any]],
-               scorecard: Sequence[QaItem], business_name: str) -> QaScore:
+               scorecard: Sequence[QaItem], business_name: str,
+               judge: Judge | None = None) -> QaScore:
     """``call``: the record (``Records.call``: turns and events); ``audit``: its tool calls in
-    order (``tool_audit`` rows)."""
+    order (``tool_audit`` rows); ``judge``: the LLM judge (None: judge items do not apply)."""
     turns = list(call.get("turns") or [])
     events = list(call.get("events") or [])
     results = []
@@ -72,6 +81,9 @@ def score_call(call: Mapping[str, Any], audit: Sequence[Mapping[str, Any]],
             results.append(_nothing_private_said(turns))
         elif item.check == "answered_in_caller_language":
             results.append(_in_caller_language(turns))
+        elif item.check == "judge":
+            results.append(judge(item, call) if judge is not None else ItemResult(
+                "judge", None, detail=f"no LLM to judge: {item.question}", by="llm"))
         else:
             results.append(_right_queue(turns, events, item.queues))
     applied = [r for r in results if r.passed is not None]

@@ -354,6 +354,7 @@
       var li = el("li", "qa-item qa-" + mark.replace("/", ""));
       li.appendChild(el("span", "badge", mark));
       li.appendChild(el("span", null, " " + item.check.replace(/_/g, " ")));
+      if (item.by === "llm") { li.appendChild(el("span", "chip judge", "LLM judge")); }
       if (item.detail) { li.appendChild(el("span", "muted small", " " + item.detail)); }
       if (item.turn !== null && item.turn !== undefined) {
         var link = el("a", "turn-link", "turn " + item.turn);

@@ -119,3 +119,62 @@ def test_the_scorecard_lives_in_the_rules(tmp_path) -> None:
     with pytest.raises(RulesError) as error:
         load_rules(text + "\nqa:\n  - check: routed_to_right_queue\n")
     assert "goes with routed_to_right_queue" in str(error.value)
+
+
+# -- the LLM judge (a scripted OpenAI-compatible server on loopback) -----------------------------
+
+RUDE = {"turns": [GREETING, turn(1, "Where is my order, you idiots?", "Calm down, sir."),
+                  turn(2, "My ZIP is [redacted].", "Thanks, you're verified.")]}
+POLITE = QaItem(check="judge", question="Did the agent stay polite when the caller was rude?")
+
+
+def _judge(llm, **llm_settings):
+    from config.settings import LlmSettings
+    from telephony.records.judge import LlmJudge
+
+    return LlmJudge(LlmSettings(base_url=f"{llm.url}/v1", model="judge-model", retries=0,
+                                total_timeout_seconds=3, **llm_settings))
+
+
+def _judged(llm, *answers) -> list:
+    from fake_llm import say
+
+    llm.script(*(say(a) if isinstance(a, str) else a for a in answers))
+    return list(score_call(RUDE, [], [POLITE, QaItem(check="greeted")], NAME,
+                           judge=_judge(llm)).items)
+
+
+def test_the_judge_answers_an_item_no_rule_can_check(llm) -> None:
+    judged, greeted = _judged(llm, 'Sure. {"passed": false, "turn": 1, '
+                                   '"reason": "Told an upset caller to calm down."}')
+    assert (judged.check, judged.passed, judged.turn, judged.by) == ("judge", False, 1, "llm")
+    assert judged.detail == f"{POLITE.question} Told an upset caller to calm down."
+    assert (greeted.passed, greeted.by) == (True, "rule")
+    [request] = llm.requests
+    assert request["model"] == "judge-model" and request["temperature"] == 0
+    asked = request["messages"][1]["content"]
+    assert asked.startswith(f"Question: {POLITE.question}")
+    assert "[turn 1] Caller: Where is my order, you idiots?" in asked
+    assert "[turn 2] Caller: My ZIP is [redacted]." in asked  # as stored: masked
+    [passed, _] = _judged(llm, '{"passed": true, "turn": 99, "reason": "Polite."}')
+    assert (passed.passed, passed.turn) == (True, None)  # a turn the call does not have
+
+
+def test_a_judge_that_does_not_judge_moves_no_score(llm) -> None:
+    from fake_llm import Step
+
+    for answer, why in [("It was mostly fine.", "the judge's answer was not understood"),
+                        ('{"passed": "maybe"}', "the judge's answer was not understood"),
+                        (Step(status=500), "the judge did not answer (InternalServerError)")]:
+        judged, _ = _judged(llm, answer)
+        assert (judged.passed, judged.by) == (None, "llm") and judged.detail.startswith(why)
+    score = score_call(RUDE, [], [POLITE, QaItem(check="greeted")], NAME)
+    assert score.score == 1.0 and score.items[0].passed is None  # no LLM: not applicable
+    assert score.items[0].detail.startswith("no LLM to judge")
+
+
+def test_a_judge_item_needs_its_question_and_only_it_has_one() -> None:
+    with pytest.raises(ValueError, match="'question'"):
+        QaItem(check="judge")
+    with pytest.raises(ValueError, match="'question'"):
+        QaItem(check="greeted", question="Was it nice?")
