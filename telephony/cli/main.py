@@ -324,6 +324,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="start: a date or time (2026-12-01, 2026-12-01T09:00, UTC) or an "
                         "age (7d, 12h); default 7d")
     report.add_argument("--until", default=None, help="end, as --since (default: now)")
+    report.add_argument("--queue", default="",
+                        help="only the calls sent to this queue (last): the queue's KPIs")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=_report)
 

@@ -76,6 +76,7 @@ def _embed(settings: Settings):
 
 
 def run_report_command(args: argparse.Namespace, settings: Settings) -> int:
+    from telephony.records.insights import of_queue
     from telephony.records.report import load_period, period_report
     from telephony.records.store import Records
 
@@ -89,8 +90,11 @@ def run_report_command(args: argparse.Namespace, settings: Settings) -> int:
     records = Records(settings.database_url)
     try:
         period = load_period(records.engine, since, until)
+        if args.queue:
+            period = of_queue(period, args.queue)
         embed = _embed(settings) if any(t.get("caller_text") for t in period["turns"]) else None
-        report = {"since": since, "until": until, **period_report(period, embed)}
+        report = {"since": since, "until": until, "queue": args.queue or None,
+                  **period_report(period, embed)}
     finally:
         records.close()
     print(json.dumps(report, indent=2) if args.json else _text(report))

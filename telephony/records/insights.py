@@ -4,6 +4,7 @@ period's rows in, figures out; ``report.load_period`` reads them):
 - ``call_summaries``: one row per call for the call list (outcome, queue, language, QA);
 - ``filter_calls``: the list's search and filters;
 - ``time_buckets`` and ``series``: the KPIs of each day (or hour) of a period, for the plots;
+- ``of_queue``: the part of a period a queue's KPIs are computed on;
 - ``recordings``: a call's recordings, from its ``recording`` events.
 """
 
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from telephony.records.report import kpis
 
-__all__ = ["call_summaries", "filter_calls", "recordings", "series", "time_buckets"]
+__all__ = ["call_summaries", "filter_calls", "of_queue", "recordings", "series", "time_buckets"]
 
 Period = Mapping[str, list[dict[str, Any]]]
 
@@ -106,6 +107,14 @@ def _subset(period: Period, sids: set[str]) -> dict[str, list[dict[str, Any]]]:
             "handoffs": handoffs,
             "connected": [e for e in period["connected"] if e["handoff_id"] in ids],
             "qa": [q for q in period["qa"] if q["call_sid"] in sids]}
+
+
+def of_queue(period: Period, queue: str) -> dict[str, list[dict[str, Any]]]:
+    """The period's calls that were sent to ``queue`` last, with their rows: a queue's KPIs."""
+    events, handoffs = _by_call(period["events"]), _by_call(period["handoffs"])
+    sids = {c["call_sid"] for c in period["calls"]
+            if _queue(events.get(c["call_sid"], []), handoffs.get(c["call_sid"], [])) == queue}
+    return _subset(period, sids)
 
 
 def series(period: Period, buckets: list[tuple[float, float, str]]) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from telephony.call.recording import recording_file
 from telephony.records.insights import (
     call_summaries,
     filter_calls,
+    of_queue,
     recordings,
     series,
     time_buckets,
@@ -95,7 +96,7 @@ def insights_router(settings: Settings) -> APIRouter:
 
     @router.get("/insights/api/report", include_in_schema=False)
     async def report(request: Request, since: float | None = Query(None, ge=0),
-                     until: float | None = Query(None, ge=0),
+                     until: float | None = Query(None, ge=0), queue: str = "",
                      stores: DeskStores = uses) -> Response:
         if isinstance(refusal := signin.signed_in(request, csrf=False), JSONResponse):
             return refusal
@@ -103,9 +104,12 @@ def insights_router(settings: Settings) -> APIRouter:
         if isinstance(found, JSONResponse):
             return found
         start, end, period = found
+        if queue:
+            period = of_queue(period, queue)
         figures = await asyncio.to_thread(period_report, period, runtime_embed(request))
         unanswered = figures.pop("unanswered")
-        body = {"since": start, "until": end, "timezone": timezone, "kpis": figures,
+        body = {"since": start, "until": end, "timezone": timezone, "queue": queue or None,
+                "kpis": figures,
                 "unanswered": unanswered,
                 "series": series(period, time_buckets(start, end, timezone))}
         return JSONResponse(body, headers=NO_STORE)

@@ -127,6 +127,12 @@ def test_a_viewer_sees_kpis_plots_the_calls_and_a_call_with_its_recording(
         assert rows.nth(0).get_attribute("data-sid") == placed[1]["call_sid"]
         page.fill("#q", "")
         page.wait_for_function("() => document.querySelectorAll('#calls tbody tr').length === 2")
+        # A queue's KPIs: the one call sent to the support queue, still being transferred.
+        page.select_option("#f-queue", "support")
+        page.wait_for_function("() => document.querySelector('.tile-value').textContent === '1'")
+        assert "the KPIs of queue support" in page.text_content("#period-note")
+        page.select_option("#f-queue", "")
+        page.wait_for_function("() => document.querySelector('.tile-value').textContent === '2'")
 
         # The first call's page: its timeline, QA and recording.
         first = placed[0]

@@ -230,9 +230,11 @@
   function loadOverview() {
     period = readPeriod() || period;
     if (!period) { return Promise.resolve(); }
-    $("period-note").textContent = "times in " + state.timezone + " on the plots";
+    $("period-note").textContent = "times in " + state.timezone + " on the plots" +
+      ($("f-queue").value ? "; the KPIs of queue " + $("f-queue").value : "");
     return Promise.all([
-      get("/insights/api/report?" + query(period)).then(function (body) {
+      get("/insights/api/report?" + query({ since: period.since, until: period.until,
+                                            queue: $("f-queue").value })).then(function (body) {
         renderTiles(body.kpis);
         renderPlots(body.series);
         renderUnanswered(body.unanswered);
@@ -436,9 +438,10 @@
     event.preventDefault();
     loadOverview();
   });
-  ["f-outcome", "f-queue", "f-language", "f-qa"].forEach(function (id) {
+  ["f-outcome", "f-language", "f-qa"].forEach(function (id) {
     $(id).addEventListener("change", loadCalls);
   });
+  $("f-queue").addEventListener("change", loadOverview);  // the KPIs are the queue's too
   var typing = null;
   $("q").addEventListener("input", function () {
     clearTimeout(typing);

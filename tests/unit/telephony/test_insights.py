@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from telephony.records.insights import (
     call_summaries,
     filter_calls,
+    of_queue,
     recordings,
     series,
     time_buckets,
@@ -99,6 +100,13 @@ def test_the_series_counts_each_call_once_in_its_bucket() -> None:
     assert points[0]["containment"] == 1.0 and points[1]["transfer_rate"] == 1.0
     assert points[0]["voice_to_voice_p50"] == 500.0 and points[1]["sentiment_start"] == -0.5
     assert points[0]["qa_mean"] == 0.5 and points[2]["containment"] is None
+
+
+def test_a_queues_part_of_a_period_is_its_calls_and_their_rows() -> None:
+    billing = of_queue(_period(), "billing")
+    assert [c["call_sid"] for c in billing["calls"]] == ["CA2"]
+    assert {t["call_sid"] for t in billing["turns"]} == {"CA2"} and billing["qa"] == []
+    assert of_queue(_period(), "front_desk")["calls"] == []
 
 
 def test_recordings_come_from_the_calls_events() -> None:

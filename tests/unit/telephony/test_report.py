@@ -167,3 +167,9 @@ def test_the_report_matches_counts_made_from_the_raw_tables(
     empty = json.loads(capsys.readouterr().out)
     assert empty["calls"] == 0 and empty["containment"] is None
     assert main(["report", "--since", "last tuesday"]) == 2
+    # A queue's KPIs: the calls sent to it last.
+    assert main(["report", "--since", "1d", "--queue", "front_desk", "--json"]) == 0
+    front = json.loads(capsys.readouterr().out)
+    assert (front["queue"], front["calls"], front["undecided"]) == ("front_desk", 3, 1)
+    assert front["by_outcome"]["transferred"] == 2 and front["transfers_by_queue"] == {
+        "front_desk": 3}
