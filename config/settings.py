@@ -33,6 +33,7 @@ __all__ = [
     "LlmSettings",
     "QueueSettings",
     "RecordingSettings",
+    "TracingSettings",
     "RecoverySettings",
     "KnowledgeSettings",
     "Settings",
@@ -174,6 +175,23 @@ class KnowledgeSettings(BaseModel):
     # Measured on the sample hotel file: 0.25 answers 49/54 answerable questions
     # and 2/23 unrelated ones; 0.35 answers 40/54 and 0/23.
     min_score: float = Field(default=0.25, ge=0, le=1)
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces of each call (a span) and its turns (a span each, with a span per
+    stage: end of turn, STT, dialog, TTS first audio)."""
+
+    # An OTLP/HTTP collector's traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); empty:
+    # no exporter, and no trace is kept.
+    otlp_endpoint: str = ""
+    service_name: str = Field(default="frontdesk", min_length=1, max_length=100)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("otlp_endpoint must start with http:// or https://")
+        return value
 
 
 class RecordingSettings(BaseModel):
@@ -511,6 +529,7 @@ class Settings(BaseSettings):
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     # Defaults the call's policy falls back to when the call has no rules version
     # (config.policy.CallPolicy); kept for deployments with no rules file.
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)

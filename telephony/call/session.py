@@ -47,6 +47,7 @@ from telephony.call.timing import TurnTiming
 from telephony.call.transfer import TransferFlow
 from telephony.call.turns import TurnLog
 from telephony.records.writer import RecordWriter
+from telephony.tracing import CallTrace
 from telephony.twilio import twiml, wire
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class Call:
         self._caller_started = False
         self._greeting_rest: asyncio.Task | None = None
         self._records: RecordWriter | None = None
+        self._trace: CallTrace | None = None  # the stream's trace, once it runs
         self._engine: DialogManager | None = None
         # A stream started by a caller back from a transfer no agent took: that handoff's row.
         self._resumed: dict | None = None
@@ -98,6 +100,8 @@ class Call:
     def _event(self, kind: str, detail: dict | None = None) -> None:
         self._record(self.runtime.records.add_event, self.call_sid, kind,
                      redact_record(detail or {}))
+        if self._trace is not None:
+            self._trace.event(kind)
 
     # -- what the transfer flow asks of the call ----------------------------------------------
     @property
@@ -184,6 +188,8 @@ class Call:
             return  # a line of the call's own: not a caller's turn
         latency = turn["latency_ms"]
         self.runtime.metrics.turn_latency(latency)
+        if self._trace is not None:
+            self._trace.turn(turn["turn"], timing, self.settings.turn.vad_stop_seconds, turn)
         logger.bind(**turn).info(
             f"turn {turn['turn']}: {turn['intent']} in {latency.get('voice_to_voice')} ms")
 
@@ -360,6 +366,8 @@ class Call:
 
     async def run(self) -> None:
         self._records = RecordWriter(f"call {self.call_sid}")
+        self._trace = CallTrace(self.call_sid, self.start.stream_sid,
+                                self.settings.dialog.business)
         self.runtime.live_calls[self.call_sid] += 1  # its lease is renewed while it runs
         self._record(
             self.runtime.records.start_call, call_sid=self.call_sid,
@@ -382,6 +390,7 @@ class Call:
                          self.end_reason or "caller_hung_up")
             self._record(self.runtime.settle_outcome, self.call_sid)
             self.runtime.metrics.call_ended(self.end_reason or "caller_hung_up")
+            self._trace.end(self.end_reason or "caller_hung_up")
             await self._records.aclose()
             self.runtime.live_calls[self.call_sid] -= 1
             if self.runtime.live_calls[self.call_sid] <= 0:

@@ -82,6 +82,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)  # before pipecat's first line
+    from telephony.tracing import configure_tracing
+
+    if configure_tracing(settings.tracing):
+        print(f"frontdesk serve: traces go to {settings.tracing.otlp_endpoint}", file=sys.stderr)
     import uvicorn
 
     from telephony.app import create_app
