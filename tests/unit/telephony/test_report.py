@@ -101,6 +101,8 @@ def test_the_report_matches_counts_made_from_the_raw_tables(
         database: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("FRONTDESK_DATABASE_URL", database)
+    monkeypatch.setenv("FRONTDESK_MODELS_DIR", str(Path(database.removeprefix("sqlite:///"))
+                                                  .parent / "no-models"))  # no model: by words
     assert main(["report", "--since", "1d", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     records = Records(database)
