@@ -105,7 +105,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None,
 
     app = FastAPI(title="frontdesk", lifespan=lifespan)
     # Every Twilio webhook's body is bounded before it is read for its signature.
-    app.add_middleware(BodyLimit, prefix="/twilio/", max_bytes=settings.twilio.max_body_bytes)
+    app.add_middleware(BodyLimit, prefix="/twilio/", max_bytes=settings.twilio.max_body_bytes,
+                       on_refused=lambda: _refused(app, "webhook", "too_large"))
     app.include_router(desk_router(settings))
     app.include_router(admin_router(settings))
     app.include_router(insights_router(settings))

@@ -10,6 +10,7 @@ at most the limit.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,10 +29,12 @@ def declared_too_large(content_length: str | None, max_bytes: int) -> bool:
 class BodyLimit:
     """ASGI middleware: HTTP requests under ``prefix`` get at most ``max_bytes`` of body."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, prefix: str, max_bytes: int,
+                 on_refused: Callable[[], None] = lambda: None) -> None:
         self.app = app
         self.prefix = prefix
         self.max_bytes = max_bytes
+        self.on_refused = on_refused  # counts the refusal (the server's metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -65,6 +68,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
+        self.on_refused()
         content = json.dumps({"error": f"request body over {self.max_bytes} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),

@@ -57,7 +57,9 @@ async def test_metrics_count_calls_turns_stages_tools_transfers_and_refusals(
     async with httpx.AsyncClient() as client:
         unsigned = await client.post(f"{support.server.url}/twilio/voice",
                                      data={"CallSid": "CA1"})
-    assert unsigned.status_code == 403
+        huge = await client.post(f"{support.server.url}/twilio/voice",
+                                 content=b"x" * (support.settings.twilio.max_body_bytes + 1))
+    assert unsigned.status_code == 403 and huge.status_code == 413
     await _decided(support.records, order["call_sid"])  # stored just after the call ends
 
     assert _scrape(support.server.url).status_code == 401
@@ -93,6 +95,7 @@ async def test_metrics_count_calls_turns_stages_tools_transfers_and_refusals(
     assert value("frontdesk_tool_failures_total", tool="get_order_status") == 0
     assert value("frontdesk_transfers_total", reason="caller_asked_for_person") == 1
     assert value("frontdesk_refused_total", kind="webhook", reason="bad_signature") == 1
+    assert value("frontdesk_refused_total", kind="webhook", reason="too_large") == 1
     assert value("frontdesk_stt_waiting") == 0 and value("frontdesk_tts_waiting") == 0
     # The order call was resolved; the transfer's outcome waits for the agent.
     assert value("frontdesk_calls_by_outcome_total", outcome="resolved") == 1
