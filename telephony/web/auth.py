@@ -8,12 +8,10 @@ when its user is removed, when their password changes, or when their role change
 desktop's people all have the role "agent"; a console with roles (say "admin" and "viewer")
 gives ``Sessions`` its ``roles``.
 
-The throttle (``LoginThrottle``) counts wrong passwords per client address and over all
-addresses, never per username (so nobody can lock a user out), and answers with how long to
-wait (``Backoff``, a pure rule): the page answers 429 with Retry-After.
+The sign-in throttle is ``telephony.web.throttle``'s.
 
-At ~300 lines it keeps three small parts together because they share one secret and the
-password fingerprint a session carries; split, the signing rules would be spread over files.
+It keeps two small parts together because they share one secret and the password fingerprint
+a session carries; split, the signing rules would be spread over files.
 """
 
 from __future__ import annotations
@@ -22,13 +20,10 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -39,11 +34,7 @@ from config.database import Database, metadata
 from telephony.web.passwords import is_password_hash, password_matches, spend_a_check
 
 __all__ = [
-    "EVERYONE",
-    "PER_ADDRESS",
     "SESSION_SECONDS",
-    "Backoff",
-    "LoginThrottle",
     "Session",
     "SessionStore",
     "Sessions",
@@ -239,83 +230,3 @@ class Sessions:
         session_id = data.get("s") if data else None
         if self.store is not None and isinstance(session_id, str) and session_id:
             self.store.end(self.purpose, session_id)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """``free`` wrong passwords within ``window_seconds`` cost nothing; each one more doubles
-    the wait after the latest, from ``first_wait`` up to ``max_wait`` seconds."""
-
-    free: int
-    window_seconds: float
-    first_wait: float
-    max_wait: float
-
-    def wait(self, failures: Sequence[float], now: float) -> float:
-        """Seconds from ``now`` until the next try is heard, given the times of the wrong
-        passwords (oldest first); 0: at once."""
-        recent = [t for t in failures if t > now - self.window_seconds]
-        if len(recent) < self.free:
-            return 0.0
-        wait = min(self.max_wait, self.first_wait * 2.0 ** min(len(recent) - self.free, 64))
-        return max(0.0, recent[-1] + wait - now)
-
-
-# One client address: 10 wrong passwords in 15 minutes, then 30 s, 1, 2, 4 ... 15 minutes.
-PER_ADDRESS = Backoff(free=10, window_seconds=900.0, first_wait=30.0, max_wait=900.0)
-# All addresses together (a guess spread over many addresses): 200 in 15 minutes, then
-# 1 s, 2, 4 ... 60 s between wrong passwords.
-EVERYONE = Backoff(free=200, window_seconds=900.0, first_wait=1.0, max_wait=60.0)
-
-
-class LoginThrottle:
-    """Wrong passwords per client address (``per_address``) and over all addresses
-    (``everyone``), never per username, so an attacker is slowed without the user being
-    locked out: an address is held up by its own failures, and one where someone signed in
-    within ``remember_seconds`` is not held up by everyone's. Tries refused with a wait are
-    not counted. In memory, per process; ``clock`` is monotonic seconds."""
-
-    def __init__(self, per_address: Backoff = PER_ADDRESS, everyone: Backoff = EVERYONE, *,
-                 remember_seconds: float = SESSION_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_address = per_address
-        self.everyone = everyone
-        self.remember_seconds = remember_seconds
-        self.clock = clock
-        self._keep = per_address.free + 64  # enough to reach max_wait
-        self.failures: dict[str, deque[float]] = {}
-        self.all_failures: deque[float] = deque(maxlen=everyone.free + 64)
-        self.signed_in: dict[str, float] = {}  # address -> when someone last signed in there
-
-    def wait(self, address: str) -> int:
-        """Whole seconds ``address`` must wait before its next try is heard (0: now)."""
-        now = self.clock()
-        wait = self.per_address.wait(self.failures.get(address, ()), now)
-        if now - self.signed_in.get(address, -math.inf) > self.remember_seconds:
-            wait = max(wait, self.everyone.wait(self.all_failures, now))
-        return math.ceil(wait)
-
-    def failed(self, address: str) -> float:
-        """Count a wrong password (or a try not yet checked) from ``address``; returns its
-        stamp, for ``pardon``."""
-        now = self.clock()
-        if len(self.failures) > 10_000:  # never grows without bound
-            cutoff = now - self.per_address.window_seconds
-            self.failures = {k: v for k, v in self.failures.items() if v and v[-1] > cutoff}
-        self.failures.setdefault(address, deque(maxlen=self._keep)).append(now)
-        self.all_failures.append(now)
-        return now
-
-    def pardon(self, address: str, stamp: float) -> None:
-        """A try counted by ``failed`` before its password was checked turned out right."""
-        with suppress(ValueError):
-            self.failures.get(address, deque()).remove(stamp)
-        with suppress(ValueError):
-            self.all_failures.remove(stamp)
-
-    def succeeded(self, address: str) -> None:
-        now = self.clock()
-        if len(self.signed_in) > 10_000:
-            self.signed_in = {k: t for k, t in self.signed_in.items()
-                              if now - t <= self.remember_seconds}
-        self.signed_in[address] = now

@@ -32,7 +32,7 @@ from loguru import logger
 
 from config import Settings
 from telephony.transfer.webhook import post_briefing_webhook, sign_webhook
-from telephony.web.auth import LoginThrottle, Session, Sessions
+from telephony.web.auth import Session, Sessions
 from telephony.web.desk_api import (
     NO_STORE,
     DeskStores,
@@ -43,6 +43,7 @@ from telephony.web.desk_api import (
 )
 from telephony.web.desk_api import error_response as _error
 from telephony.web.signin import SignIn, signed_sessions, signin_routes
+from telephony.web.throttle import LoginThrottle
 
 __all__ = [
     "OUTCOMES",
@@ -93,7 +94,7 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
     or stores opened on ``settings.database_url``). An event stream ends after
     ``stream_seconds`` (the browser reconnects at once and resumes from its last event), so
     a server shutting down never waits long for an open desktop. ``throttle``: the sign-in
-    throttle (default: ``LoginThrottle()``).
+    throttle (default: counted in the sessions' database, ``SignIn``).
     """
     router = APIRouter()
     sessions = _sessions(settings)
@@ -112,7 +113,7 @@ def desk_router(settings: Settings, stores: StoresDependency | None = None, *,
                 "csrf": session and session.csrf, "hint": ENABLE_HINT,
                 "outcomes": list(OUTCOMES)}
 
-    signin = SignIn(sessions, COOKIE, enabled, throttle or LoginThrottle())
+    signin = SignIn(sessions, COOKIE, enabled, throttle)
     signin = signin_routes(router, signin, prefix="/desk",
                            name="desk", cookie_path="/", requested_with=REQUESTED_WITH,
                            off_message="The agent desktop is off. " + ENABLE_HINT,

@@ -5,7 +5,10 @@ a page's routes: the page itself (its HTML with a JSON state blob injected,
 ``page_response``), its .js and .css, ``GET <prefix>/session``, ``POST <prefix>/login``
 (``X-Requested-With`` check, throttle per client address and overall: 429 with Retry-After,
 password check, signed session cookie) and ``POST <prefix>/logout`` (ends the session in the
-database). Sessions, passwords and the throttle are ``telephony.web.auth``'s. The client address
+database). Sessions and passwords are ``telephony.web.auth``'s; the throttle is
+``telephony.web.throttle``'s, counted in the sessions' database (so servers sharing it share
+the count; its few quick queries run on the event loop, which keeps a try's check and count
+together). The client address
 is the connection's, which uvicorn takes from X-Forwarded-For only when proxy headers are on
 and the connection comes from a trusted proxy (``frontdesk serve``:
 ``FRONTDESK_TRUST_PROXY_HEADERS``, ``FRONTDESK_FORWARDED_ALLOW_IPS``).
@@ -17,7 +20,7 @@ import asyncio
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from loguru import logger
 from pydantic import SecretStr
 
-from telephony.web.auth import SESSION_SECONDS, LoginThrottle, Session, Sessions, SessionStore
+from telephony.web.auth import SESSION_SECONDS, Session, Sessions, SessionStore
 from telephony.web.desk_api import NO_STORE, error_response
 from telephony.web.passwords import is_password_hash
+from telephony.web.throttle import LoginThrottle
 
 __all__ = ["CSP", "PAGE_HEADERS", "STATIC", "SignIn", "asset_response", "page_response",
            "signed_sessions", "signin_routes"]
@@ -77,7 +81,14 @@ class SignIn:
     sessions: Sessions
     cookie: str
     enabled: Callable[[], bool]
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # Default: counted in the sessions' database (shared by the servers on it), else in memory.
+    throttle: LoginThrottle | None = None
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            store = self.sessions.store
+            self.throttle = LoginThrottle.shared(store.url, self.sessions.purpose) \
+                if store is not None else LoginThrottle()
 
     def session_of(self, request: Request) -> Session | None:
         return self.sessions.read(request.cookies.get(self.cookie)) if self.enabled() else None

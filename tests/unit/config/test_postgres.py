@@ -21,6 +21,7 @@ from telephony.records.retention import apply_retention
 from telephony.records.store import Records
 from telephony.transfer.handoffs import HandoffStore
 from telephony.web.auth import SessionStore
+from telephony.web.throttle import PER_ADDRESS, LoginThrottle
 
 HOTEL = bundled_rules_file("hotel").read_text(encoding="utf-8")
 
@@ -103,6 +104,11 @@ def test_what_several_servers_rely_on(url: str) -> None:
         store.submit("hotel", HOTEL + "\n\n", author="bob", role="admin", based_on=first.id)
     assert store.active("hotel").author == "ann"
     SessionStore(url).close()
+    # The sign-in throttle's count, shared by the servers on the database.
+    one, two = LoginThrottle.shared(url, "desk"), LoginThrottle.shared(url, "desk")
+    for _ in range(PER_ADDRESS.free):
+        one.failed("10.0.0.1")
+    assert two.wait("10.0.0.1") == PER_ADDRESS.first_wait
     ToolAudit(url).close()
     # Retention on the handoff's JSON: its transcript goes, the rest stays.
     records.end_call("CA3", "caller_hung_up")

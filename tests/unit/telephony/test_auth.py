@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import bcrypt
+import pytest
 from pydantic import SecretStr
 
 from telephony.web.auth import (
-    Backoff,
-    LoginThrottle,
     Session,
     Sessions,
     SessionStore,
@@ -19,6 +18,7 @@ from telephony.web.auth import (
     check_password,
 )
 from telephony.web.passwords import hash_password, is_password_hash, password_matches
+from telephony.web.throttle import PER_ADDRESS, Backoff, DatabaseLedger, LoginThrottle
 
 SECRET = "session-secret-0123456789abcdef"
 PASSWORDS = {"ada": SecretStr("analytical engine"), "bob": SecretStr("tr0ub4dor&3"),
@@ -96,11 +96,20 @@ def test_backoff_doubles_the_wait_after_the_free_failures() -> None:
     assert rule.wait([1, 2, 3], 102) == 0  # the first failure left the window
 
 
-def test_throttle_counts_per_address_and_overall_never_per_name() -> None:
-    now = [0.0]
+@pytest.fixture(params=["memory", "database"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseLedger | None:
+    """Where the throttle counts: in memory (None), or in a database servers share."""
+    if request.param == "memory":
+        return None
+    return DatabaseLedger(f"sqlite:///{tmp_path / 'throttle.db'}", "desk", keep_seconds=3600)
+
+
+def test_throttle_counts_per_address_and_overall_never_per_name(
+        ledger: DatabaseLedger | None) -> None:
+    now = [1000.0]
     throttle = LoginThrottle(Backoff(free=2, window_seconds=60, first_wait=10, max_wait=40),
                              Backoff(free=4, window_seconds=60, first_wait=5, max_wait=5),
-                             clock=lambda: now[0])
+                             clock=lambda: now[0], ledger=ledger)
     for _ in range(2):
         assert throttle.wait("1.2.3.4") == 0
         throttle.failed("1.2.3.4")
@@ -111,24 +120,38 @@ def test_throttle_counts_per_address_and_overall_never_per_name() -> None:
     throttle.failed("9.9.9.2")
     assert throttle.wait("9.9.9.3") == 5  # everyone's four failures
     assert throttle.wait("5.6.7.8") == 0  # someone signed in there: not held up by them
-    now[0] = 5.5
+    now[0] = 1005.5
     assert throttle.wait("9.9.9.3") == 0 and throttle.wait("1.2.3.4") == 5
-    now[0] = 61
+    now[0] = 1061
     assert throttle.wait("1.2.3.4") == 0
 
 
-def test_a_try_counted_before_its_check_is_pardoned_when_right() -> None:
-    now = [0.0]
+def test_a_try_counted_before_its_check_is_pardoned_when_right(
+        ledger: DatabaseLedger | None) -> None:
+    now = [1000.0]
     throttle = LoginThrottle(Backoff(free=2, window_seconds=60, first_wait=10, max_wait=40),
                              Backoff(free=100, window_seconds=60, first_wait=1, max_wait=5),
-                             clock=lambda: now[0])
+                             clock=lambda: now[0], ledger=ledger)
     stamp = throttle.failed("1.2.3.4")  # counted while its password is checked
     now[0] += 1
     throttle.failed("1.2.3.4")  # another try, wrong
     throttle.pardon("1.2.3.4", stamp)  # the first was right
-    assert throttle.wait("1.2.3.4") == 0 and len(throttle.all_failures) == 1
+    assert throttle.wait("1.2.3.4") == 0 and len(throttle.ledger.failures(None, 0, 100)) == 1
     throttle.failed("1.2.3.4")
     assert throttle.wait("1.2.3.4") == 10  # two wrong ones: the backoff starts
+
+
+def test_servers_on_one_database_share_the_count(tmp_path: Path) -> None:
+    """Two servers' throttles on one database: wrong passwords tried on one hold the address
+    up on the other; another page's count is its own."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    a, b = LoginThrottle.shared(url, "desk"), LoginThrottle.shared(url, "desk")
+    admin = LoginThrottle.shared(url, "admin")
+    for _ in range(PER_ADDRESS.free):
+        assert b.wait("1.2.3.4") == 0
+        a.failed("1.2.3.4")
+    assert b.wait("1.2.3.4") == PER_ADDRESS.first_wait and admin.wait("1.2.3.4") == 0
+    assert a.wait("5.6.7.8") == 0
 
 
 def test_a_signed_out_session_is_over(tmp_path: Path) -> None:

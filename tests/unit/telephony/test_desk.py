@@ -29,9 +29,9 @@ from config.settings import Settings
 from telephony.records.store import Records, calls
 from telephony.retry import RetryPolicy
 from telephony.transfer.handoffs import HandoffStore, handoffs
-from telephony.web.auth import Backoff, LoginThrottle
 from telephony.web.desk import desk_router, handoff_json, post_briefing_webhook
 from telephony.web.passwords import hash_password
+from telephony.web.throttle import Backoff, LoginThrottle
 
 PASSWORDS = {"alice": "correct horse battery staple", "bob": "tr0ub4dor&3 long enough"}
 API_TOKEN = "api-token-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
