@@ -218,8 +218,9 @@ async def test_the_same_pack_on_the_llm_path(with_llm: ShopLine, shop: BikeShop,
     assert any("65 dollars" in content for content in given)
     transfers = [e for e in call_record["events"] if e["kind"] == "transfer"]
     assert transfers and transfers[0]["detail"]["queue"] == "workshop"
-    # Each turn keeps the token counts of its requests (4, 2 and 2), as the server sent them.
-    assert [r["llm_usage"]["requests"] for r in replies] == [4, 2, 2]
+    # Each turn keeps the token counts of its requests, as the server sent them: the
+    # transfer's turn ends with its tool call (the decision), in one request.
+    assert [r["llm_usage"]["requests"] for r in replies] == [4, 2, 1]
     assert sum(r["llm_usage"]["prompt_tokens"] for r in replies) == \
         sum(u["prompt_tokens"] for u in llm.usage)
     assert all("cost_usd" not in r["llm_usage"] for r in replies)  # no price configured
