@@ -143,3 +143,25 @@ async def test_retention_deletes_what_it_says_and_nothing_else(support: Line) ->
                      {"t": time.time() - 30 * 86400, "s": new["call_sid"]})
     assert apply_retention(support.records, folder, days=7, transcripts=True).recordings == ()
     assert new_path.exists()
+
+
+async def test_a_recording_that_cannot_be_written_loses_nothing_else(
+        fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("unwritable")
+    (folder / "recordings").write_text("a file where the recordings' folder should be")
+    line = next(lines := _line(folder, fake_twilio, "support",
+                               recordings=RecordingSettings(enabled=True)))
+    try:
+        result, _ = await line.call([CallerStep(say="Where is my order?"),
+                                     CallerStep(say="Goodbye.")], from_number=ALEX)
+        call = await _decided(line.records, result.call_sid)
+        failed = await until(lambda: next((e for e in line.records.call(result.call_sid)[
+            "events"] if e["kind"] == "recording_failed"), None))
+        assert failed["detail"]["stream_sid"] == call["stream_sid"] and failed["detail"]["error"]
+        assert (call["outcome"], call["end_reason"]) == ("resolved", "agent_hung_up:caller_goodbye")
+        assert [t["caller_text"] for t in call["turns"][1:]] == ["Where is my order?", "Goodbye."]
+        assert line.records.qa(result.call_sid) is not None
+        assert not any(e["kind"] == "recording" for e in line.records.call(result.call_sid)[
+            "events"])
+    finally:
+        next(lines, None)
