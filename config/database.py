@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["Database", "create_tables", "metadata", "open_database"]
+__all__ = ["Database", "LazyDatabase", "create_tables", "metadata", "open_database"]
 
 metadata = MetaData()
 
@@ -74,6 +74,32 @@ class Database:
     def create_tables(self, tables: Iterable[Table]) -> None:
         """Create ``tables`` where missing and add their newer columns (``create_tables``)."""
         create_tables(self.engine, tables)
+
+
+class LazyDatabase:
+    """A store's database at ``url``, opened (and its ``tables`` made) on first use, for the
+    stores that may never be used (a page with no users). Thread-safe."""
+
+    def __init__(self, url: str, tables: Iterable[Table]) -> None:
+        self.url = url
+        self.tables = list(tables)
+        self._database: Database | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._database is None:
+                database = Database.attach(self.url)
+                database.create_tables(self.tables)
+                self._database = database
+            return self._database.engine
+
+    def close(self) -> None:
+        with self._lock:
+            if self._database is not None:
+                self._database.detach()
+                self._database = None
 
 
 def open_database(url: str) -> Engine:

@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pydantic import SecretStr
 from sqlalchemy import Column, Float, String, Table, insert, select, update
 from sqlalchemy.engine import Engine
 
-from config.database import Database, metadata
+from config.database import LazyDatabase, metadata
 from telephony.web.passwords import is_password_hash, password_matches, spend_a_check
 
 __all__ = [
@@ -72,17 +71,11 @@ class SessionStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._database: Database | None = None
-        self._lock = threading.Lock()
+        self._database = LazyDatabase(url, [signin_sessions])
 
     @property
     def engine(self) -> Engine:
-        with self._lock:
-            if self._database is None:
-                database = Database.attach(self.url)
-                database.create_tables([signin_sessions])
-                self._database = database
-            return self._database.engine
+        return self._database.engine
 
     def start(self, purpose: str, user: str, expires_at: float) -> str:
         """A new session's id (its expired predecessors are deleted)."""
@@ -112,10 +105,7 @@ class SessionStore:
                 t.ended_at.is_(None)).values(ended_at=time.time()))
 
     def close(self) -> None:
-        with self._lock:
-            if self._database is not None:
-                self._database.detach()
-                self._database = None
+        self._database.close()
 
 
 def check_password(passwords: Mapping[str, SecretStr], username: str,

@@ -86,8 +86,11 @@ def insights_router(settings: Settings) -> APIRouter:
                   off_message="The insights page is off. " + ENABLE_HINT,
                   secure_cookie=settings.public_url.startswith("https://"), state=page_state)
 
-    async def period_of(stores: DeskStores, since: float | None,
+    async def period_of(request: Request, stores: DeskStores, since: float | None,
                         until: float | None) -> tuple[float, float, Any] | JSONResponse:
+        """The period's rows for a signed-in user; else the refusal to send."""
+        if isinstance(refusal := signin.signed_in(request, csrf=False), JSONResponse):
+            return refusal
         bounds = _period(since, until)
         if isinstance(bounds, JSONResponse):
             return bounds
@@ -98,9 +101,7 @@ def insights_router(settings: Settings) -> APIRouter:
     async def report(request: Request, since: float | None = Query(None, ge=0),
                      until: float | None = Query(None, ge=0), queue: str = "",
                      stores: DeskStores = uses) -> Response:
-        if isinstance(refusal := signin.signed_in(request, csrf=False), JSONResponse):
-            return refusal
-        found = await period_of(stores, since, until)
+        found = await period_of(request, stores, since, until)
         if isinstance(found, JSONResponse):
             return found
         start, end, period = found
@@ -120,9 +121,7 @@ def insights_router(settings: Settings) -> APIRouter:
                         queue: str = "", language: str = "", qa_failed: bool = False,
                         q: str = Query("", max_length=100),
                         stores: DeskStores = uses) -> Response:
-        if isinstance(refusal := signin.signed_in(request, csrf=False), JSONResponse):
-            return refusal
-        found = await period_of(stores, since, until)
+        found = await period_of(request, stores, since, until)
         if isinstance(found, JSONResponse):
             return found
         start, end, period = found

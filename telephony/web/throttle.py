@@ -11,7 +11,6 @@ pages use the database whenever their sessions are kept there (``SignIn``).
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -22,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import Column, Float, Index, Integer, String, Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
-from config.database import Database, metadata
+from config.database import LazyDatabase, metadata
 from telephony.web.auth import SESSION_SECONDS
 
 __all__ = [
@@ -140,17 +139,11 @@ class DatabaseLedger:
         self.url = url
         self.purpose = purpose
         self.keep_seconds = keep_seconds
-        self._database: Database | None = None
-        self._lock = threading.Lock()
+        self._database = LazyDatabase(url, [signin_attempts])
 
     @property
     def engine(self) -> Engine:
-        with self._lock:
-            if self._database is None:
-                database = Database.attach(self.url)
-                database.create_tables([signin_attempts])
-                self._database = database
-            return self._database.engine
+        return self._database.engine
 
     def failures(self, address: str | None, since: float, limit: int) -> list[float]:
         t = signin_attempts.c
@@ -181,10 +174,7 @@ class DatabaseLedger:
             conn.execute(delete(signin_attempts).where(signin_attempts.c.id == entry))
 
     def close(self) -> None:
-        with self._lock:
-            if self._database is not None:
-                self._database.detach()
-                self._database = None
+        self._database.close()
 
 
 class LoginThrottle:
