@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,9 @@ class Runtime:
     live_calls: Counter[str] = field(default_factory=Counter)
     recovery: Recovery | None = None
     judge: Judge | None = None  # the LLM judge of QA items, when an LLM is configured
+    # Where judged QA runs: one worker, off the threads that settle calls.
+    _judging: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="qa-judge"))
     unverified_streams: int = 0  # sockets open that have not yet shown a valid token
     shutting_down: bool = False  # the drain's deadline passed: streams still open are closed
     metrics: ServerMetrics = field(default_factory=ServerMetrics)  # served at /metrics
@@ -181,32 +185,50 @@ class Runtime:
         desk webhook, posted to it (``call.completed``) on the server's event loop."""
         def decided(outcome: Outcome, call: dict[str, Any]) -> None:
             self.metrics.call_outcome(outcome.outcome)
-            qa = None
-            try:
-                score = self.score_call(call)
-                qa = {"score": score.score, "items": score.rows()}
-            except Exception:  # QA never breaks a call's records
-                logger.exception(f"call {call_sid}: QA scoring failed")
-            if self.settings.desk.webhook_url and self.loop is not None \
-                    and not self.loop.is_closed():
-                asyncio.run_coroutine_threadsafe(post_call_webhook(
-                    self.settings, {**call, "qa": qa}, self.twilio.http), self.loop)
+            if self.judge is not None and self._judged(call):
+                # The rule checks now; the LLM judge's answer (seconds) and the webhook after
+                # it from a worker, never on the thread settling the call (a Twilio callback).
+                self._scored_and_posted(call, judge=None, post=False)
+                self._judging.submit(self._scored_and_posted, call, judge=self.judge)
+            else:
+                self._scored_and_posted(call, judge=None)
 
         return settle_outcome(self.records, self.handoffs, call_sid,
                               repeat_window_seconds=self.settings.repeat_call_days * 86400,
                               decided=decided)
 
-    def score_call(self, call: dict[str, Any]) -> QaScore:
-        """Score the call (its record, ``Records.call``) on the scorecard of the rules version
-        it ran under and store it (blocking; ``telephony.records.qa``)."""
+    def _scored_and_posted(self, call: dict[str, Any], *, judge: Judge | None,
+                           post: bool = True) -> None:
+        qa = None
+        try:
+            score = self.score_call(call, judge=judge)
+            qa = {"score": score.score, "items": score.rows()}
+        except Exception:  # QA never breaks a call's records
+            logger.exception(f"call {call['call_sid']}: QA scoring failed")
+        if post and self.settings.desk.webhook_url and self.loop is not None \
+                and not self.loop.is_closed():
+            asyncio.run_coroutine_threadsafe(post_call_webhook(
+                self.settings, {**call, "qa": qa}, self.twilio.http), self.loop)
+
+    def _version_of(self, call: dict[str, Any]) -> RuleVersion:
+        """The rules version the call ran under (else the active one)."""
         ran = next((t["route"]["version"] for t in call["turns"]
                     if isinstance(t.get("route"), dict) and t["route"].get("version")), None)
-        version = (self.rule_store.get(ran) if ran is not None else None) \
+        return (self.rule_store.get(ran) if ran is not None else None) \
             or self.rule_store.active(self.settings.dialog.business)
+
+    def _judged(self, call: dict[str, Any]) -> bool:
+        return any(i.check == "judge" for i in self._version_of(call).rules.scorecard())
+
+    def score_call(self, call: dict[str, Any], judge: Judge | None = None) -> QaScore:
+        """Score the call (its record, ``Records.call``) on the scorecard of the rules version
+        it ran under and store it (blocking; ``telephony.records.qa``); ``judge``: the LLM
+        judge of its judge items (None: they do not apply)."""
+        version = self._version_of(call)
         sid = call["call_sid"]
         audit = getattr(self.dialog.registry.audit, "for_call", lambda _sid: [])(sid)
         score = score_call(call, audit, version.rules.scorecard(), version.rules.business.name,
-                           judge=self.judge)
+                           judge=judge)
         self.records.save_qa(sid, rules_version=version.id, score=score.score,
                              items=score.rows())
         return score
@@ -255,6 +277,7 @@ class Runtime:
         return vad, UserTurnStrategies(stop=stop)
 
     async def aclose(self) -> None:
+        await asyncio.to_thread(self._judging.shutdown, wait=True)
         await self.warm.aclose()
         await self.twilio.aclose()
         if self.http is not None:
