@@ -7,8 +7,7 @@ a page's routes: the page itself (its HTML with a JSON state blob injected,
 password check, signed session cookie) and ``POST <prefix>/logout`` (ends the session in the
 database). Sessions and passwords are ``telephony.web.auth``'s; the throttle is
 ``telephony.web.throttle``'s, counted in the sessions' database (so servers sharing it share
-the count; its few quick queries run on the event loop, which keeps a try's check and count
-together). The client address
+the count), in a thread, never on the event loop the calls share. The client address
 is the connection's, which uvicorn takes from X-Forwarded-For only when proxy headers are on
 and the connection comes from a trusted proxy (``frontdesk serve``:
 ``FRONTDESK_TRUST_PROXY_HEADERS``, ``FRONTDESK_FORWARDED_ALLOW_IPS``).
@@ -151,22 +150,24 @@ def signin_routes(router: APIRouter, signin: SignIn, *, prefix: str, name: str,
         client = request.client.host if request.client else "?"
         form = await request.form()
         username, password = form.get("username"), form.get("password")
-        # No await from the throttle's answer to its count: the try counts as failed until its
+        # The throttle's answer and its count together: the try counts as failed until its
         # password (a hash: ~0.1-0.3 s in a thread) is checked, so concurrent tries all count.
-        if (wait := signin.throttle.wait(client)) > 0:
+        throttle = signin.throttle
+        assert throttle is not None
+        wait, counted = await asyncio.to_thread(throttle.check_and_count, client)
+        if counted is None:
             response = error_response(429, "Too many failed sign-ins. Try again in "
                                       f"{wait} seconds.", retry_after=wait)
             response.headers["Retry-After"] = str(wait)
             return response
-        counted = signin.throttle.failed(client)
         user = None
         if isinstance(username, str) and isinstance(password, str):
             user = await asyncio.to_thread(sessions.check_password, username.strip(), password)
         if user is None:
             logger.warning(f"{name}: failed sign-in from {client}")
             return error_response(401, "Wrong username or password.")
-        signin.throttle.pardon(client, counted)
-        signin.throttle.succeeded(client)
+        await asyncio.to_thread(throttle.pardon, client, counted)
+        await asyncio.to_thread(throttle.succeeded, client)
         value, csrf = await asyncio.to_thread(sessions.issue, user)  # writes its row
         body = ({"user": user, "role": sessions.role_of(user), "csrf": csrf} if show_role
                 else {"user": user, "csrf": csrf})

@@ -11,6 +11,7 @@ pages use the database whenever their sessions are kept there (``SignIn``).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -197,6 +198,7 @@ class LoginThrottle:
         self._overall_kept = everyone.free + 64
         self.ledger: Ledger = ledger or MemoryLedger(self._per_address_kept,
                                                      self._overall_kept)
+        self._lock = threading.Lock()  # a try's check and its count, together
 
     @classmethod
     def shared(cls, url: str, purpose: str) -> LoginThrottle:
@@ -216,6 +218,14 @@ class LoginThrottle:
                                             self._overall_kept)
             wait = max(wait, self.everyone.wait(everyone, now))
         return math.ceil(wait)
+
+    def check_and_count(self, address: str) -> tuple[int, int | None]:
+        """``wait``, and when it is 0 the try counted as failed until its password is checked
+        (``failed``'s entry, for ``pardon``): concurrent tries in this process all count.
+        Blocking (the ledger may be the database): call it in a thread."""
+        with self._lock:
+            wait = self.wait(address)
+            return wait, (None if wait > 0 else self.failed(address))
 
     def failed(self, address: str) -> int:
         """Count a wrong password (or a try not yet checked) from ``address``; returns its
