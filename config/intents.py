@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -282,11 +283,19 @@ def sample_pack(business: str) -> Path:
     return Path(str(files("config") / "data" / "packs" / business))
 
 
+@cache
+def _bundled_samples() -> IntentSet:
+    """The bundled files' ``sample_intents``, read once (a frozen set: safe to share)."""
+    return sample_intents(load_intents())
+
+
 def sample_intents(shared: IntentSet | None = None) -> IntentSet:
     """``shared`` (None: the bundled shared intents) with both sample businesses' own, from
     their packs' intents.yaml: what demo mode classifies among, whichever sample a call is
     for. Raises ``IntentsError``."""
-    out = shared if shared is not None else load_intents()
+    if shared is None:
+        return _bundled_samples()
+    out = shared
     for business in BUSINESSES:
         path = sample_pack(business) / "intents.yaml"
         try:
